@@ -1,0 +1,442 @@
+//! The client document: one per client, holding the card, consent with its evidence, and visits.
+//!
+//! ```text
+//! ROOT { schema, kind: "client", id, name, given?, family?, email?, birthday?, comment?, class,
+//!        loyalty?, discount, source, created, updated, deleted, primary_phone?,
+//!        phones:      { <e164 | "raw:"+raw> → { raw, e164?, label } },
+//!        tags:        { <tag> → true },
+//!        consent:     { <subject> → <event id> },
+//!        consent_log: { <event id> → { s, g, at, staff?, dev, src, note } },
+//!        visits:      { <visit id> → { start, zone, dur, services, total, paid, status, staff?,
+//!                                      note?, reminder?, repeat?, created, updated, deleted } },
+//!        messages:    { } }
+//! ```
+//!
+//! Consent is the one place where "last writer wins" is wrong: a withdrawal made concurrently with
+//! a grant must win. Each change of consent writes a fresh event id under its subject (never a
+//! boolean: automerge drops a put of an unchanged value, and a re-withdrawal concurrent with a
+//! grant would vanish), so concurrent changes survive as a conflict that `get_all` returns, and the
+//! reader resolves it: granted only if every concurrent value is a grant.
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::{Transactable, Transaction};
+use automerge::{ActorId, Automerge, ObjType, ReadDoc, ROOT};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{MapReader, SCHEMA_VERSION, change, existing_map, put_opt_str, put_time};
+use crate::error::{Error, Result};
+use crate::model::{
+    Birthday, Channel, ClientClass, ClientSource, ConsentEvent, ConsentSource, ConsentState,
+    ConsentSubject, NotificationKind, Phone, ReminderOverride, ServiceLine, Visit, VisitStatus,
+};
+
+/// The card fields of a client, resolved (phones normalised) and ready to be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    pub name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub phones: Vec<Phone>,
+    pub email: Option<String>,
+    pub birthday: Option<Birthday>,
+    pub comment: Option<String>,
+    pub class: ClientClass,
+    pub tags: Vec<String>,
+    pub loyalty_card: Option<String>,
+    pub discount_percent: u8,
+    pub source: ClientSource,
+}
+
+/// Everything a client document says, as of its current heads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientRecord {
+    pub id: Uuid,
+    pub schema: i64,
+    pub card: Card,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted: bool,
+    pub consent: ConsentState,
+    /// Ordered by start.
+    pub visits: Vec<Visit>,
+}
+
+/// A new client document. Every container is created here, once, by the creating device.
+pub fn create(actor: ActorId, id: Uuid, card: &Card, at: DateTime<Utc>) -> Result<Automerge> {
+    let mut doc = Automerge::new().with_actor(actor);
+    change(&mut doc, at, |tx| {
+        tx.put(ROOT, "schema", SCHEMA_VERSION)?;
+        tx.put(ROOT, "kind", "client")?;
+        tx.put(ROOT, "id", id.to_string())?;
+        for key in ["phones", "tags", "consent", "consent_log", "visits", "messages"] {
+            tx.put_object(ROOT, key, ObjType::Map)?;
+        }
+        put_time(tx, &ROOT, "created", at)?;
+        tx.put(ROOT, "deleted", false)?;
+        write_card(tx, id, None, card, at)
+    })?;
+    Ok(doc)
+}
+
+/// Writes the fields of `new` that differ from `old` (all of them when `old` is `None`). Writing
+/// only what changed keeps concurrent edits of different fields from overwriting each other.
+fn write_card(
+    tx: &mut Transaction<'_>,
+    id: Uuid,
+    old: Option<&Card>,
+    new: &Card,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    macro_rules! changed {
+        ($f:ident) => {
+            old.is_none_or(|o| o.$f != new.$f)
+        };
+    }
+    if changed!(name) {
+        tx.put(ROOT, "name", new.name.as_str())?;
+    }
+    if changed!(given_name) {
+        put_opt_str(tx, &ROOT, "given", new.given_name.as_deref())?;
+    }
+    if changed!(family_name) {
+        put_opt_str(tx, &ROOT, "family", new.family_name.as_deref())?;
+    }
+    if changed!(email) {
+        put_opt_str(tx, &ROOT, "email", new.email.as_deref())?;
+    }
+    if changed!(birthday) {
+        put_opt_str(tx, &ROOT, "birthday", new.birthday.map(|b| b.to_string()).as_deref())?;
+    }
+    if changed!(comment) {
+        put_opt_str(tx, &ROOT, "comment", new.comment.as_deref())?;
+    }
+    if changed!(class) {
+        tx.put(ROOT, "class", new.class.as_str())?;
+    }
+    if changed!(loyalty_card) {
+        put_opt_str(tx, &ROOT, "loyalty", new.loyalty_card.as_deref())?;
+    }
+    if changed!(discount_percent) {
+        tx.put(ROOT, "discount", i64::from(new.discount_percent))?;
+    }
+    if changed!(source) {
+        tx.put(ROOT, "source", new.source.as_str())?;
+    }
+    if changed!(phones) {
+        let phones = existing_map(tx, &ROOT, "phones", id)?;
+        let old_phones = old.map(|o| o.phones.as_slice()).unwrap_or_default();
+        for p in old_phones {
+            if !new.phones.iter().any(|n| n.key() == p.key()) {
+                tx.delete(&phones, p.key())?;
+            }
+        }
+        for p in &new.phones {
+            if old_phones.iter().any(|o| o == p) {
+                continue;
+            }
+            let obj = tx.put_object(&phones, p.key(), ObjType::Map)?;
+            tx.put(&obj, "raw", p.raw.as_str())?;
+            tx.put(&obj, "label", p.label.as_str())?;
+            if let Some(e) = &p.e164 {
+                tx.put(&obj, "e164", e.as_str())?;
+            }
+        }
+        let primary = new.phones.iter().find(|p| p.primary).map(Phone::key);
+        let old_primary = old_phones.iter().find(|p| p.primary).map(Phone::key);
+        if primary != old_primary || old.is_none() {
+            put_opt_str(tx, &ROOT, "primary_phone", primary.as_deref())?;
+        }
+    }
+    if changed!(tags) {
+        let tags = existing_map(tx, &ROOT, "tags", id)?;
+        let old_tags = old.map(|o| o.tags.as_slice()).unwrap_or_default();
+        for t in old_tags {
+            if !new.tags.contains(t) {
+                tx.delete(&tags, t.as_str())?;
+            }
+        }
+        for t in &new.tags {
+            if !old_tags.contains(t) {
+                tx.put(&tags, t.as_str(), true)?;
+            }
+        }
+    }
+    put_time(tx, &ROOT, "updated", at)
+}
+
+/// Edits the card: writes what differs between `old` and `new`.
+pub fn edit_card(doc: &mut Automerge, id: Uuid, old: &Card, new: &Card, at: DateTime<Utc>) -> Result<()> {
+    change(doc, at, |tx| write_card(tx, id, Some(old), new, at))
+}
+
+/// Marks the client deleted (a tombstone that syncs) or restores it.
+pub fn set_deleted(doc: &mut Automerge, deleted: bool, at: DateTime<Utc>) -> Result<()> {
+    change(doc, at, |tx| {
+        tx.put(ROOT, "deleted", deleted)?;
+        put_time(tx, &ROOT, "updated", at)
+    })
+}
+
+/// Appends a consent event and makes it the subject's current value.
+pub fn record_consent(doc: &mut Automerge, id: Uuid, ev: &ConsentEvent) -> Result<()> {
+    change(doc, ev.at, |tx| {
+        let log = existing_map(tx, &ROOT, "consent_log", id)?;
+        let e = tx.put_object(&log, ev.id.to_string(), ObjType::Map)?;
+        tx.put(&e, "s", ev.subject.key())?;
+        tx.put(&e, "g", ev.granted)?;
+        put_time(tx, &e, "at", ev.at)?;
+        if let Some(staff) = ev.staff_id {
+            tx.put(&e, "staff", staff.to_string())?;
+        }
+        tx.put(&e, "dev", ev.device_id.to_string())?;
+        tx.put(&e, "src", ev.source.as_str())?;
+        tx.put(&e, "note", ev.note.as_str())?;
+        let consent = existing_map(tx, &ROOT, "consent", id)?;
+        tx.put(&consent, ev.subject.key(), ev.id.to_string())?;
+        Ok(())
+    })
+}
+
+/// Adds a visit (`visit.id` is new) or rewrites the fields of an existing one that differ from
+/// `old`.
+pub fn put_visit(
+    doc: &mut Automerge,
+    client_id: Uuid,
+    old: Option<&Visit>,
+    visit: &Visit,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    change(doc, at, |tx| {
+        let visits = existing_map(tx, &ROOT, "visits", client_id)?;
+        let obj = match old {
+            None => tx.put_object(&visits, visit.id.to_string(), ObjType::Map)?,
+            Some(_) => existing_map(tx, &visits, &visit.id.to_string(), client_id)?,
+        };
+        macro_rules! changed {
+            ($f:ident) => {
+                old.is_none_or(|o| o.$f != visit.$f)
+            };
+        }
+        if changed!(start) {
+            put_time(tx, &obj, "start", visit.start)?;
+        }
+        if changed!(zone) {
+            tx.put(&obj, "zone", visit.zone.as_str())?;
+        }
+        if changed!(duration_min) {
+            tx.put(&obj, "dur", i64::from(visit.duration_min))?;
+        }
+        if changed!(services) {
+            // The service lines are one value: a master edits a visit's services as a list, and
+            // two concurrent edits of it should leave one coherent list, not an interleaving.
+            let json = serde_json::to_string(&visit.services).expect("service lines serialise");
+            tx.put(&obj, "services", json)?;
+        }
+        if changed!(total) {
+            tx.put(&obj, "total", visit.total)?;
+        }
+        if changed!(paid) {
+            tx.put(&obj, "paid", visit.paid)?;
+        }
+        if changed!(status) {
+            tx.put(&obj, "status", visit.status.as_str())?;
+        }
+        if changed!(staff_id) {
+            put_opt_str(tx, &obj, "staff", visit.staff_id.map(|s| s.to_string()).as_deref())?;
+        }
+        if changed!(note) {
+            put_opt_str(tx, &obj, "note", visit.note.as_deref())?;
+        }
+        if changed!(reminder) {
+            match visit.reminder {
+                ReminderOverride::Default => {
+                    if tx.get(&obj, "reminder")?.is_some() {
+                        tx.delete(&obj, "reminder")?;
+                    }
+                }
+                ReminderOverride::Off => tx.put(&obj, "reminder", -1i64)?,
+                ReminderOverride::MinutesBefore(m) => tx.put(&obj, "reminder", i64::from(m))?,
+            }
+        }
+        if changed!(repeat_after_days) {
+            match visit.repeat_after_days {
+                Some(d) => tx.put(&obj, "repeat", i64::from(d))?,
+                None => {
+                    if tx.get(&obj, "repeat")?.is_some() {
+                        tx.delete(&obj, "repeat")?;
+                    }
+                }
+            }
+        }
+        if old.is_none() {
+            put_time(tx, &obj, "created", visit.created_at)?;
+        }
+        if changed!(deleted) {
+            tx.put(&obj, "deleted", visit.deleted)?;
+        }
+        put_time(tx, &obj, "updated", at)?;
+        put_time(tx, &ROOT, "updated", at)
+    })
+}
+
+/// Reads the whole client document.
+pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
+    let root = MapReader::root(doc);
+    let corrupt = |reason: &str| Error::CorruptDocument { id: expected_id, reason: reason.into() };
+    if root.str("kind").as_deref() != Some("client") {
+        return Err(corrupt("not a client document"));
+    }
+    if root.uuid("id") != Some(expected_id) {
+        return Err(corrupt("id does not match"));
+    }
+    let created_at = root.time("created").ok_or_else(|| corrupt("no creation time"))?;
+
+    let primary_key = root.str("primary_phone");
+    let mut phones: Vec<Phone> = match root.map("phones") {
+        Some(m) => m
+            .keys()
+            .into_iter()
+            .filter_map(|k| {
+                let p = m.map(&k)?;
+                Some(Phone {
+                    e164: p.str("e164"),
+                    raw: p.str("raw")?,
+                    label: p.str("label").unwrap_or_default(),
+                    primary: primary_key.as_deref() == Some(k.as_str()),
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    // Primary first, then in key order, so every device lists them the same way.
+    phones.sort_by(|a, b| b.primary.cmp(&a.primary).then_with(|| a.key().cmp(&b.key())));
+    if !phones.is_empty() && !phones.iter().any(|p| p.primary) {
+        phones[0].primary = true;
+    }
+
+    let tags = root.map("tags").map(|m| m.keys()).unwrap_or_default();
+    let card = Card {
+        name: root.str("name").unwrap_or_default(),
+        given_name: root.str("given"),
+        family_name: root.str("family"),
+        phones,
+        email: root.str("email"),
+        birthday: root.str("birthday").and_then(|b| b.parse().ok()),
+        comment: root.str("comment"),
+        class: root
+            .str("class")
+            .and_then(|c| ClientClass::parse(&c).ok())
+            .unwrap_or(ClientClass::Regular),
+        tags,
+        loyalty_card: root.str("loyalty"),
+        discount_percent: root.i64("discount").unwrap_or(0).clamp(0, 100) as u8,
+        source: root.str("source").and_then(|s| s.parse().ok()).unwrap_or(ClientSource::Manual),
+    };
+
+    let mut visits: Vec<Visit> = match root.map("visits") {
+        Some(m) => m
+            .keys()
+            .into_iter()
+            .filter_map(|k| {
+                let v = read_visit(&m.map(&k)?, &k, expected_id);
+                if v.is_none() {
+                    tracing::warn!(client = %expected_id, "skipping an unreadable visit");
+                }
+                v
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    visits.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.cmp(&b.id)));
+
+    Ok(ClientRecord {
+        id: expected_id,
+        schema: root.i64("schema").unwrap_or(0),
+        card,
+        created_at,
+        updated_at: root.time("updated").unwrap_or(created_at),
+        deleted: root.bool("deleted").unwrap_or(false),
+        consent: read_consent(&root),
+        visits,
+    })
+}
+
+fn read_visit(v: &MapReader<'_, Automerge>, key: &str, client_id: Uuid) -> Option<Visit> {
+    let start = v.time("start")?;
+    let created_at = v.time("created").unwrap_or(start);
+    Some(Visit {
+        id: Uuid::parse_str(key).ok()?,
+        client_id,
+        start,
+        zone: v.str("zone").unwrap_or_else(|| "UTC".into()),
+        duration_min: v.i64("dur").unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
+        services: v
+            .str("services")
+            .and_then(|s| serde_json::from_str::<Vec<ServiceLine>>(&s).ok())
+            .unwrap_or_default(),
+        total: v.i64("total").unwrap_or(0),
+        paid: v.i64("paid").unwrap_or(0),
+        status: v.str("status").and_then(|s| s.parse().ok()).unwrap_or(VisitStatus::Booked),
+        staff_id: v.uuid("staff"),
+        note: v.str("note"),
+        reminder: match v.i64("reminder") {
+            None => ReminderOverride::Default,
+            Some(m) if m < 0 => ReminderOverride::Off,
+            Some(m) => ReminderOverride::MinutesBefore(m.min(u32::MAX as i64) as u32),
+        },
+        repeat_after_days: v.i64("repeat").map(|d| d.clamp(0, u32::MAX as i64) as u32),
+        created_at,
+        updated_at: v.time("updated").unwrap_or(created_at),
+        deleted: v.bool("deleted").unwrap_or(false),
+    })
+}
+
+fn read_consent(root: &MapReader<'_, Automerge>) -> ConsentState {
+    let mut evidence: Vec<ConsentEvent> = Vec::new();
+    let mut granted_by_event: BTreeMap<String, bool> = BTreeMap::new();
+    if let Some(log) = root.map("consent_log") {
+        for key in log.keys() {
+            let Some(e) = log.map(&key) else { continue };
+            let Some(granted) = e.bool("g") else { continue };
+            granted_by_event.insert(key.clone(), granted);
+            let (Ok(id), Some(subject), Some(at)) = (
+                Uuid::parse_str(&key),
+                e.str("s").and_then(|s| ConsentSubject::from_key(&s)),
+                e.time("at"),
+            ) else {
+                continue;
+            };
+            evidence.push(ConsentEvent {
+                id,
+                subject,
+                granted,
+                at,
+                staff_id: e.uuid("staff"),
+                device_id: e.uuid("dev").unwrap_or_default(),
+                source: e.str("src").and_then(|s| s.parse().ok()).unwrap_or(ConsentSource::Other),
+                note: e.str("note").unwrap_or_default(),
+            });
+        }
+    }
+    evidence.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+
+    let current = root.map("consent");
+    let state = |subject: ConsentSubject| -> bool {
+        let values = current.as_ref().map(|c| c.all_str(&subject.key())).unwrap_or_default();
+        if values.is_empty() {
+            return subject.default_granted();
+        }
+        // Withdrawal wins: granted only if every concurrent value is a known grant.
+        values.iter().all(|ev| granted_by_event.get(ev).copied().unwrap_or(false))
+    };
+    ConsentState {
+        channels: Channel::ALL.iter().map(|c| (*c, state(ConsentSubject::Channel(*c)))).collect(),
+        notifications: NotificationKind::ALL
+            .iter()
+            .map(|n| (*n, state(ConsentSubject::Notification(*n))))
+            .collect(),
+        evidence,
+    }
+}

@@ -1,0 +1,165 @@
+//! The replicated documents: how clients and the business settings are laid out in automerge.
+//!
+//! One document per client holds the card, its consent (with evidence) and its visits; one
+//! document per business holds the settings. ARCHITECTURE.md explains why this granularity.
+//!
+//! Two automerge habits every writer here keeps:
+//! - every container (`phones`, `visits`, …) is created once, in the document's first change,
+//!   by the device that creates the document; two devices each creating a root map would merge
+//!   into one map with the other's contents hidden;
+//! - every change carries a wall-clock commit time (automerge's default is 0); the time is for
+//!   people reading history, never for ordering: merge order comes from the CRDT itself.
+
+pub mod business;
+pub mod client;
+
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
+use automerge::{Automerge, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use chrono::{DateTime, TimeZone, Utc};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// The layout version written into every document. A reader meeting a newer version reads the
+/// fields it knows and leaves the rest untouched, so an older device never breaks a newer
+/// document (writes only touch the keys this code knows).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Runs `f` as one automerge change stamped with `at`; on error the change is rolled back.
+pub(crate) fn change<T>(
+    doc: &mut Automerge,
+    at: DateTime<Utc>,
+    f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    let mut tx = doc.transaction();
+    match f(&mut tx) {
+        Ok(v) => {
+            tx.commit_with(CommitOptions::default().with_time(at.timestamp_millis()));
+            Ok(v)
+        }
+        Err(e) => {
+            tx.rollback();
+            Err(e)
+        }
+    }
+}
+
+/// Typed reads of one map object. Missing keys and values of an unexpected type read as `None`:
+/// a document from a newer or buggy writer degrades to defaults instead of failing the read.
+pub(crate) struct MapReader<'a, D: ReadDoc> {
+    pub doc: &'a D,
+    pub obj: ObjId,
+}
+
+impl<'a, D: ReadDoc> MapReader<'a, D> {
+    pub fn root(doc: &'a D) -> Self {
+        MapReader { doc, obj: ROOT }
+    }
+
+    pub fn scalar(&self, key: &str) -> Option<ScalarValue> {
+        match self.doc.get(&self.obj, key).ok()?? {
+            (Value::Scalar(s), _) => Some(s.into_owned()),
+            _ => None,
+        }
+    }
+
+    pub fn str(&self, key: &str) -> Option<String> {
+        match self.scalar(key)? {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        }
+    }
+
+    pub fn i64(&self, key: &str) -> Option<i64> {
+        match self.scalar(key)? {
+            ScalarValue::Int(i) => Some(i),
+            ScalarValue::Uint(u) => i64::try_from(u).ok(),
+            ScalarValue::Timestamp(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        match self.scalar(key)? {
+            ScalarValue::Boolean(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn time(&self, key: &str) -> Option<DateTime<Utc>> {
+        Utc.timestamp_millis_opt(self.i64(key)?).single()
+    }
+
+    pub fn uuid(&self, key: &str) -> Option<Uuid> {
+        self.str(key).and_then(|s| Uuid::parse_str(&s).ok())
+    }
+
+    pub fn map(&self, key: &str) -> Option<MapReader<'a, D>> {
+        match self.doc.get(&self.obj, key).ok()?? {
+            (Value::Object(ObjType::Map), id) => Some(MapReader { doc: self.doc, obj: id }),
+            _ => None,
+        }
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        self.doc.keys(&self.obj).collect()
+    }
+
+    /// Every concurrent value of `key` that is a string (more than one after a conflict).
+    pub fn all_str(&self, key: &str) -> Vec<String> {
+        self.doc
+            .get_all(&self.obj, key)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(v, _)| match v {
+                Value::Scalar(s) => match s.as_ref() {
+                    ScalarValue::Str(s) => Some(s.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The map at `key` under `obj`, which the document's creator made. Its absence means the
+/// document is not one of ours.
+pub(crate) fn existing_map<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str, id: Uuid) -> Result<ObjId> {
+    match doc.get(obj, key)? {
+        Some((Value::Object(ObjType::Map), o)) => Ok(o),
+        _ => Err(Error::CorruptDocument { id, reason: format!("missing map `{key}`") }),
+    }
+}
+
+pub(crate) fn put_opt_str(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    value: Option<&str>,
+) -> Result<()> {
+    match value {
+        Some(v) => tx.put(obj, key, v)?,
+        None => {
+            if tx.get(obj, key)?.is_some() {
+                tx.delete(obj, key)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn put_time(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    tx.put(obj, key, ScalarValue::Timestamp(at.timestamp_millis()))?;
+    Ok(())
+}
+
+/// Reads the `kind` and `schema` a document declares.
+pub fn doc_kind(doc: &Automerge) -> Option<(String, i64)> {
+    let r = MapReader::root(doc);
+    Some((r.str("kind")?, r.i64("schema").unwrap_or(0)))
+}

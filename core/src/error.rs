@@ -1,0 +1,46 @@
+//! The core's one error type. Every fallible API returns [`Error`]; the FFI layer maps it onto the
+//! handful of cases an app can act on. Messages never carry a client's personal data: they name the
+//! field or the kind of record, not its contents.
+
+use uuid::Uuid;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The caller gave a value the model cannot hold.
+    #[error("invalid {field}: {reason}")]
+    Validation { field: &'static str, reason: String },
+
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: Uuid },
+
+    #[error("this book has no business yet: run `init` first")]
+    NotInitialized,
+
+    #[error("this book already belongs to a business")]
+    AlreadyInitialized,
+
+    /// The database was written by a newer Kartka; opening it would risk damaging it.
+    #[error("the database has schema version {found}, newer than this Kartka supports ({supported})")]
+    SchemaTooNew { found: u32, supported: u32 },
+
+    /// A stored or received document is not a valid Kartka document.
+    #[error("document {id} is damaged: {reason}")]
+    CorruptDocument { id: Uuid, reason: String },
+
+    #[error("storage error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    #[error("document error: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub(crate) fn validation(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::Validation { field, reason: reason.into() }
+    }
+}

@@ -1,0 +1,298 @@
+//! The local store: one SQLite file holding the automerge documents and their projection.
+//!
+//! [`Store`] is the entry point and the only writer. Every local write changes the document(s)
+//! and the projection in one SQLite transaction; a merge of remote changes re-projects exactly the
+//! client whose document changed. Reads never touch the documents: they are served by the
+//! projection's tables and indexes.
+
+mod clients;
+mod docs;
+pub(crate) mod projection;
+pub(crate) mod schema;
+mod search;
+mod visits;
+
+use std::path::Path;
+
+use automerge::ActorId;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use uuid::Uuid;
+
+use crate::crdt::business::{self as business_doc, SettingsEdit};
+use crate::error::{Error, Result};
+use crate::model::{Business, NewBusiness, Rule, StaffMember, Template};
+
+pub use projection::ProjectionSnapshot;
+pub use search::{ClientFilter, Page};
+pub use visits::VisitFilter;
+
+/// What every write needs to know about the business, kept in memory.
+#[derive(Debug, Clone)]
+pub(crate) struct BusinessContext {
+    pub id: Uuid,
+    pub region: phonenumber::country::Id,
+    pub zone: Tz,
+    pub currency: iso_currency::Currency,
+}
+
+pub struct Store {
+    conn: Connection,
+    device_id: Uuid,
+    actor: ActorId,
+    staff_id: Option<Uuid>,
+    business: Option<BusinessContext>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the book at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Self::from_connection(conn, schema::CURRENT_VERSION)
+    }
+
+    pub(crate) fn from_connection(mut conn: Connection, target_version: u32) -> Result<Store> {
+        // WAL: readers never wait for the writer; NORMAL sync is durable across application
+        // crashes, and loses at most the last commits on power loss, not the database.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrate_to(&mut conn, target_version)?;
+
+        let device_id = match meta_get(&conn, "device_id")? {
+            Some(s) => Uuid::parse_str(&s).map_err(|_| Error::validation("device_id", "damaged"))?,
+            None => {
+                let id = Uuid::new_v4();
+                meta_set(&conn, "device_id", &id.to_string())?;
+                id
+            }
+        };
+        let staff_id = meta_get(&conn, "staff_id")?.and_then(|s| Uuid::parse_str(&s).ok());
+        let mut store = Store {
+            conn,
+            actor: ActorId::from(device_id.as_bytes()),
+            device_id,
+            staff_id,
+            business: None,
+        };
+        store.refresh_business()?;
+        Ok(store)
+    }
+
+    /// This device's id: its automerge actor, and the "by which device" of consent evidence.
+    pub fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+
+    /// The staff member working on this device, recorded with consent evidence.
+    pub fn current_staff(&self) -> Option<Uuid> {
+        self.staff_id
+    }
+
+    pub fn set_current_staff(&mut self, staff: Option<Uuid>) -> Result<()> {
+        match staff {
+            Some(s) => meta_set(&self.conn, "staff_id", &s.to_string())?,
+            None => {
+                self.conn.execute("DELETE FROM meta WHERE key = 'staff_id'", [])?;
+            }
+        }
+        self.staff_id = staff;
+        Ok(())
+    }
+
+    /// The business's currency, for turning typed amounts into minor units.
+    pub fn currency(&self) -> Result<iso_currency::Currency> {
+        Ok(self.ctx()?.currency)
+    }
+
+    /// The business's IANA zone.
+    pub fn zone(&self) -> Result<Tz> {
+        Ok(self.ctx()?.zone)
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    pub(crate) fn ctx(&self) -> Result<&BusinessContext> {
+        self.business.as_ref().ok_or(Error::NotInitialized)
+    }
+
+    fn refresh_business(&mut self) -> Result<()> {
+        let Some(id) = meta_get(&self.conn, "business_id")? else {
+            self.business = None;
+            return Ok(());
+        };
+        let id = Uuid::parse_str(&id).map_err(|_| Error::validation("business_id", "damaged"))?;
+        let b = self.business_by_id(id)?;
+        self.business = Some(BusinessContext {
+            id,
+            region: crate::phone::parse_region(&b.region)?,
+            zone: b.zone.parse().map_err(|_| Error::validation("zone", "unknown IANA zone"))?,
+            currency: crate::money::currency(&b.currency)?,
+        });
+        Ok(())
+    }
+
+    fn business_by_id(&self, id: Uuid) -> Result<Business> {
+        let doc = docs::load(&self.conn, id, &self.actor)?
+            .ok_or(Error::NotFound { kind: "business", id })?;
+        business_doc::read(&doc, id)
+    }
+
+    /// Creates the business this book belongs to (the first device of a business does this).
+    pub fn init_business(&mut self, new: NewBusiness) -> Result<Business> {
+        if self.business.is_some() {
+            return Err(Error::AlreadyInitialized);
+        }
+        let new = validate_business(new)?;
+        let id = Uuid::now_v7();
+        let doc = business_doc::create(self.actor.clone(), id, &new, self.now())?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        docs::save(&tx, id, docs::Kind::Business, &doc)?;
+        meta_set(&tx, "business_id", &id.to_string())?;
+        tx.commit()?;
+        self.refresh_business()?;
+        self.business()
+    }
+
+    pub fn business(&self) -> Result<Business> {
+        self.business_by_id(self.ctx()?.id)
+    }
+
+    /// Applies one settings edit (validated first) to the business document.
+    pub fn edit_business(&mut self, edit: SettingsEdit) -> Result<Business> {
+        let id = self.ctx()?.id;
+        match &edit {
+            SettingsEdit::Name(n) if n.trim().is_empty() => {
+                return Err(Error::validation("name", "must not be empty"));
+            }
+            SettingsEdit::Region(r) => {
+                crate::phone::parse_region(r)?;
+            }
+            SettingsEdit::Zone(z) => {
+                z.parse::<Tz>().map_err(|_| Error::validation("zone", "unknown IANA zone"))?;
+            }
+            SettingsEdit::Currency(c) => {
+                crate::money::currency(c)?;
+            }
+            SettingsEdit::PutStaff(StaffMember { name, .. })
+            | SettingsEdit::PutTemplate(Template { name, .. })
+            | SettingsEdit::PutRule(Rule { name, .. })
+                if name.trim().is_empty() =>
+            {
+                return Err(Error::validation("name", "must not be empty"));
+            }
+            _ => {}
+        }
+        let now = self.now();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut doc =
+            docs::load(&tx, id, &self.actor)?.ok_or(Error::NotFound { kind: "business", id })?;
+        business_doc::edit(&mut doc, id, &edit, now)?;
+        docs::save(&tx, id, docs::Kind::Business, &doc)?;
+        tx.commit()?;
+        self.refresh_business()?;
+        self.business()
+    }
+
+    /// Adds a staff member and returns their id.
+    pub fn add_staff(&mut self, name: &str) -> Result<Uuid> {
+        let id = Uuid::now_v7();
+        self.edit_business(SettingsEdit::PutStaff(StaffMember {
+            id,
+            name: name.trim().to_string(),
+            phone: None,
+            email: None,
+            active: true,
+        }))?;
+        Ok(id)
+    }
+
+    /// Re-derives every projection table from the documents. Used after a schema change of the
+    /// projection and by tests that check the incremental projection against a fresh one.
+    pub fn rebuild_projection(&mut self) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        projection::rebuild(&tx, &self.actor)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every row of the projection, keyed by ids rather than local row numbers, sorted: two
+    /// stores holding the same documents have equal snapshots.
+    pub fn projection_snapshot(&self) -> Result<ProjectionSnapshot> {
+        projection::snapshot(&self.conn)
+    }
+
+    /// The ids of every document in the book.
+    pub fn doc_ids(&self) -> Result<Vec<Uuid>> {
+        docs::ids(&self.conn)
+    }
+
+    /// A document's full saved form (what a fresh device needs of it).
+    pub fn export_doc(&self, id: Uuid) -> Result<Vec<u8>> {
+        docs::raw(&self.conn, id)?.ok_or(Error::NotFound { kind: "document", id })
+    }
+
+    /// Merges changes received from elsewhere (a saved document or incremental changes) into the
+    /// document `id`, creating it if this device has not seen it, and re-projects what changed.
+    /// Returns whether anything new arrived. Bytes that are not automerge data are refused with
+    /// the store unchanged.
+    pub fn apply_remote(&mut self, id: Uuid, bytes: &[u8]) -> Result<bool> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = docs::merge(&tx, &self.actor, id, bytes)?;
+        tx.commit()?;
+        if changed == Some(docs::Kind::Business) {
+            self.refresh_business()?;
+        }
+        Ok(changed.is_some())
+    }
+
+    /// On-disk size of the book: the database file plus its WAL.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn validate_business(mut b: NewBusiness) -> Result<NewBusiness> {
+    b.name = b.name.trim().to_string();
+    if b.name.is_empty() {
+        return Err(Error::validation("name", "must not be empty"));
+    }
+    b.region = crate::phone::parse_region(&b.region)?.as_ref().to_string();
+    b.zone.parse::<Tz>().map_err(|_| Error::validation("zone", "unknown IANA zone"))?;
+    b.currency = crate::money::currency(&b.currency)?.code().to_string();
+    Ok(b)
+}
+
+pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! The projection: the tables every read is served from, derived from the client documents.
+//!
+//! A client's rows are always rewritten whole from its document (`project_client`), so an
+//! incremental projection and one rebuilt from scratch cannot drift apart; a property test holds
+//! them equal.
+
+use automerge::ActorId;
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::docs;
+use crate::crdt::client::{self as client_doc, ClientRecord};
+use crate::error::Result;
+use crate::fold::{fold, words};
+use crate::model::{Channel, NotificationKind, ReminderOverride};
+use crate::phone;
+
+pub(crate) fn channel_bits(rec: &ClientRecord) -> i64 {
+    Channel::ALL
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| rec.consent.granted(**c))
+        .fold(0, |acc, (i, _)| acc | (1 << i))
+}
+
+fn notify_off_bits(rec: &ClientRecord) -> i64 {
+    NotificationKind::ALL
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !rec.consent.notifications.iter().any(|(k, on)| k == *n && *on))
+        .fold(0, |acc, (i, _)| acc | (1 << i))
+}
+
+/// The folded text a client is searched by: name parts and email.
+fn search_text(rec: &ClientRecord) -> String {
+    let c = &rec.card;
+    let mut parts = vec![c.name.as_str()];
+    parts.extend(c.given_name.as_deref());
+    parts.extend(c.family_name.as_deref());
+    parts.extend(c.email.as_deref());
+    fold(&parts.join(" "))
+}
+
+/// Rewrites every projection row of one client from its document.
+pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord) -> Result<()> {
+    let c = &rec.card;
+    let took_place: Vec<_> = rec.visits.iter().filter(|v| !v.deleted && v.status.took_place()).collect();
+    let sold: i64 = took_place.iter().map(|v| v.total).sum();
+    let paid: i64 = rec.visits.iter().filter(|v| !v.deleted).map(|v| v.paid).sum();
+    let last_visit = took_place.iter().map(|v| v.start.timestamp_millis()).max();
+    let email_key = c.email.as_deref().map(fold);
+    let tags = serde_json::to_string(&c.tags).expect("tags serialise");
+    let phones = serde_json::to_string(&c.phones).expect("phones serialise");
+
+    let rid: i64 = conn
+        .prepare_cached(
+            "INSERT INTO clients (id, name, sort_key, given_name, family_name, phones, email,
+                 email_key, birthday, birth_md, comment, class, tags, loyalty_card, discount,
+                 source, consent, notify_off, visits, sold, paid, last_visit, created_at,
+                 updated_at, deleted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_key = excluded.sort_key,
+                 given_name = excluded.given_name, family_name = excluded.family_name,
+                 phones = excluded.phones, email = excluded.email, email_key = excluded.email_key,
+                 birthday = excluded.birthday, birth_md = excluded.birth_md,
+                 comment = excluded.comment, class = excluded.class, tags = excluded.tags,
+                 loyalty_card = excluded.loyalty_card, discount = excluded.discount,
+                 source = excluded.source, consent = excluded.consent,
+                 notify_off = excluded.notify_off, visits = excluded.visits, sold = excluded.sold,
+                 paid = excluded.paid, last_visit = excluded.last_visit,
+                 created_at = excluded.created_at, updated_at = excluded.updated_at,
+                 deleted = excluded.deleted
+             RETURNING rid",
+        )?
+        .query_row(
+            params![
+                rec.id,
+                c.name,
+                fold(&c.name),
+                c.given_name,
+                c.family_name,
+                phones,
+                c.email,
+                email_key,
+                c.birthday.map(|b| b.to_string()),
+                c.birthday.map(|b| {
+                    let (m, d) = b.month_day();
+                    format!("{m:02}-{d:02}")
+                }),
+                c.comment,
+                c.class.as_str(),
+                tags,
+                c.loyalty_card,
+                c.discount_percent,
+                c.source.as_str(),
+                channel_bits(rec),
+                notify_off_bits(rec),
+                took_place.len() as i64,
+                sold,
+                paid,
+                last_visit,
+                rec.created_at.timestamp_millis(),
+                rec.updated_at.timestamp_millis(),
+                rec.deleted,
+            ],
+            |r| r.get(0),
+        )?;
+
+    for table in ["client_tags", "name_words", "phone_keys", "visits", "consent_events"] {
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE client_rid = ?1"))?
+            .execute(params![rid])?;
+    }
+    conn.prepare_cached("DELETE FROM client_fts WHERE rowid = ?1")?.execute(params![rid])?;
+
+    let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO client_tags (tag, client_rid) VALUES (?1, ?2)")?;
+    for t in &c.tags {
+        ins.execute(params![t, rid])?;
+    }
+
+    let text = search_text(rec);
+    conn.prepare_cached("INSERT INTO client_fts (rowid, text) VALUES (?1, ?2)")?
+        .execute(params![rid, text])?;
+    let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO name_words (word, client_rid) VALUES (?1, ?2)")?;
+    for w in words(&text) {
+        ins.execute(params![w, rid])?;
+    }
+
+    let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO phone_keys (key, client_rid) VALUES (?1, ?2)")?;
+    for p in &c.phones {
+        let keys = match &p.e164 {
+            Some(e) => phone::search_keys(e),
+            None => vec![p.raw.chars().filter(char::is_ascii_digit).collect()],
+        };
+        for k in keys.into_iter().filter(|k: &String| !k.is_empty()) {
+            ins.execute(params![k, rid])?;
+        }
+    }
+
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO visits (id, client_rid, start_at, zone, duration_min, services, total, paid,
+             status, staff_id, note, reminder, repeat_after_days, created_at, updated_at, deleted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?;
+    for v in &rec.visits {
+        ins.execute(params![
+            v.id,
+            rid,
+            v.start.timestamp_millis(),
+            v.zone,
+            v.duration_min,
+            serde_json::to_string(&v.services).expect("services serialise"),
+            v.total,
+            v.paid,
+            v.status.as_str(),
+            v.staff_id,
+            v.note,
+            match v.reminder {
+                ReminderOverride::Default => None,
+                ReminderOverride::Off => Some(-1i64),
+                ReminderOverride::MinutesBefore(m) => Some(i64::from(m)),
+            },
+            v.repeat_after_days,
+            v.created_at.timestamp_millis(),
+            v.updated_at.timestamp_millis(),
+            v.deleted,
+        ])?;
+    }
+
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO consent_events (id, client_rid, subject, granted, at, staff_id, device_id,
+             source, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for e in &rec.consent.evidence {
+        ins.execute(params![
+            e.id,
+            rid,
+            e.subject.key(),
+            e.granted,
+            e.at.timestamp_millis(),
+            e.staff_id,
+            e.device_id,
+            e.source.as_str(),
+            e.note,
+        ])?;
+    }
+    Ok(())
+}
+
+/// Clears the projection and derives it again from every client document.
+pub(crate) fn rebuild(conn: &Connection, actor: &ActorId) -> Result<()> {
+    for table in ["clients", "client_tags", "name_words", "phone_keys", "visits", "consent_events", "client_fts"] {
+        conn.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+    let ids: Vec<Uuid> = conn
+        .prepare("SELECT id FROM docs WHERE kind = 'client'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        let doc = docs::load(conn, id, actor)?.expect("listed above");
+        project_client(conn, &client_doc::read(&doc, id)?)?;
+    }
+    Ok(())
+}
+
+/// Every projection row as text, local row numbers replaced by client ids, sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectionSnapshot {
+    pub tables: Vec<(String, Vec<String>)>,
+}
+
+pub(crate) fn snapshot(conn: &Connection) -> Result<ProjectionSnapshot> {
+    let queries = [
+        ("clients", "SELECT * FROM clients"),
+        ("client_tags", "SELECT * FROM client_tags"),
+        ("name_words", "SELECT * FROM name_words"),
+        ("phone_keys", "SELECT * FROM phone_keys"),
+        ("visits", "SELECT * FROM visits"),
+        ("consent_events", "SELECT * FROM consent_events"),
+        ("client_fts", "SELECT rowid AS client_rid, text FROM client_fts"),
+    ];
+    let mut rid_to_id = std::collections::HashMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT rid, id FROM clients")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            rid_to_id.insert(r.get::<_, i64>(0)?, r.get::<_, Uuid>(1)?);
+        }
+    }
+    let mut tables = Vec::new();
+    for (name, sql) in queries {
+        let mut stmt = conn.prepare(sql)?;
+        let cols: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut fields = Vec::new();
+            for (i, col) in cols.iter().enumerate() {
+                let v: rusqlite::types::Value = r.get(i)?;
+                let text = match (col.as_str(), v) {
+                    ("rid", _) => continue,
+                    ("client_rid", rusqlite::types::Value::Integer(rid)) => {
+                        rid_to_id.get(&rid).map(|u| u.to_string()).unwrap_or_else(|| format!("orphan:{rid}"))
+                    }
+                    (_, v) => format!("{v:?}"),
+                };
+                fields.push(format!("{col}={text}"));
+            }
+            out.push(fields.join("|"));
+        }
+        out.sort();
+        tables.push((name.to_string(), out));
+    }
+    Ok(ProjectionSnapshot { tables })
+}
