@@ -9,11 +9,14 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- A rowid table, not WITHOUT ROWID: documents are kilobytes, and WITHOUT ROWID b-trees spill
+-- rows that large to overflow pages (measured: 4x the bytes on disk).
 CREATE TABLE docs (
-    id   BLOB PRIMARY KEY,            -- UUID, 16 bytes
+    rid  INTEGER PRIMARY KEY,
+    id   BLOB NOT NULL UNIQUE,        -- UUID, 16 bytes
     kind TEXT NOT NULL CHECK (kind IN ('business', 'client')),
     data BLOB NOT NULL                -- Automerge::save()
-) WITHOUT ROWID;
+);
 
 CREATE TABLE clients (
     rid          INTEGER PRIMARY KEY,
@@ -45,13 +48,13 @@ CREATE TABLE clients (
 );
 CREATE INDEX clients_by_name ON clients (deleted, sort_key);
 CREATE INDEX clients_by_email ON clients (email_key) WHERE email_key IS NOT NULL;
-CREATE INDEX clients_by_class ON clients (class, sort_key);
 
 CREATE TABLE client_tags (
     tag        TEXT NOT NULL,
     client_rid INTEGER NOT NULL,
     PRIMARY KEY (tag, client_rid)
 ) WITHOUT ROWID;
+CREATE INDEX client_tags_by_client ON client_tags (client_rid);
 
 -- Search keys: each word of the folded name and email, and each digit form of each phone.
 CREATE TABLE name_words (
@@ -65,6 +68,10 @@ CREATE TABLE phone_keys (
     client_rid INTEGER NOT NULL,
     PRIMARY KEY (key, client_rid)
 ) WITHOUT ROWID;
+
+-- A client's rows are rewritten whole on every change: these make that a lookup, not a scan.
+CREATE INDEX name_words_by_client ON name_words (client_rid);
+CREATE INDEX phone_keys_by_client ON phone_keys (client_rid);
 
 -- Substring search over the folded name and email; rowid = clients.rid.
 CREATE VIRTUAL TABLE client_fts USING fts5 (text, tokenize = 'trigram');

@@ -105,6 +105,18 @@ impl<'a, D: ReadDoc> MapReader<'a, D> {
         self.doc.keys(&self.obj).collect()
     }
 
+    /// The keys starting with `prefix`, as (rest of the key, whole key), in key order.
+    pub fn prefixed(&self, prefix: &str) -> Vec<(String, String)> {
+        let end = crate::fold::prefix_end(prefix);
+        self.doc
+            .map_range(&self.obj, prefix.to_string()..end)
+            .map(|item| {
+                let key = item.key.to_string();
+                (key[prefix.len()..].to_string(), key)
+            })
+            .collect()
+    }
+
     /// Every concurrent value of `key` that is a string (more than one after a conflict).
     pub fn all_str(&self, key: &str) -> Vec<String> {
         self.doc

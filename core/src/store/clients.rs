@@ -173,7 +173,7 @@ pub(crate) fn with_client<T>(
     let record = client_doc::read(&doc, id)?;
     let out = f(&mut doc, &record)?;
     docs::save(conn, id, docs::Kind::Client, &doc)?;
-    projection::project_client(conn, &client_doc::read(&doc, id)?)?;
+    projection::project_client(conn, &client_doc::read(&doc, id)?, false)?;
     Ok(out)
 }
 
@@ -194,7 +194,7 @@ impl Store {
             let id = Uuid::now_v7();
             let doc = client_doc::create(self.actor.clone(), id, card, now)?;
             docs::save(&tx, id, docs::Kind::Client, &doc)?;
-            projection::project_client(&tx, &client_doc::read(&doc, id)?)?;
+            projection::project_client(&tx, &ClientRecord::of_new(id, card, now), true)?;
             ids.push(id);
         }
         tx.commit()?;
@@ -208,7 +208,7 @@ impl Store {
         with_client(&tx, &self.actor, id, |doc, rec| {
             let new = apply_patch(&ctx, &rec.card, patch)?;
             if new != rec.card {
-                client_doc::edit_card(doc, id, &rec.card, &new, now)?;
+                client_doc::edit_card(doc, &rec.card, &new, now)?;
             }
             Ok(())
         })?;
@@ -266,7 +266,7 @@ impl Store {
             note,
         };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        with_client(&tx, &self.actor, client, |doc, _| client_doc::record_consent(doc, client, &ev))?;
+        with_client(&tx, &self.actor, client, |doc, _| client_doc::record_consent(doc, &ev))?;
         tx.commit()?;
         Ok(ev)
     }

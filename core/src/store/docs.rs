@@ -1,6 +1,6 @@
 //! The `docs` table: each automerge document saved whole, beside the projection in one file.
 
-use automerge::{ActorId, Automerge};
+use automerge::{ActorId, Automerge, LoadOptions, OnPartialLoad, VerificationMode};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -36,6 +36,16 @@ pub(crate) fn raw(conn: &Connection, id: Uuid) -> Result<Option<Vec<u8>>> {
         .prepare_cached("SELECT data FROM docs WHERE id = ?1")?
         .query_row(params![id], |r| r.get(0))
         .optional()?)
+}
+
+fn load_strict(id: Uuid, bytes: &[u8]) -> Result<Automerge> {
+    Automerge::load_with_options(
+        bytes,
+        LoadOptions::new()
+            .on_partial_load(OnPartialLoad::Error)
+            .verification_mode(VerificationMode::Check),
+    )
+    .map_err(|e| Error::CorruptDocument { id, reason: e.to_string() })
 }
 
 /// Loads a document with this device as its actor, ready for local changes.
@@ -74,10 +84,17 @@ pub(crate) fn merge(
         .query_row("SELECT kind FROM docs WHERE id = ?1", params![id], |r| r.get::<_, String>(0))
         .optional()?
         .and_then(|k| Kind::parse(&k));
-    let mut doc = load(conn, id, actor)?.unwrap_or_else(|| Automerge::new().with_actor(actor.clone()));
-    let before = doc.get_heads();
-    doc.load_incremental(bytes)
-        .map_err(|e| Error::CorruptDocument { id, reason: e.to_string() })?;
+    // The received bytes are appended to what is stored and the whole is loaded strictly:
+    // automerge's own `load_incremental` silently skips a truncated or damaged tail, and a sync
+    // payload that is not whole must be refused, not half-applied.
+    let stored = raw(conn, id)?;
+    let before = match &stored {
+        Some(b) => load_strict(id, b)?.get_heads(),
+        None => Vec::new(),
+    };
+    let mut combined = stored.unwrap_or_default();
+    combined.extend_from_slice(bytes);
+    let doc = load_strict(id, &combined)?.with_actor(actor.clone());
     if doc.get_heads() == before {
         return Ok(None);
     }
@@ -91,7 +108,7 @@ pub(crate) fn merge(
         Kind::Client => {
             let record = crdt::client::read(&doc, id)?;
             save(conn, id, kind, &doc)?;
-            projection::project_client(conn, &record)?;
+            projection::project_client(conn, &record, existing_kind.is_none())?;
         }
         Kind::Business => {
             crdt::business::read(&doc, id)?;

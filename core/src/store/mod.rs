@@ -68,6 +68,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // One write touches about twenty distinct statements; the default cache of 16 would
+        // re-prepare them on every write.
+        conn.set_prepared_statement_cache_capacity(64);
         schema::migrate_to(&mut conn, target_version)?;
 
         let device_id = match meta_get(&conn, "device_id")? {

@@ -42,8 +42,9 @@ fn search_text(rec: &ClientRecord) -> String {
     fold(&parts.join(" "))
 }
 
-/// Rewrites every projection row of one client from its document.
-pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord) -> Result<()> {
+/// Rewrites every projection row of one client from its document. `fresh`: the client has no
+/// rows yet (just created, or the projection was cleared), so there is nothing to delete.
+pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool) -> Result<()> {
     let c = &rec.card;
     let took_place: Vec<_> = rec.visits.iter().filter(|v| !v.deleted && v.status.took_place()).collect();
     let sold: i64 = took_place.iter().map(|v| v.total).sum();
@@ -108,11 +109,13 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord) -> Result<()
             |r| r.get(0),
         )?;
 
-    for table in ["client_tags", "name_words", "phone_keys", "visits", "consent_events"] {
-        conn.prepare_cached(&format!("DELETE FROM {table} WHERE client_rid = ?1"))?
-            .execute(params![rid])?;
+    if !fresh {
+        for table in ["client_tags", "name_words", "phone_keys", "visits", "consent_events"] {
+            conn.prepare_cached(&format!("DELETE FROM {table} WHERE client_rid = ?1"))?
+                .execute(params![rid])?;
+        }
+        conn.prepare_cached("DELETE FROM client_fts WHERE rowid = ?1")?.execute(params![rid])?;
     }
-    conn.prepare_cached("DELETE FROM client_fts WHERE rowid = ?1")?.execute(params![rid])?;
 
     let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO client_tags (tag, client_rid) VALUES (?1, ?2)")?;
     for t in &c.tags {
@@ -200,7 +203,7 @@ pub(crate) fn rebuild(conn: &Connection, actor: &ActorId) -> Result<()> {
         .collect::<rusqlite::Result<_>>()?;
     for id in ids {
         let doc = docs::load(conn, id, actor)?.expect("listed above");
-        project_client(conn, &client_doc::read(&doc, id)?)?;
+        project_client(conn, &client_doc::read(&doc, id)?, true)?;
     }
     Ok(())
 }

@@ -4,10 +4,10 @@ use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::{Store, clients::with_client};
+use super::{Store, clients::{resolve_new, with_client}, docs, projection};
 use crate::crdt::client as client_doc;
 use crate::error::{Error, Result};
-use crate::model::{NewVisit, ServiceLine, Visit, VisitPatch, VisitStatus};
+use crate::model::{NewClient, NewVisit, ServiceLine, Visit, VisitPatch, VisitStatus};
 use crate::money::apply_discount;
 
 /// Which visits to list. Times are UTC instants; `to` is exclusive.
@@ -110,6 +110,55 @@ impl Store {
         })?;
         tx.commit()?;
         self.get_visit(id)
+    }
+
+    /// Brings in clients with their past visits (a client base moving from another app, or a
+    /// restored backup): one transaction for the whole batch, all or nothing. Each visit is its
+    /// own change in the client's document, as if booked one by one; `client_id` of the visits
+    /// is ignored.
+    pub fn import_history(&mut self, items: Vec<(NewClient, Vec<NewVisit>)>) -> Result<Vec<Uuid>> {
+        let ctx = self.ctx()?.clone();
+        let zone = ctx.zone.name().to_string();
+        let now = self.now();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut ids = Vec::with_capacity(items.len());
+        for (new, visits) in items {
+            let card = resolve_new(&ctx, new)?;
+            let id = Uuid::now_v7();
+            let mut doc = client_doc::create(self.actor.clone(), id, &card, now)?;
+            for nv in visits {
+                check_lines(&nv.services)?;
+                let total = match nv.total {
+                    Some(t) => t,
+                    None => apply_discount(lines_total(&nv.services)?, card.discount_percent),
+                };
+                let visit = Visit {
+                    id: Uuid::now_v7(),
+                    client_id: id,
+                    start: nv.start,
+                    zone: zone.clone(),
+                    duration_min: nv.duration_min,
+                    services: nv.services,
+                    total,
+                    paid: nv.paid,
+                    status: nv.status,
+                    staff_id: nv.staff_id,
+                    note: nv.note.filter(|n| !n.trim().is_empty()),
+                    reminder: nv.reminder,
+                    repeat_after_days: nv.repeat_after_days,
+                    created_at: now,
+                    updated_at: now,
+                    deleted: false,
+                };
+                check_visit(&visit)?;
+                client_doc::put_visit(&mut doc, id, None, &visit, now)?;
+            }
+            docs::save(&tx, id, docs::Kind::Client, &doc)?;
+            projection::project_client(&tx, &client_doc::read(&doc, id)?, true)?;
+            ids.push(id);
+        }
+        tx.commit()?;
+        Ok(ids)
     }
 
     /// Edits a visit. Changing the services without an explicit total recomputes the total.
