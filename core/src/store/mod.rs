@@ -8,7 +8,7 @@
 mod clients;
 mod docs;
 pub(crate) mod projection;
-pub(crate) mod schema;
+pub mod schema;
 mod search;
 mod visits;
 
@@ -61,7 +61,7 @@ impl Store {
         Self::from_connection(conn, schema::CURRENT_VERSION)
     }
 
-    pub(crate) fn from_connection(mut conn: Connection, target_version: u32) -> Result<Store> {
+    fn from_connection(mut conn: Connection, target_version: u32) -> Result<Store> {
         // WAL: readers never wait for the writer; NORMAL sync is durable across application
         // crashes, and loses at most the last commits on power loss, not the database.
         conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -37,3 +37,51 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
     tx.commit()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn schema_of(conn: &Connection) -> Vec<(String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT name, coalesce(sql, '') FROM sqlite_schema ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn upgrading_from_every_old_version_equals_a_fresh_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = Store::open(dir.path().join("fresh.db")).unwrap();
+        let expected = schema_of(fresh.conn());
+        for start in 0..CURRENT_VERSION {
+            let path = dir.path().join(format!("from-{start}.db"));
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, start).unwrap();
+            assert_eq!(user_version(&conn).unwrap(), start);
+            let upgraded = Store::open(&path).unwrap();
+            assert_eq!(user_version(upgraded.conn()).unwrap(), CURRENT_VERSION);
+            assert_eq!(schema_of(upgraded.conn()), expected, "upgrade from {start} differs");
+        }
+    }
+
+    #[test]
+    fn a_database_from_a_newer_kartka_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("book.db");
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1).unwrap();
+        drop(conn);
+        match Store::open(&path) {
+            Err(Error::SchemaTooNew { found, supported }) => {
+                assert_eq!((found, supported), (CURRENT_VERSION + 1, CURRENT_VERSION));
+            }
+            Err(e) => panic!("wrong error: {e}"),
+            Ok(_) => panic!("opened a database from the future"),
+        }
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), CURRENT_VERSION + 1);
+    }
+}
