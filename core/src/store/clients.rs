@@ -197,7 +197,7 @@ impl Store {
             projection::project_client(&tx, &ClientRecord::of_new(id, card, now), true)?;
             ids.push(id);
         }
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         Ok(ids)
     }
 
@@ -212,7 +212,7 @@ impl Store {
             }
             Ok(())
         })?;
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         self.get_client(id)
     }
 
@@ -235,7 +235,7 @@ impl Store {
             }
             Ok(())
         })?;
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         Ok(())
     }
 
@@ -267,7 +267,7 @@ impl Store {
         };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         with_client(&tx, &self.actor, client, |doc, _| client_doc::record_consent(doc, &ev))?;
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         Ok(ev)
     }
 

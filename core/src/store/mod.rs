@@ -5,6 +5,7 @@
 //! client whose document changed. Reads never touch the documents: they are served by the
 //! projection's tables and indexes.
 
+mod checkpoint;
 mod clients;
 mod docs;
 pub(crate) mod projection;
@@ -39,6 +40,7 @@ pub(crate) struct BusinessContext {
 
 pub struct Store {
     conn: Connection,
+    checkpointer: checkpoint::Checkpointer,
     device_id: Uuid,
     actor: ActorId,
     staff_id: Option<Uuid>,
@@ -58,10 +60,10 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Self::from_connection(conn, schema::CURRENT_VERSION)
+        Self::from_connection(conn, path, schema::CURRENT_VERSION)
     }
 
-    fn from_connection(mut conn: Connection, target_version: u32) -> Result<Store> {
+    fn from_connection(mut conn: Connection, path: &Path, target_version: u32) -> Result<Store> {
         // WAL: readers never wait for the writer; NORMAL sync is durable across application
         // crashes, and loses at most the last commits on power loss, not the database.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -82,8 +84,10 @@ impl Store {
             }
         };
         let staff_id = meta_get(&conn, "staff_id")?.and_then(|s| Uuid::parse_str(&s).ok());
+        let checkpointer = checkpoint::Checkpointer::start(&conn, path)?;
         let mut store = Store {
             conn,
+            checkpointer,
             actor: ActorId::from(device_id.as_bytes()),
             device_id,
             staff_id,
@@ -165,7 +169,7 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         docs::save(&tx, id, docs::Kind::Business, &doc)?;
         meta_set(&tx, "business_id", &id.to_string())?;
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         self.refresh_business()?;
         self.business()
     }
@@ -205,7 +209,7 @@ impl Store {
             docs::load(&tx, id, &self.actor)?.ok_or(Error::NotFound { kind: "business", id })?;
         business_doc::edit(&mut doc, id, &edit, now)?;
         docs::save(&tx, id, docs::Kind::Business, &doc)?;
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         self.refresh_business()?;
         self.business()
     }
@@ -228,7 +232,7 @@ impl Store {
     pub fn rebuild_projection(&mut self) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         projection::rebuild(&tx, &self.actor)?;
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         Ok(())
     }
 
@@ -255,7 +259,7 @@ impl Store {
     pub fn apply_remote(&mut self, id: Uuid, bytes: &[u8]) -> Result<bool> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let changed = docs::merge(&tx, &self.actor, id, bytes)?;
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         if changed == Some(docs::Kind::Business) {
             self.refresh_business()?;
         }

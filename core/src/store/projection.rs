@@ -125,9 +125,12 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
     let text = search_text(rec);
     conn.prepare_cached("INSERT INTO client_fts (rowid, text) VALUES (?1, ?2)")?
         .execute(params![rid, text])?;
-    let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO name_words (word, client_rid) VALUES (?1, ?2)")?;
+    let sort_key = fold(&c.name);
+    let mut ins = conn.prepare_cached(
+        "INSERT OR IGNORE INTO name_words (word, sort_key, client_rid) VALUES (?1, ?2, ?3)",
+    )?;
     for w in words(&text) {
-        ins.execute(params![w, rid])?;
+        ins.execute(params![w, sort_key, rid])?;
     }
 
     let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO phone_keys (key, client_rid) VALUES (?1, ?2)")?;

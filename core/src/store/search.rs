@@ -4,10 +4,10 @@
 //! - a query that looks like a phone number matches, by prefix, any digit form of any number
 //!   (`067 123`, `+38067123` and `0671234567` all find +380671234567);
 //! - otherwise every term must occur in the folded name or email: terms of three characters or
-//!   more through the FTS5 trigram index (any part of a word), shorter ones as a word prefix.
+//!   more anywhere (FTS5 trigram index), shorter ones as a word prefix.
 //!
-//! Ranking: names starting with the query, then names with a word starting with it, then names
-//! containing it, then email-only matches; ties by name.
+//! Ranking: names starting with the query, then names with a word starting with its first term,
+//! then names containing it; each tier in name order.
 
 use std::collections::BTreeMap;
 
@@ -150,6 +150,92 @@ pub(crate) fn consent_of(conn: &Connection, id: Uuid) -> Result<Option<ConsentSt
     }))
 }
 
+fn client_by_rid(conn: &Connection, rid: i64, now: DateTime<Utc>) -> Result<Client> {
+    let sql = format!("SELECT {CLIENT_COLS} FROM clients c WHERE c.rid = ?2");
+    Ok(conn.prepare_cached(&sql)?.query_row(params![now.timestamp_millis(), rid], client_from_row)?)
+}
+
+/// Collects distinct row ids from `rows` that pass `keep`, until `needed` are in `out`.
+fn collect_into(
+    out: &mut Vec<i64>,
+    mut rows: rusqlite::Rows<'_>,
+    needed: usize,
+    mut keep: impl FnMut(i64) -> Result<bool>,
+) -> Result<()> {
+    while out.len() < needed {
+        let Some(row) = rows.next()? else { break };
+        let rid: i64 = row.get(0)?;
+        if !out.contains(&rid) && keep(rid)? {
+            out.push(rid);
+        }
+    }
+    Ok(())
+}
+
+/// Phone search: any digit form of any number starting with `digits`, in key order (so an
+/// exact number comes first). Reads only as many index entries as the page needs.
+fn phone_matches(conn: &Connection, digits: &str, needed: usize) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT k.client_rid FROM phone_keys k CROSS JOIN clients c ON c.rid = k.client_rid
+         WHERE k.key >= ?1 AND k.key < ?2 AND c.deleted = 0
+         ORDER BY k.key, k.client_rid",
+    )?;
+    collect_into(&mut out, stmt.query(params![digits, prefix_end(digits)])?, needed, |_| Ok(true))?;
+    Ok(out)
+}
+
+/// Name and email search in three tiers, each read in an index's order so a page costs about
+/// as many rows as it shows: names starting with the whole query; then names with a word
+/// starting with the first term; then (terms of three characters or more) names containing it
+/// anywhere, through the trigram index. Every other term must occur too: as a word prefix if
+/// shorter than three characters, anywhere otherwise.
+fn name_matches(conn: &Connection, q: &str, needed: usize) -> Result<Vec<i64>> {
+    let terms: Vec<&str> = crate::fold::words(q).collect();
+    let Some(first) = terms.first().copied() else { return Ok(Vec::new()) };
+    let rest = &terms[1..];
+    let mut text_of = conn.prepare_cached("SELECT text FROM client_fts WHERE rowid = ?1")?;
+    let mut matches_rest = |rid: i64| -> Result<bool> {
+        if rest.is_empty() {
+            return Ok(true);
+        }
+        let text: String = text_of.query_row(params![rid], |r| r.get(0))?;
+        Ok(rest.iter().all(|t| {
+            if t.chars().count() >= 3 {
+                text.contains(t)
+            } else {
+                crate::fold::words(&text).any(|w| w.starts_with(t))
+            }
+        }))
+    };
+    let mut out = Vec::new();
+
+    let mut stmt = conn.prepare_cached(
+        "SELECT rid FROM clients WHERE deleted = 0 AND sort_key >= ?1 AND sort_key < ?2
+         ORDER BY sort_key, id",
+    )?;
+    collect_into(&mut out, stmt.query(params![q, prefix_end(q)])?, needed, |_| Ok(true))?;
+
+    let mut stmt = conn.prepare_cached(
+        "SELECT w.client_rid FROM name_words w CROSS JOIN clients c ON c.rid = w.client_rid
+         WHERE w.word >= ?1 AND w.word < ?2 AND c.deleted = 0
+         ORDER BY w.word, w.sort_key, w.client_rid",
+    )?;
+    collect_into(&mut out, stmt.query(params![first, prefix_end(first)])?, needed, &mut matches_rest)?;
+
+    let long: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() >= 3).collect();
+    if out.len() < needed && !long.is_empty() {
+        let expr = long.iter().map(|t| fts_phrase(t)).collect::<Vec<_>>().join(" AND ");
+        let mut stmt = conn.prepare_cached(
+            "SELECT f.rowid FROM client_fts f CROSS JOIN clients c ON c.rid = f.rowid
+             WHERE client_fts MATCH ?1 AND c.deleted = 0
+             ORDER BY c.sort_key, c.id",
+        )?;
+        collect_into(&mut out, stmt.query(params![expr])?, needed, &mut matches_rest)?;
+    }
+    Ok(out)
+}
+
 /// Quotes a term for an FTS5 MATCH expression.
 fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
@@ -184,72 +270,16 @@ impl Store {
 
     /// Clients matching `query` by name, phone digits or email, best matches first.
     pub fn search(&self, query: &str, page: Page) -> Result<Vec<Client>> {
-        let now = self.now().timestamp_millis();
-        if let Some(digits) = phone::query_digits(query) {
-            let sql = format!(
-                "SELECT {CLIENT_COLS},
-                    NOT EXISTS (SELECT 1 FROM phone_keys k WHERE k.client_rid = c.rid AND k.key = ?2) AS rank
-                 FROM clients c
-                 WHERE c.rid IN (SELECT client_rid FROM phone_keys WHERE key >= ?2 AND key < ?3)
-                   AND c.deleted = 0
-                 ORDER BY rank, c.sort_key, c.id LIMIT ?4 OFFSET ?5"
-            );
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(
-                params![now, digits, prefix_end(&digits), page.limit, page.offset],
-                client_from_row,
-            )?;
-            return Ok(rows.collect::<rusqlite::Result<_>>()?);
-        }
-
-        let q = fold(query);
-        let terms: Vec<&str> = q.split(' ').filter(|t| !t.is_empty()).collect();
-        let Some(first) = terms.first() else { return Ok(Vec::new()) };
-        let (long, short): (Vec<&str>, Vec<&str>) = terms.iter().partition(|t| t.chars().count() >= 3);
-
-        let mut args: Vec<Value> = vec![
-            now.into(),
-            q.clone().into(),
-            prefix_end(&q).into(),
-            first.to_string().into(),
-        ];
-        let rank = "CASE WHEN c.sort_key >= ?2 AND c.sort_key < ?3 THEN 0
-                         WHEN instr(' ' || c.sort_key, ' ' || ?4) > 0 THEN 1
-                         WHEN instr(c.sort_key, ?4) > 0 THEN 2 ELSE 3 END";
-        let mut sql = format!("SELECT {CLIENT_COLS}, {rank} AS rank FROM ");
-        if long.is_empty() {
-            // Every term is shorter than a trigram: candidates are clients with a word starting
-            // with the first term.
-            args.push(first.to_string().into());
-            args.push(prefix_end(first).into());
-            sql += &format!(
-                "clients c JOIN client_fts f ON f.rowid = c.rid
-                 WHERE c.rid IN (SELECT client_rid FROM name_words WHERE word >= ?{} AND word < ?{})",
-                args.len() - 1,
-                args.len()
-            );
-        } else {
-            let expr = long.iter().map(|t| fts_phrase(t)).collect::<Vec<_>>().join(" AND ");
-            args.push(expr.into());
-            sql += &format!(
-                "client_fts f JOIN clients c ON c.rid = f.rowid WHERE client_fts MATCH ?{}",
-                args.len()
-            );
-        }
-        for t in short.iter().skip(usize::from(long.is_empty())) {
-            args.push(t.to_string().into());
-            sql += &format!(" AND instr(' ' || f.text, ' ' || ?{}) > 0", args.len());
-        }
-        args.push(i64::from(page.limit).into());
-        args.push(i64::from(page.offset).into());
-        sql += &format!(
-            " AND c.deleted = 0 ORDER BY rank, c.sort_key, c.id LIMIT ?{} OFFSET ?{}",
-            args.len() - 1,
-            args.len()
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), client_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let needed = (page.offset + page.limit) as usize;
+        let rids = match phone::query_digits(query) {
+            Some(digits) => phone_matches(&self.conn, &digits, needed)?,
+            None => name_matches(&self.conn, &fold(query), needed)?,
+        };
+        let now = self.now();
+        rids.into_iter()
+            .skip(page.offset as usize)
+            .map(|rid| client_by_rid(&self.conn, rid, now))
+            .collect()
     }
 
     /// How many clients the book has (tombstones excluded).

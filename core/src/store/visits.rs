@@ -108,7 +108,7 @@ impl Store {
             check_visit(&visit)?;
             client_doc::put_visit(doc, new.client_id, None, &visit, now)
         })?;
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         self.get_visit(id)
     }
 
@@ -157,7 +157,7 @@ impl Store {
             projection::project_client(&tx, &client_doc::read(&doc, id)?, true)?;
             ids.push(id);
         }
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         Ok(ids)
     }
 
@@ -212,7 +212,7 @@ impl Store {
             }
             Ok(())
         })?;
-        tx.commit()?;
+        self.checkpointer.commit(tx)?;
         self.get_visit(id)
     }
 
