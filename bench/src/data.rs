@@ -10,17 +10,80 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const GIVEN: &[&str] = &[
-    "Олена", "Ірина", "Марія", "Оксана", "Наталія", "Тетяна", "Юлія", "Анна", "Світлана", "Катерина",
-    "Вікторія", "Людмила", "Галина", "Христина", "Софія", "Дарина", "Андрій", "Олег", "Ігор",
-    "Łucja", "Małgorzata", "Agnieszka", "Katarzyna", "Zofia", "Joanna", "Paweł", "Ewa",
-    "Екатерина", "Ольга", "Елена", "Дмитрий", "Наталья", "Татьяна", "Alina", "Kate", "Emma",
+    "Олена",
+    "Ірина",
+    "Марія",
+    "Оксана",
+    "Наталія",
+    "Тетяна",
+    "Юлія",
+    "Анна",
+    "Світлана",
+    "Катерина",
+    "Вікторія",
+    "Людмила",
+    "Галина",
+    "Христина",
+    "Софія",
+    "Дарина",
+    "Андрій",
+    "Олег",
+    "Ігор",
+    "Łucja",
+    "Małgorzata",
+    "Agnieszka",
+    "Katarzyna",
+    "Zofia",
+    "Joanna",
+    "Paweł",
+    "Ewa",
+    "Екатерина",
+    "Ольга",
+    "Елена",
+    "Дмитрий",
+    "Наталья",
+    "Татьяна",
+    "Alina",
+    "Kate",
+    "Emma",
 ];
 const FAMILY: &[&str] = &[
-    "Коваленко", "Шевченко", "Бондаренко", "Ткаченко", "Кравченко", "Олійник", "Мельник",
-    "Шевчук", "Поліщук", "Лисенко", "Ковальчук", "Савченко", "Руденко", "Марченко", "Петренко",
-    "Гнатюк", "Їжакевич", "Ґудзь", "Kowalska", "Nowak", "Wiśniewska", "Wójcik", "Kamińska",
-    "Lewandowska", "Zielińska", "Szymańska", "Woźniak", "Dąbrowska", "Иванова", "Смирнова",
-    "Кузнецова", "Попова", "Соколова", "Smith", "Brown", "Żółkiewska",
+    "Коваленко",
+    "Шевченко",
+    "Бондаренко",
+    "Ткаченко",
+    "Кравченко",
+    "Олійник",
+    "Мельник",
+    "Шевчук",
+    "Поліщук",
+    "Лисенко",
+    "Ковальчук",
+    "Савченко",
+    "Руденко",
+    "Марченко",
+    "Петренко",
+    "Гнатюк",
+    "Їжакевич",
+    "Ґудзь",
+    "Kowalska",
+    "Nowak",
+    "Wiśniewska",
+    "Wójcik",
+    "Kamińska",
+    "Lewandowska",
+    "Zielińska",
+    "Szymańska",
+    "Woźniak",
+    "Dąbrowska",
+    "Иванова",
+    "Смирнова",
+    "Кузнецова",
+    "Попова",
+    "Соколова",
+    "Smith",
+    "Brown",
+    "Żółkiewska",
 ];
 const SERVICES: &[(&str, i64)] = &[
     ("Манікюр класичний", 45000),
@@ -42,7 +105,10 @@ pub struct Generator {
 
 impl Generator {
     pub fn new(seed: u64) -> Self {
-        Generator { rng: StdRng::seed_from_u64(seed), now: Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap() }
+        Generator {
+            rng: StdRng::seed_from_u64(seed),
+            now: Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
+        }
     }
 
     pub fn name(&mut self) -> (String, String) {
@@ -53,14 +119,26 @@ impl Generator {
 
     /// A valid Ukrainian mobile number, typed one of the ways people type them.
     pub fn phone(&mut self) -> (String, String) {
-        let op = ["50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"][self.rng.random_range(0..12)];
+        let op = [
+            "50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99",
+        ][self.rng.random_range(0..12)];
         let n: u32 = self.rng.random_range(0..10_000_000);
         let e164 = format!("+380{op}{n:07}");
         let typed = match self.rng.random_range(0..4) {
             0 => e164.clone(),
             1 => format!("0{op}{n:07}"),
-            2 => format!("0{op} {:03} {:02} {:02}", n / 10_000, (n / 100) % 100, n % 100),
-            _ => format!("+38 (0{op}) {:03}-{:02}-{:02}", n / 10_000, (n / 100) % 100, n % 100),
+            2 => format!(
+                "0{op} {:03} {:02} {:02}",
+                n / 10_000,
+                (n / 100) % 100,
+                n % 100
+            ),
+            _ => format!(
+                "+38 (0{op}) {:03}-{:02}-{:02}",
+                n / 10_000,
+                (n / 100) % 100,
+                n % 100
+            ),
         };
         (typed, e164)
     }
@@ -81,12 +159,22 @@ impl Generator {
                 if r < 30 {
                     Birthday::MonthDay { month: m, day: d }
                 } else {
-                    format!("{}-{m:02}-{d:02}", self.rng.random_range(1960..2008)).parse().unwrap()
+                    format!("{}-{m:02}-{d:02}", self.rng.random_range(1960..2008))
+                        .parse()
+                        .unwrap()
                 }
             }),
             comment: (r < 25).then(|| "Алергія на ацетон, любить пастельні відтінки".to_string()),
-            class: Some(if r < 8 { ClientClass::Vip } else { ClientClass::Regular }),
-            tags: if r < 20 { vec!["постійна".into()] } else { Vec::new() },
+            class: Some(if r < 8 {
+                ClientClass::Vip
+            } else {
+                ClientClass::Regular
+            }),
+            tags: if r < 20 {
+                vec!["постійна".into()]
+            } else {
+                Vec::new()
+            },
             loyalty_card: (r < 15).then(|| format!("LC-{i:06}")),
             discount_percent: (r < 10).then_some(5),
             source: None,
@@ -98,12 +186,17 @@ impl Generator {
         (0..count)
             .map(|k| {
                 let days_ago = (count - k) as i64 * 70 - self.rng.random_range(0..30) - 60;
-                let start = self.now - Duration::days(days_ago) + Duration::minutes(30 * self.rng.random_range(0..18));
+                let start = self.now - Duration::days(days_ago)
+                    + Duration::minutes(30 * self.rng.random_range(0..18));
                 let lines = self.rng.random_range(1..=3);
                 let services: Vec<ServiceLine> = (0..lines)
                     .map(|_| {
                         let (name, price) = SERVICES[self.rng.random_range(0..SERVICES.len())];
-                        ServiceLine { name: name.into(), price, quantity: 1 }
+                        ServiceLine {
+                            name: name.into(),
+                            price,
+                            quantity: 1,
+                        }
                     })
                     .collect();
                 let total: i64 = services.iter().map(|s| s.price).sum();
@@ -121,7 +214,11 @@ impl Generator {
                     duration_min: 60 * lines as u32,
                     services,
                     total: None,
-                    paid: if status == VisitStatus::Completed { total } else { 0 },
+                    paid: if status == VisitStatus::Completed {
+                        total
+                    } else {
+                        0
+                    },
                     status,
                     staff_id: None,
                     note: None,

@@ -68,7 +68,11 @@ pub fn insert_visit(conn: &Connection, client: Uuid, v: &NewVisit, now: i64) {
         v.start.timestamp_millis(),
         v.duration_min,
         serde_json::to_string(&v.services).unwrap(),
-        v.total.unwrap_or_else(|| v.services.iter().map(|s| s.price * i64::from(s.quantity)).sum()),
+        v.total.unwrap_or_else(|| v
+            .services
+            .iter()
+            .map(|s| s.price * i64::from(s.quantity))
+            .sum()),
         v.paid,
         v.status.as_str(),
         now,
@@ -83,7 +87,9 @@ pub fn search_name(conn: &Connection, prefix: &str) -> usize {
     let mut stmt = conn
         .prepare_cached("SELECT id, name, phone FROM clients WHERE name >= ?1 AND name < ?2 ORDER BY name LIMIT 50")
         .unwrap();
-    stmt.query_map(params![prefix, end], |_| Ok(())).unwrap().count()
+    stmt.query_map(params![prefix, end], |_| Ok(()))
+        .unwrap()
+        .count()
 }
 
 pub fn search_phone(conn: &Connection, e164_prefix: &str) -> usize {
@@ -92,7 +98,9 @@ pub fn search_phone(conn: &Connection, e164_prefix: &str) -> usize {
     let mut stmt = conn
         .prepare_cached("SELECT id, name, phone FROM clients WHERE phone >= ?1 AND phone < ?2 ORDER BY phone LIMIT 50")
         .unwrap();
-    stmt.query_map(params![e164_prefix, end], |_| Ok(())).unwrap().count()
+    stmt.query_map(params![e164_prefix, end], |_| Ok(()))
+        .unwrap()
+        .count()
 }
 
 pub fn first_page(conn: &Connection) -> usize {

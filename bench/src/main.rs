@@ -50,7 +50,12 @@ enum Cmd {
 
 fn main() {
     match Cli::parse().cmd {
-        Cmd::Store { clients, visits_per_client, dir, out } => {
+        Cmd::Store {
+            clients,
+            visits_per_client,
+            dir,
+            out,
+        } => {
             let report = store_bench(clients, visits_per_client, &dir);
             println!("{}", report.markdown());
             if let Some(out) = out {
@@ -62,7 +67,16 @@ fn main() {
                 floor::first_page(&rusqlite::Connection::open(&db).unwrap())
             } else {
                 let store = Store::open(&db).unwrap();
-                store.list_clients(&ClientFilter::default(), Page { offset: 0, limit: 50 }).unwrap().len()
+                store
+                    .list_clients(
+                        &ClientFilter::default(),
+                        Page {
+                            offset: 0,
+                            limit: 50,
+                        },
+                    )
+                    .unwrap()
+                    .len()
             };
             assert_eq!(n, 50);
             println!("{}", peak_rss_kib());
@@ -92,7 +106,12 @@ fn stat(mut d: Vec<Duration>) -> Stat {
     d.sort();
     let us = |x: Duration| x.as_secs_f64() * 1e6;
     let at = |q: f64| us(d[((d.len() as f64 - 1.0) * q).round() as usize]);
-    Stat { p50_us: at(0.5), p99_us: at(0.99), max_us: us(*d.last().unwrap()), n: d.len() }
+    Stat {
+        p50_us: at(0.5),
+        p99_us: at(0.99),
+        max_us: us(*d.last().unwrap()),
+        n: d.len(),
+    }
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> (Duration, T) {
@@ -129,7 +148,8 @@ struct Report {
 
 fn file_size(path: &Path) -> u64 {
     let wal = PathBuf::from(format!("{}-wal", path.display()));
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+        + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
 }
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -138,7 +158,11 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
     std::fs::create_dir_all(dir).unwrap();
     let book = dir.join(format!("book-{clients}x{visits_per_client}.db"));
     let plain = dir.join(format!("floor-{clients}x{visits_per_client}.db"));
-    let mut r = Report { clients, visits: clients * visits_per_client, ..Default::default() };
+    let mut r = Report {
+        clients,
+        visits: clients * visits_per_client,
+        ..Default::default()
+    };
 
     if !book.exists() || !plain.exists() {
         let _ = std::fs::remove_file(&book);
@@ -153,17 +177,20 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
         let s = Store::open(&book).unwrap();
         s.checkpoint().unwrap();
         let f = floor::open(&plain);
-        f.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+        f.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
         r.size_mib = file_size(&book) as f64 / MIB;
         r.size_floor_mib = file_size(&plain) as f64 / MIB;
         let conn = rusqlite::Connection::open(&book).unwrap();
-        let docs: i64 = conn.query_row("SELECT sum(length(data)) FROM docs", [], |x| x.get(0)).unwrap();
+        let docs: i64 = conn
+            .query_row("SELECT sum(length(data)) FROM docs", [], |x| x.get(0))
+            .unwrap();
         r.size_docs_mib = docs as f64 / MIB;
     }
 
     let mut rng = StdRng::seed_from_u64(7);
     let mut gen_ = data::Generator::new(99);
-    let mut store = Store::open(&book).unwrap();
+    let store = Store::open(&book).unwrap();
     let fl = floor::open(&plain);
 
     // Search: name parts typed as people type them (any case), and phone digits.
@@ -174,7 +201,11 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
             let base = if rng.random_bool(0.5) { g } else { f };
             let n = rng.random_range(3..=5).min(base.chars().count());
             let q: String = base.chars().take(n).collect();
-            if rng.random_bool(0.5) { q.to_lowercase() } else { q }
+            if rng.random_bool(0.5) {
+                q.to_lowercase()
+            } else {
+                q
+            }
         })
         .collect();
     let mut d = Vec::new();
@@ -194,8 +225,13 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
             .collect(),
     );
     let phones: Vec<String> = {
-        let mut stmt = fl.prepare("SELECT phone FROM clients ORDER BY random() LIMIT 1000").unwrap();
-        stmt.query_map([], |x| x.get(0)).unwrap().map(Result::unwrap).collect()
+        let mut stmt = fl
+            .prepare("SELECT phone FROM clients ORDER BY random() LIMIT 1000")
+            .unwrap();
+        stmt.query_map([], |x| x.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     };
     let mut d = Vec::new();
     for e in &phones {
@@ -206,19 +242,34 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
         d.push(t);
     }
     r.search_phone = stat(d);
-    r.search_phone_floor = stat(phones.iter().map(|e| timed(|| floor::search_phone(&fl, &e[..9])).0).collect());
+    r.search_phone_floor = stat(
+        phones
+            .iter()
+            .map(|e| timed(|| floor::search_phone(&fl, &e[..9])).0)
+            .collect(),
+    );
 
     // First page right after open, in process.
     let mut d = Vec::new();
     for _ in 0..30 {
         let s = Store::open(&book).unwrap();
-        d.push(timed(|| s.list_clients(&ClientFilter::default(), Page::default()).unwrap()).0);
+        d.push(
+            timed(|| {
+                s.list_clients(&ClientFilter::default(), Page::default())
+                    .unwrap()
+            })
+            .0,
+        );
     }
     r.first_page_after_open = stat(d);
-    r.first_page_floor = stat((0..30).map(|_| {
-        let c = floor::open(&plain);
-        timed(|| floor::first_page(&c)).0
-    }).collect());
+    r.first_page_floor = stat(
+        (0..30)
+            .map(|_| {
+                let c = floor::open(&plain);
+                timed(|| floor::first_page(&c)).0
+            })
+            .collect(),
+    );
 
     // Cold process: spawn, open, first page, exit.
     let exe = std::env::current_exe().unwrap();
@@ -227,12 +278,17 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
         let mut rss = 0u64;
         for _ in 0..20 {
             let mut cmd = Command::new(&exe);
-            cmd.args(["first-page", "--db"]).arg(if floor_run { &plain } else { &book });
+            cmd.args(["first-page", "--db"])
+                .arg(if floor_run { &plain } else { &book });
             if floor_run {
                 cmd.arg("--floor");
             }
             let (t, out) = timed(|| cmd.output().unwrap());
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             rss = rss.max(String::from_utf8_lossy(&out.stdout).trim().parse().unwrap());
             d.push(t);
         }
@@ -240,6 +296,16 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
     };
     (r.cold_open_first_page, r.cold_peak_rss_mib) = cold(false);
     (r.cold_open_first_page_floor, r.cold_peak_rss_floor_mib) = cold(true);
+
+    // Writes go to copies, so the books stay as built and a rerun measures the same data.
+    drop(store);
+    drop(fl);
+    let scratch_book = dir.join("scratch-book.db");
+    let scratch_plain = dir.join("scratch-floor.db");
+    std::fs::copy(&book, &scratch_book).unwrap();
+    std::fs::copy(&plain, &scratch_plain).unwrap();
+    let mut store = Store::open(&scratch_book).unwrap();
+    let fl = floor::open(&scratch_plain);
 
     // Single writes, each committed.
     let mut d = Vec::new();
@@ -260,13 +326,21 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
     r.add_client_floor = stat(d);
     let mut d = Vec::new();
     for (i, id) in new_ids.iter().enumerate() {
-        let patch = ClientPatch { comment: Some(Some(format!("edit {i}"))), ..Default::default() };
+        let patch = ClientPatch {
+            comment: Some(Some(format!("edit {i}"))),
+            ..Default::default()
+        };
         d.push(timed(|| store.update_client(*id, patch).unwrap()).0);
     }
     r.edit_client = stat(d);
     let floor_ids: Vec<Uuid> = {
-        let mut stmt = fl.prepare("SELECT id FROM clients ORDER BY random() LIMIT 1000").unwrap();
-        stmt.query_map([], |x| x.get(0)).unwrap().map(Result::unwrap).collect()
+        let mut stmt = fl
+            .prepare("SELECT id FROM clients ORDER BY random() LIMIT 1000")
+            .unwrap();
+        stmt.query_map([], |x| x.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     };
     r.edit_client_floor = stat(
         floor_ids
@@ -274,8 +348,11 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
             .enumerate()
             .map(|(i, id)| {
                 timed(|| {
-                    fl.execute("UPDATE clients SET comment = ?1, updated_at = ?2 WHERE id = ?3", rusqlite::params![format!("edit {i}"), i as i64, id])
-                        .unwrap()
+                    fl.execute(
+                        "UPDATE clients SET comment = ?1, updated_at = ?2 WHERE id = ?3",
+                        rusqlite::params![format!("edit {i}"), i as i64, id],
+                    )
+                    .unwrap()
                 })
                 .0
             })
@@ -285,7 +362,9 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
     // Bulk creation of 5,000 clients in one transaction.
     let batch: Vec<_> = (0..5000).map(|i| gen_.client(clients + 2000 + i)).collect();
     let floor_batch: Vec<_> = batch.iter().map(|c| (c.clone(), gen_.phone().1)).collect();
-    r.bulk_5000_s = timed(|| store.create_clients(batch).unwrap()).0.as_secs_f64();
+    r.bulk_5000_s = timed(|| store.create_clients(batch).unwrap())
+        .0
+        .as_secs_f64();
     r.bulk_5000_floor_s = timed(|| {
         let tx = fl.unchecked_transaction().unwrap();
         for (c, e) in &floor_batch {
@@ -296,9 +375,13 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
     .0
     .as_secs_f64();
 
-    // Put the books back as they were, so a rerun measures the same data.
     drop(store);
     drop(fl);
+    for f in [&scratch_book, &scratch_plain] {
+        let _ = std::fs::remove_file(f);
+        let _ = std::fs::remove_file(format!("{}-wal", f.display()));
+        let _ = std::fs::remove_file(format!("{}-shm", f.display()));
+    }
     r
 }
 
@@ -318,11 +401,17 @@ fn build(book: &Path, plain: &Path, clients: usize, visits_per_client: usize) {
     let mut done = 0;
     while done < clients {
         let n = (clients - done).min(1000);
-        let items: Vec<_> = (0..n).map(|i| (g.client(done + i), g.visits(visits_per_client))).collect();
+        let items: Vec<_> = (0..n)
+            .map(|i| (g.client(done + i), g.visits(visits_per_client)))
+            .collect();
         let ids = store.import_history(items.clone()).unwrap();
         let tx = fl.unchecked_transaction().unwrap();
         for (id, (c, visits)) in ids.iter().zip(&items) {
-            let e164 = kartka_core::phone::to_e164(&c.phones[0].0, kartka_core::phone::parse_region("UA").unwrap()).unwrap();
+            let e164 = kartka_core::phone::to_e164(
+                &c.phones[0].0,
+                kartka_core::phone::parse_region("UA").unwrap(),
+            )
+            .unwrap();
             floor::insert_client(&tx, *id, c, &e164, 0);
             for v in visits {
                 floor::insert_visit(&tx, *id, v, 0);
@@ -339,15 +428,54 @@ impl Report {
     fn markdown(&self) -> String {
         let ms = |s: Stat| format!("{:.2} / {:.2} ms", s.p50_us / 1000.0, s.p99_us / 1000.0);
         let rows = [
-            ("search by name, p50 / p99", ms(self.search_name), ms(self.search_name_floor)),
-            ("search by phone digits, p50 / p99", ms(self.search_phone), ms(self.search_phone_floor)),
-            ("first page (50 by name) after open, p50 / p99", ms(self.first_page_after_open), ms(self.first_page_floor)),
-            ("cold process: open + first page, p50 / p99", ms(self.cold_open_first_page), ms(self.cold_open_first_page_floor)),
-            ("cold process peak RSS", format!("{:.1} MiB", self.cold_peak_rss_mib), format!("{:.1} MiB", self.cold_peak_rss_floor_mib)),
-            ("add one client (committed), p50 / p99", ms(self.add_client), ms(self.add_client_floor)),
-            ("edit one client (committed), p50 / p99", ms(self.edit_client), ms(self.edit_client_floor)),
-            ("bulk create 5,000 clients", format!("{:.2} s", self.bulk_5000_s), format!("{:.3} s", self.bulk_5000_floor_s)),
-            ("on-disk size", format!("{:.1} MiB (documents {:.1} MiB)", self.size_mib, self.size_docs_mib), format!("{:.1} MiB", self.size_floor_mib)),
+            (
+                "search by name, p50 / p99",
+                ms(self.search_name),
+                ms(self.search_name_floor),
+            ),
+            (
+                "search by phone digits, p50 / p99",
+                ms(self.search_phone),
+                ms(self.search_phone_floor),
+            ),
+            (
+                "first page (50 by name) after open, p50 / p99",
+                ms(self.first_page_after_open),
+                ms(self.first_page_floor),
+            ),
+            (
+                "cold process: open + first page, p50 / p99",
+                ms(self.cold_open_first_page),
+                ms(self.cold_open_first_page_floor),
+            ),
+            (
+                "cold process peak RSS",
+                format!("{:.1} MiB", self.cold_peak_rss_mib),
+                format!("{:.1} MiB", self.cold_peak_rss_floor_mib),
+            ),
+            (
+                "add one client (committed), p50 / p99",
+                ms(self.add_client),
+                ms(self.add_client_floor),
+            ),
+            (
+                "edit one client (committed), p50 / p99",
+                ms(self.edit_client),
+                ms(self.edit_client_floor),
+            ),
+            (
+                "bulk create 5,000 clients",
+                format!("{:.2} s", self.bulk_5000_s),
+                format!("{:.3} s", self.bulk_5000_floor_s),
+            ),
+            (
+                "on-disk size",
+                format!(
+                    "{:.1} MiB (documents {:.1} MiB)",
+                    self.size_mib, self.size_docs_mib
+                ),
+                format!("{:.1} MiB", self.size_floor_mib),
+            ),
         ];
         let mut s = format!(
             "{} clients, {} visits\n\n| figure | Kartka | plain SQLite floor |\n|---|---|---|\n",
@@ -356,7 +484,10 @@ impl Report {
         for (a, b, c) in rows {
             s += &format!("| {a} | {b} | {c} |\n");
         }
-        s += &format!("\nsize ratio Kartka / floor: {:.2}\n", self.size_mib / self.size_floor_mib);
+        s += &format!(
+            "\nsize ratio Kartka / floor: {:.2}\n",
+            self.size_mib / self.size_floor_mib
+        );
         s
     }
 }

@@ -22,7 +22,9 @@ pub enum Error {
     AlreadyInitialized,
 
     /// The database was written by a newer Kartka; opening it would risk damaging it.
-    #[error("the database has schema version {found}, newer than this Kartka supports ({supported})")]
+    #[error(
+        "the database has schema version {found}, newer than this Kartka supports ({supported})"
+    )]
     SchemaTooNew { found: u32, supported: u32 },
 
     /// A stored or received document is not a valid Kartka document.
@@ -41,6 +43,9 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn validation(field: &'static str, reason: impl Into<String>) -> Self {
-        Error::Validation { field, reason: reason.into() }
+        Error::Validation {
+            field,
+            reason: reason.into(),
+        }
     }
 }

@@ -37,7 +37,9 @@ pub fn fold(s: &str) -> String {
 
 /// The words of a folded string, for word-prefix matching (`"anna-maria kowalska"` → three words).
 pub fn words(folded: &str) -> impl Iterator<Item = &str> {
-    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+    folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
 }
 
 /// The smallest string greater than every string starting with `prefix`, for index range scans
@@ -69,9 +71,8 @@ mod tests {
     #[test]
     fn prefix_end_bounds_every_extension() {
         let end = prefix_end("оле");
-        assert!("олена".to_string() < end);
-        assert!("олеґ".to_string() < end);
-        assert!("олж".to_string() > end);
-        assert!("ол".to_string() < "оле".to_string());
+        assert!("олена" < end.as_str());
+        assert!("олеґ" < end.as_str());
+        assert!("олж" > end.as_str());
     }
 }

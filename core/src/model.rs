@@ -482,12 +482,21 @@ pub fn parse_day_hours(s: &str) -> Result<Vec<WorkInterval>> {
     let mut out: Vec<WorkInterval> = Vec::new();
     for part in s.split(',') {
         let (a, b) = part.split_once('-').ok_or_else(bad)?;
-        let iv = WorkInterval { start_min: hm(a)?, end_min: hm(b)? };
+        let iv = WorkInterval {
+            start_min: hm(a)?,
+            end_min: hm(b)?,
+        };
         if iv.start_min >= iv.end_min {
-            return Err(Error::validation("hours", "an interval must end after it starts"));
+            return Err(Error::validation(
+                "hours",
+                "an interval must end after it starts",
+            ));
         }
         if out.last().is_some_and(|l| l.end_min > iv.start_min) {
-            return Err(Error::validation("hours", "intervals must be in order and not overlap"));
+            return Err(Error::validation(
+                "hours",
+                "intervals must be in order and not overlap",
+            ));
         }
         out.push(iv);
     }

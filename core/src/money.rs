@@ -21,7 +21,11 @@ fn exponent(currency: Currency) -> u32 {
 pub fn parse_major(input: &str, currency: Currency) -> Result<i64> {
     let exp = exponent(currency);
     let bad = |why: &str| Error::validation("amount", why.to_string());
-    let s: String = input.trim().chars().filter(|c| !c.is_whitespace() && *c != '_').collect();
+    let s: String = input
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .collect();
     let (neg, s) = match s.strip_prefix('-') {
         Some(rest) => (true, rest.to_string()),
         None => (false, s),
@@ -40,7 +44,11 @@ pub fn parse_major(input: &str, currency: Currency) -> Result<i64> {
         return Err(bad("more decimal places than the currency has"));
     }
     let scale = 10i64.pow(exp);
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad("too large"))? };
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad("too large"))?
+    };
     let frac_val: i64 = if frac.is_empty() {
         0
     } else {
@@ -62,7 +70,12 @@ pub fn format_minor(minor: i64, currency: Currency) -> String {
     let scale = 10i64.pow(exp);
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
-    format!("{sign}{}.{:0width$}", abs / scale as u64, abs % scale as u64, width = exp as usize)
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / scale as u64,
+        abs % scale as u64,
+        width = exp as usize
+    )
 }
 
 /// `total × (100 − discount) / 100`, rounded half up, in minor units.

@@ -1,9 +1,9 @@
 //! Phone numbers: normalisation to E.164 (libphonenumber's rules, through the `phonenumber`
 //! crate) and the keys that let a number be found however it is typed.
 
+use phonenumber::Mode;
 use phonenumber::country::Id;
 use phonenumber::metadata::DATABASE;
-use phonenumber::Mode;
 
 use crate::error::{Error, Result};
 
@@ -62,12 +62,18 @@ pub fn search_keys(e164: &str) -> Vec<String> {
 /// three digits), or `None` for any other query.
 pub fn query_digits(query: &str) -> Option<String> {
     let q = query.trim();
-    if !q.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c)) {
+    if !q
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()./".contains(c))
+    {
         return None;
     }
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
     // `00` is the international prefix people type instead of `+`.
-    let digits = digits.strip_prefix("00").map(str::to_string).unwrap_or(digits);
+    let digits = digits
+        .strip_prefix("00")
+        .map(str::to_string)
+        .unwrap_or(digits);
     (digits.len() >= 3).then_some(digits)
 }
 
@@ -81,14 +87,30 @@ mod tests {
 
     #[test]
     fn normalises_numbers_as_people_type_them() {
-        for typed in ["067 123 45 67", "0671234567", "+38 (067) 123-45-67", "380671234567", "00380671234567"] {
-            assert_eq!(to_e164(typed, ua()).as_deref(), Some("+380671234567"), "{typed}");
+        for typed in [
+            "067 123 45 67",
+            "0671234567",
+            "+38 (067) 123-45-67",
+            "380671234567",
+            "00380671234567",
+        ] {
+            assert_eq!(
+                to_e164(typed, ua()).as_deref(),
+                Some("+380671234567"),
+                "{typed}"
+            );
         }
         let ru = parse_region("ru").unwrap();
-        assert_eq!(to_e164("8 912 345-67-89", ru).as_deref(), Some("+79123456789"));
+        assert_eq!(
+            to_e164("8 912 345-67-89", ru).as_deref(),
+            Some("+79123456789")
+        );
         let pl = parse_region("PL").unwrap();
         assert_eq!(to_e164("601 234 567", pl).as_deref(), Some("+48601234567"));
-        assert_eq!(to_e164("+49 30 123456", ua()).as_deref(), Some("+4930123456"));
+        assert_eq!(
+            to_e164("+49 30 123456", ua()).as_deref(),
+            Some("+4930123456")
+        );
     }
 
     #[test]
@@ -101,8 +123,14 @@ mod tests {
 
     #[test]
     fn search_keys_cover_international_national_and_significant_forms() {
-        assert_eq!(search_keys("+380671234567"), ["380671234567", "0671234567", "671234567"]);
-        assert_eq!(search_keys("+79123456789"), ["79123456789", "89123456789", "9123456789"]);
+        assert_eq!(
+            search_keys("+380671234567"),
+            ["380671234567", "0671234567", "671234567"]
+        );
+        assert_eq!(
+            search_keys("+79123456789"),
+            ["79123456789", "89123456789", "9123456789"]
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use kartka_core::model::Channel;
 use kartka_core::store::{ClientFilter, Page, VisitFilter};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Copies a fixture to a temporary directory: opening migrates in place, and the fixture itself
@@ -25,10 +27,21 @@ fn open_copy(name: &str) -> (tempfile::TempDir, Store) {
 fn a_version_1_book_opens_with_everything_in_it() {
     let (_dir, mut s) = open_copy("book-v1.db");
     assert_eq!(s.business().unwrap().name, "Салон «Кактус»");
-    let all = ClientFilter { include_deleted: true, ..Default::default() };
+    let all = ClientFilter {
+        include_deleted: true,
+        ..Default::default()
+    };
     let clients = s.list_clients(&all, Page::default()).unwrap();
     let names: Vec<_> = clients.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["Anna Nowak", "Łucja Żółkiewska", "Олена Коваленко", "Сергій Видалений"]);
+    assert_eq!(
+        names,
+        [
+            "Anna Nowak",
+            "Łucja Żółkiewska",
+            "Олена Коваленко",
+            "Сергій Видалений"
+        ]
+    );
     assert!(clients[3].deleted);
     let olena = &clients[2];
     assert_eq!(olena.phones[0].e164.as_deref(), Some("+380671234567"));
@@ -37,8 +50,14 @@ fn a_version_1_book_opens_with_everything_in_it() {
     assert!(s.consent(olena.id).unwrap().granted(Channel::Sms));
     assert_eq!(s.consent(olena.id).unwrap().evidence.len(), 1);
     assert_eq!(s.list_visits(&VisitFilter::default()).unwrap().len(), 2);
-    assert_eq!(s.search("067 123", Page::default()).unwrap()[0].id, olena.id);
-    assert_eq!(s.search("zolk", Page::default()).unwrap()[0].name, "Łucja Żółkiewska");
+    assert_eq!(
+        s.search("067 123", Page::default()).unwrap()[0].id,
+        olena.id
+    );
+    assert_eq!(
+        s.search("zolk", Page::default()).unwrap()[0].name,
+        "Łucja Żółkiewska"
+    );
     // The stored projection is what the current code derives from the stored documents.
     let stored = s.projection_snapshot().unwrap();
     s.rebuild_projection().unwrap();
@@ -55,7 +74,11 @@ fn make_fixture_v1() {
         ConsentSource, ConsentSubject, NewBusiness, NewClient, NewVisit, ReminderOverride,
         ServiceLine, VisitStatus,
     };
-    assert_eq!(kartka_core::store::schema::CURRENT_VERSION, 1, "the v1 fixture is made at schema 1");
+    assert_eq!(
+        kartka_core::store::schema::CURRENT_VERSION,
+        1,
+        "the v1 fixture is made at schema 1"
+    );
     let path = fixture("book-v1.db");
     let _ = std::fs::remove_file(&path);
     let mut s = Store::open(&path).unwrap();
@@ -72,17 +95,39 @@ fn make_fixture_v1() {
         phones: vec![(phone.into(), "mobile".into())],
         ..Default::default()
     };
-    let olena = s.create_client(client("Олена Коваленко", "067 123 45 67")).unwrap().id;
-    s.create_client(client("Łucja Żółkiewska", "+48 601 234 567")).unwrap();
-    s.create_client(NewClient { email: Some("anna@example.pl".into()), ..client("Anna Nowak", "") }).unwrap();
-    let gone = s.create_client(client("Сергій Видалений", "0501112233")).unwrap().id;
+    let olena = s
+        .create_client(client("Олена Коваленко", "067 123 45 67"))
+        .unwrap()
+        .id;
+    s.create_client(client("Łucja Żółkiewska", "+48 601 234 567"))
+        .unwrap();
+    s.create_client(NewClient {
+        email: Some("anna@example.pl".into()),
+        ..client("Anna Nowak", "")
+    })
+    .unwrap();
+    let gone = s
+        .create_client(client("Сергій Видалений", "0501112233"))
+        .unwrap()
+        .id;
     s.delete_client(gone).unwrap();
-    s.set_consent(olena, ConsentSubject::Channel(kartka_core::model::Channel::Sms), true, ConsentSource::Written, "анкета").unwrap();
+    s.set_consent(
+        olena,
+        ConsentSubject::Channel(kartka_core::model::Channel::Sms),
+        true,
+        ConsentSource::Written,
+        "анкета",
+    )
+    .unwrap();
     let visit = |day: u32, status| NewVisit {
         client_id: olena,
         start: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, day, 8, 0, 0).unwrap(),
         duration_min: 60,
-        services: vec![ServiceLine { name: "Манікюр".into(), price: 80000, quantity: 1 }],
+        services: vec![ServiceLine {
+            name: "Манікюр".into(),
+            price: 80000,
+            quantity: 1,
+        }],
         total: None,
         paid: 0,
         status,
@@ -96,5 +141,6 @@ fn make_fixture_v1() {
     s.checkpoint().unwrap();
     drop(s);
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("PRAGMA journal_mode = DELETE; VACUUM;").unwrap();
+    conn.execute_batch("PRAGMA journal_mode = DELETE; VACUUM;")
+        .unwrap();
 }

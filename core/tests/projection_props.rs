@@ -17,35 +17,127 @@ use proptest::prelude::*;
 use uuid::Uuid;
 
 const NAMES: &[&str] = &["Олена", "Łucja Żak", "Anna", "Марія Ковальчук", "Ігор"];
-const PHONES: &[&str] = &["067 123 45 67", "+48 601 234 567", "0501112233", "не номер", ""];
+const PHONES: &[&str] = &[
+    "067 123 45 67",
+    "+48 601 234 567",
+    "0501112233",
+    "не номер",
+    "",
+];
 
 #[derive(Debug, Clone)]
 enum Op {
-    Create { dev: usize, name: usize, phone: usize },
-    Rename { dev: usize, client: usize, name: usize },
-    Phones { dev: usize, client: usize, phone: usize },
-    Tag { dev: usize, client: usize, tag: u8, add: bool },
-    Consent { dev: usize, client: usize, channel: usize, granted: bool },
-    Visit { dev: usize, client: usize, day: u32, price: i64 },
-    Status { dev: usize, visit: usize, status: usize },
-    Reschedule { dev: usize, visit: usize, day: u32 },
-    Delete { dev: usize, client: usize, restore: bool },
-    Sync { from: usize, to: usize },
+    Create {
+        dev: usize,
+        name: usize,
+        phone: usize,
+    },
+    Rename {
+        dev: usize,
+        client: usize,
+        name: usize,
+    },
+    Phones {
+        dev: usize,
+        client: usize,
+        phone: usize,
+    },
+    Tag {
+        dev: usize,
+        client: usize,
+        tag: u8,
+        add: bool,
+    },
+    Consent {
+        dev: usize,
+        client: usize,
+        channel: usize,
+        granted: bool,
+    },
+    Visit {
+        dev: usize,
+        client: usize,
+        day: u32,
+        price: i64,
+    },
+    Status {
+        dev: usize,
+        visit: usize,
+        status: usize,
+    },
+    Reschedule {
+        dev: usize,
+        visit: usize,
+        day: u32,
+    },
+    Delete {
+        dev: usize,
+        client: usize,
+        restore: bool,
+    },
+    Sync {
+        from: usize,
+        to: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     let dev = 0..3usize;
     prop_oneof![
-        (dev.clone(), 0..NAMES.len(), 0..PHONES.len()).prop_map(|(dev, name, phone)| Op::Create { dev, name, phone }),
-        (dev.clone(), any::<usize>(), 0..NAMES.len()).prop_map(|(dev, client, name)| Op::Rename { dev, client, name }),
-        (dev.clone(), any::<usize>(), 0..PHONES.len()).prop_map(|(dev, client, phone)| Op::Phones { dev, client, phone }),
-        (dev.clone(), any::<usize>(), 0..3u8, any::<bool>()).prop_map(|(dev, client, tag, add)| Op::Tag { dev, client, tag, add }),
-        (dev.clone(), any::<usize>(), 0..Channel::ALL.len(), any::<bool>())
-            .prop_map(|(dev, client, channel, granted)| Op::Consent { dev, client, channel, granted }),
-        (dev.clone(), any::<usize>(), 0..60u32, 0..200_000i64).prop_map(|(dev, client, day, price)| Op::Visit { dev, client, day, price }),
-        (dev.clone(), any::<usize>(), 0..VisitStatus::ALL.len()).prop_map(|(dev, visit, status)| Op::Status { dev, visit, status }),
-        (dev.clone(), any::<usize>(), 0..60u32).prop_map(|(dev, visit, day)| Op::Reschedule { dev, visit, day }),
-        (dev.clone(), any::<usize>(), any::<bool>()).prop_map(|(dev, client, restore)| Op::Delete { dev, client, restore }),
+        (dev.clone(), 0..NAMES.len(), 0..PHONES.len()).prop_map(|(dev, name, phone)| Op::Create {
+            dev,
+            name,
+            phone
+        }),
+        (dev.clone(), any::<usize>(), 0..NAMES.len()).prop_map(|(dev, client, name)| Op::Rename {
+            dev,
+            client,
+            name
+        }),
+        (dev.clone(), any::<usize>(), 0..PHONES.len())
+            .prop_map(|(dev, client, phone)| Op::Phones { dev, client, phone }),
+        (dev.clone(), any::<usize>(), 0..3u8, any::<bool>()).prop_map(|(dev, client, tag, add)| {
+            Op::Tag {
+                dev,
+                client,
+                tag,
+                add,
+            }
+        }),
+        (
+            dev.clone(),
+            any::<usize>(),
+            0..Channel::ALL.len(),
+            any::<bool>()
+        )
+            .prop_map(|(dev, client, channel, granted)| Op::Consent {
+                dev,
+                client,
+                channel,
+                granted
+            }),
+        (dev.clone(), any::<usize>(), 0..60u32, 0..200_000i64).prop_map(
+            |(dev, client, day, price)| Op::Visit {
+                dev,
+                client,
+                day,
+                price
+            }
+        ),
+        (dev.clone(), any::<usize>(), 0..VisitStatus::ALL.len())
+            .prop_map(|(dev, visit, status)| Op::Status { dev, visit, status }),
+        (dev.clone(), any::<usize>(), 0..60u32).prop_map(|(dev, visit, day)| Op::Reschedule {
+            dev,
+            visit,
+            day
+        }),
+        (dev.clone(), any::<usize>(), any::<bool>()).prop_map(|(dev, client, restore)| {
+            Op::Delete {
+                dev,
+                client,
+                restore,
+            }
+        }),
         (0..3usize, 0..3usize).prop_map(|(from, to)| Op::Sync { from, to }),
         (0..3usize, 0..3usize).prop_map(|(from, to)| Op::Sync { from, to }),
     ]
@@ -56,13 +148,33 @@ fn pick<T: Copy>(items: &[T], i: usize) -> Option<T> {
 }
 
 fn known_clients(s: &Store) -> Vec<Uuid> {
-    let filter = kartka_core::store::ClientFilter { include_deleted: true, ..Default::default() };
-    s.list_clients(&filter, kartka_core::store::Page { offset: 0, limit: 10_000 }).unwrap().iter().map(|c| c.id).collect()
+    let filter = kartka_core::store::ClientFilter {
+        include_deleted: true,
+        ..Default::default()
+    };
+    s.list_clients(
+        &filter,
+        kartka_core::store::Page {
+            offset: 0,
+            limit: 10_000,
+        },
+    )
+    .unwrap()
+    .iter()
+    .map(|c| c.id)
+    .collect()
 }
 
 fn known_visits(s: &Store) -> Vec<Uuid> {
-    let filter = kartka_core::store::VisitFilter { include_deleted: true, ..Default::default() };
-    s.list_visits(&filter).unwrap().iter().map(|v| v.id).collect()
+    let filter = kartka_core::store::VisitFilter {
+        include_deleted: true,
+        ..Default::default()
+    };
+    s.list_visits(&filter)
+        .unwrap()
+        .iter()
+        .map(|v| v.id)
+        .collect()
 }
 
 fn run(ops: Vec<Op>) {
@@ -87,36 +199,86 @@ fn run(ops: Vec<Op>) {
             }
             Op::Rename { dev, client, name } => {
                 if let Some(id) = pick(&known_clients(&devs[dev]), client) {
-                    devs[dev].update_client(id, ClientPatch { name: Some(NAMES[name].into()), ..Default::default() }).unwrap();
+                    devs[dev]
+                        .update_client(
+                            id,
+                            ClientPatch {
+                                name: Some(NAMES[name].into()),
+                                ..Default::default()
+                            },
+                        )
+                        .unwrap();
                 }
             }
             Op::Phones { dev, client, phone } => {
                 if let Some(id) = pick(&known_clients(&devs[dev]), client) {
-                    let phones = vec![(PHONES[phone].into(), "home".into()), (PHONES[(phone + 1) % PHONES.len()].into(), String::new())];
-                    devs[dev].update_client(id, ClientPatch { phones: Some(phones), ..Default::default() }).unwrap();
+                    let phones = vec![
+                        (PHONES[phone].into(), "home".into()),
+                        (PHONES[(phone + 1) % PHONES.len()].into(), String::new()),
+                    ];
+                    devs[dev]
+                        .update_client(
+                            id,
+                            ClientPatch {
+                                phones: Some(phones),
+                                ..Default::default()
+                            },
+                        )
+                        .unwrap();
                 }
             }
-            Op::Tag { dev, client, tag, add } => {
+            Op::Tag {
+                dev,
+                client,
+                tag,
+                add,
+            } => {
                 if let Some(id) = pick(&known_clients(&devs[dev]), client) {
                     let t = vec![format!("tag{tag}")];
-                    let patch = if add { ClientPatch { add_tags: t, ..Default::default() } } else { ClientPatch { remove_tags: t, ..Default::default() } };
+                    let patch = if add {
+                        ClientPatch {
+                            add_tags: t,
+                            ..Default::default()
+                        }
+                    } else {
+                        ClientPatch {
+                            remove_tags: t,
+                            ..Default::default()
+                        }
+                    };
                     devs[dev].update_client(id, patch).unwrap();
                 }
             }
-            Op::Consent { dev, client, channel, granted } => {
+            Op::Consent {
+                dev,
+                client,
+                channel,
+                granted,
+            } => {
                 if let Some(id) = pick(&known_clients(&devs[dev]), client) {
                     let subject = ConsentSubject::Channel(Channel::ALL[channel]);
-                    devs[dev].set_consent(id, subject, granted, ConsentSource::Verbal, "").unwrap();
+                    devs[dev]
+                        .set_consent(id, subject, granted, ConsentSource::Verbal, "")
+                        .unwrap();
                 }
             }
-            Op::Visit { dev, client, day, price } => {
+            Op::Visit {
+                dev,
+                client,
+                day,
+                price,
+            } => {
                 if let Some(id) = pick(&known_clients(&devs[dev]), client) {
                     let v = devs[dev]
                         .add_visit(NewVisit {
                             client_id: id,
                             start: at(2026, 1, 1, 9, 0) + chrono::Duration::days(i64::from(day)),
                             duration_min: 60,
-                            services: vec![ServiceLine { name: "Манікюр".into(), price, quantity: 1 }],
+                            services: vec![ServiceLine {
+                                name: "Манікюр".into(),
+                                price,
+                                quantity: 1,
+                            }],
                             total: None,
                             paid: price / 2,
                             status: VisitStatus::Booked,
@@ -131,18 +293,36 @@ fn run(ops: Vec<Op>) {
             }
             Op::Status { dev, visit, status } => {
                 if let Some(id) = pick(&known_visits(&devs[dev]), visit) {
-                    devs[dev].set_visit_status(id, VisitStatus::ALL[status]).unwrap();
+                    devs[dev]
+                        .set_visit_status(id, VisitStatus::ALL[status])
+                        .unwrap();
                 }
             }
             Op::Reschedule { dev, visit, day } => {
                 if let Some(id) = pick(&known_visits(&devs[dev]), visit) {
                     let start = at(2026, 2, 1, 9, 0) + chrono::Duration::days(i64::from(day));
-                    devs[dev].update_visit(id, VisitPatch { start: Some(start), ..Default::default() }).unwrap();
+                    devs[dev]
+                        .update_visit(
+                            id,
+                            VisitPatch {
+                                start: Some(start),
+                                ..Default::default()
+                            },
+                        )
+                        .unwrap();
                 }
             }
-            Op::Delete { dev, client, restore } => {
+            Op::Delete {
+                dev,
+                client,
+                restore,
+            } => {
                 if let Some(id) = pick(&known_clients(&devs[dev]), client) {
-                    if restore { devs[dev].restore_client(id).unwrap() } else { devs[dev].delete_client(id).unwrap() }
+                    if restore {
+                        devs[dev].restore_client(id).unwrap()
+                    } else {
+                        devs[dev].delete_client(id).unwrap()
+                    }
                 }
             }
             Op::Sync { from, to } if from != to => {
@@ -163,7 +343,11 @@ fn run(ops: Vec<Op>) {
     for d in devs.iter_mut() {
         let incremental = d.projection_snapshot().unwrap();
         d.rebuild_projection().unwrap();
-        assert_eq!(incremental, d.projection_snapshot().unwrap(), "projection drifted from the documents");
+        assert_eq!(
+            incremental,
+            d.projection_snapshot().unwrap(),
+            "projection drifted from the documents"
+        );
     }
 
     // Everyone exchanges everything (twice round, so changes relayed through a peer arrive).
@@ -171,8 +355,12 @@ fn run(ops: Vec<Op>) {
         for from in 0..3 {
             for to in 0..3 {
                 if from != to {
-                    let snapshot_from: Vec<(Uuid, Vec<u8>)> =
-                        devs[from].doc_ids().unwrap().into_iter().map(|id| (id, devs[from].export_doc(id).unwrap())).collect();
+                    let snapshot_from: Vec<(Uuid, Vec<u8>)> = devs[from]
+                        .doc_ids()
+                        .unwrap()
+                        .into_iter()
+                        .map(|id| (id, devs[from].export_doc(id).unwrap()))
+                        .collect();
                     for (id, bytes) in snapshot_from {
                         devs[to].apply_remote(id, &bytes).unwrap();
                     }
@@ -182,7 +370,11 @@ fn run(ops: Vec<Op>) {
     }
     let first = devs[0].projection_snapshot().unwrap();
     for d in &devs[1..] {
-        assert_eq!(first, d.projection_snapshot().unwrap(), "devices did not converge");
+        assert_eq!(
+            first,
+            d.projection_snapshot().unwrap(),
+            "devices did not converge"
+        );
     }
     for d in &devs {
         let clients: BTreeSet<Uuid> = known_clients(d).into_iter().collect();

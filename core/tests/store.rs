@@ -19,7 +19,11 @@ fn visit(client: uuid::Uuid, start: chrono::DateTime<chrono::Utc>, price: i64) -
         client_id: client,
         start,
         duration_min: 60,
-        services: vec![ServiceLine { name: "Манікюр".into(), price, quantity: 1 }],
+        services: vec![ServiceLine {
+            name: "Манікюр".into(),
+            price,
+            quantity: 1,
+        }],
         total: None,
         paid: 0,
         status: VisitStatus::Booked,
@@ -36,7 +40,10 @@ fn a_new_client_is_normalised_and_starts_with_every_channel_off() {
     let c = s
         .create_client(NewClient {
             name: "  Олена Коваленко ".into(),
-            phones: vec![("067 123 45 67".into(), "mobile".into()), ("дзвонити після 18".into(), String::new())],
+            phones: vec![
+                ("067 123 45 67".into(), "mobile".into()),
+                ("дзвонити після 18".into(), String::new()),
+            ],
             email: Some(" olena@example.com ".into()),
             birthday: Some("--04-15".parse().unwrap()),
             class: Some(ClientClass::Vip),
@@ -54,7 +61,11 @@ fn a_new_client_is_normalised_and_starts_with_every_channel_off() {
     assert_eq!(c.email.as_deref(), Some("olena@example.com"));
     assert_eq!(c.birthday, Some(Birthday::MonthDay { month: 4, day: 15 }));
     assert_eq!(c.tags, ["брови", "нігті"]);
-    assert!(c.consent.values().all(|granted| !granted), "{:?}", c.consent);
+    assert!(
+        c.consent.values().all(|granted| !granted),
+        "{:?}",
+        c.consent
+    );
     assert_eq!(c.consent.len(), Channel::ALL.len());
     let consent = s.consent(c.id).unwrap();
     assert!(consent.evidence.is_empty());
@@ -67,18 +78,39 @@ fn bad_input_is_a_typed_error_and_changes_nothing() {
     let (_d, mut s) = book();
     let before = s.projection_snapshot().unwrap();
     for bad in [
-        NewClient { name: "  ".into(), ..Default::default() },
-        NewClient { name: "A".into(), email: Some("not-an-email".into()), ..Default::default() },
-        NewClient { name: "A".into(), discount_percent: Some(101), ..Default::default() },
-        NewClient { name: "x".repeat(201), ..Default::default() },
+        NewClient {
+            name: "  ".into(),
+            ..Default::default()
+        },
+        NewClient {
+            name: "A".into(),
+            email: Some("not-an-email".into()),
+            ..Default::default()
+        },
+        NewClient {
+            name: "A".into(),
+            discount_percent: Some(101),
+            ..Default::default()
+        },
+        NewClient {
+            name: "x".repeat(201),
+            ..Default::default()
+        },
     ] {
         let err = s.create_clients(vec![client("ok", &[]), bad]).unwrap_err();
         assert!(matches!(err, Error::Validation { .. }), "{err}");
     }
-    assert_eq!(s.projection_snapshot().unwrap(), before, "a failed batch left rows behind");
+    assert_eq!(
+        s.projection_snapshot().unwrap(),
+        before,
+        "a failed batch left rows behind"
+    );
     assert!("1990-13-01".parse::<Birthday>().is_err());
     assert!("--02-30".parse::<Birthday>().is_err());
-    assert_eq!("--02-29".parse::<Birthday>().unwrap(), Birthday::MonthDay { month: 2, day: 29 });
+    assert_eq!(
+        "--02-29".parse::<Birthday>().unwrap(),
+        Birthday::MonthDay { month: 2, day: 29 }
+    );
     let missing = uuid::Uuid::now_v7();
     assert!(matches!(s.get_client(missing), Err(Error::NotFound { .. })));
     assert!(matches!(
@@ -99,7 +131,12 @@ fn search_finds_names_in_any_case_script_and_diacritics_ranked_by_prefix() {
         client("Ґеник Їжакевич", &[]),
     ])
     .unwrap();
-    let find = |q: &str| names(&s.search(q, Page::default()).unwrap()).into_iter().map(String::from).collect::<Vec<_>>();
+    let find = |q: &str| {
+        names(&s.search(q, Page::default()).unwrap())
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(find("олен"), ["Олена Коваленко", "Марія Олеників"]);
     assert_eq!(find("ОЛЕНА"), ["Олена Коваленко"]);
     // Prefix of the whole name first, then a word prefix.
@@ -125,34 +162,92 @@ fn search_finds_phones_however_they_are_typed_and_emails() {
     s.create_clients(vec![
         client("Олена", &["+380671234567"]),
         client("Ірина", &["+380501234567"]),
-        NewClient { email: Some("Irena.Mazur@Example.pl".into()), ..client("Irena", &[]) },
+        NewClient {
+            email: Some("Irena.Mazur@Example.pl".into()),
+            ..client("Irena", &[])
+        },
     ])
     .unwrap();
-    for q in ["067 123", "+38067123", "0671234567", "380671234567", "(067) 123-45-67", "67123", "00380671234567"] {
-        assert_eq!(names(&s.search(q, Page::default()).unwrap()), ["Олена"], "{q}");
+    for q in [
+        "067 123",
+        "+38067123",
+        "0671234567",
+        "380671234567",
+        "(067) 123-45-67",
+        "67123",
+        "00380671234567",
+    ] {
+        assert_eq!(
+            names(&s.search(q, Page::default()).unwrap()),
+            ["Олена"],
+            "{q}"
+        );
     }
-    assert_eq!(names(&s.search("0 ", Page::default()).unwrap()), Vec::<&str>::new());
+    assert_eq!(
+        names(&s.search("0 ", Page::default()).unwrap()),
+        Vec::<&str>::new()
+    );
     let both = s.search("380", Page::default()).unwrap();
     assert_eq!(both.len(), 2);
-    assert_eq!(names(&s.search("irena.mazur@ex", Page::default()).unwrap()), ["Irena"]);
-    assert_eq!(names(&s.search("example.pl", Page::default()).unwrap()), ["Irena"]);
+    assert_eq!(
+        names(&s.search("irena.mazur@ex", Page::default()).unwrap()),
+        ["Irena"]
+    );
+    assert_eq!(
+        names(&s.search("example.pl", Page::default()).unwrap()),
+        ["Irena"]
+    );
 }
 
 #[test]
 fn list_pages_in_name_order_with_filters() {
     let (_d, mut s) = book();
-    let mut batch: Vec<NewClient> = (0..120).map(|i| client(&format!("Client {i:03}"), &[])).collect();
+    let mut batch: Vec<NewClient> = (0..120)
+        .map(|i| client(&format!("Client {i:03}"), &[]))
+        .collect();
     batch[7].class = Some(ClientClass::Vip);
     batch[8].tags = vec!["wedding".into()];
     s.create_clients(batch).unwrap();
-    let first = s.list_clients(&ClientFilter::default(), Page { offset: 0, limit: 50 }).unwrap();
-    let second = s.list_clients(&ClientFilter::default(), Page { offset: 50, limit: 50 }).unwrap();
+    let first = s
+        .list_clients(
+            &ClientFilter::default(),
+            Page {
+                offset: 0,
+                limit: 50,
+            },
+        )
+        .unwrap();
+    let second = s
+        .list_clients(
+            &ClientFilter::default(),
+            Page {
+                offset: 50,
+                limit: 50,
+            },
+        )
+        .unwrap();
     assert_eq!(first.len(), 50);
     assert_eq!(first[0].name, "Client 000");
     assert_eq!(second[0].name, "Client 050");
-    let vip = s.list_clients(&ClientFilter { class: Some(ClientClass::Vip), ..Default::default() }, Page::default()).unwrap();
+    let vip = s
+        .list_clients(
+            &ClientFilter {
+                class: Some(ClientClass::Vip),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .unwrap();
     assert_eq!(names(&vip), ["Client 007"]);
-    let tagged = s.list_clients(&ClientFilter { tag: Some("wedding".into()), ..Default::default() }, Page::default()).unwrap();
+    let tagged = s
+        .list_clients(
+            &ClientFilter {
+                tag: Some("wedding".into()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .unwrap();
     assert_eq!(names(&tagged), ["Client 008"]);
     assert_eq!(s.client_count().unwrap(), 120);
 }
@@ -160,7 +255,12 @@ fn list_pages_in_name_order_with_filters() {
 #[test]
 fn edits_touch_only_what_changed() {
     let (_d, mut s) = book();
-    let c = s.create_client(NewClient { tags: vec!["a".into(), "b".into()], ..client("Anna", &["0671234567"]) }).unwrap();
+    let c = s
+        .create_client(NewClient {
+            tags: vec!["a".into(), "b".into()],
+            ..client("Anna", &["0671234567"])
+        })
+        .unwrap();
     let c2 = s
         .update_client(
             c.id,
@@ -168,7 +268,10 @@ fn edits_touch_only_what_changed() {
                 email: Some(Some("anna@example.com".into())),
                 add_tags: vec!["c".into()],
                 remove_tags: vec!["a".into()],
-                phones: Some(vec![("+48601234567".into(), "work".into()), ("0671234567".into(), "mobile".into())]),
+                phones: Some(vec![
+                    ("+48601234567".into(), "work".into()),
+                    ("0671234567".into(), "mobile".into()),
+                ]),
                 ..Default::default()
             },
         )
@@ -179,47 +282,108 @@ fn edits_touch_only_what_changed() {
     assert!(c2.phones[0].primary);
     assert_eq!(c2.phones.len(), 2);
     assert!(c2.updated_at >= c.updated_at);
-    let c3 = s.update_client(c.id, ClientPatch { email: Some(None), ..Default::default() }).unwrap();
+    let c3 = s
+        .update_client(
+            c.id,
+            ClientPatch {
+                email: Some(None),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(c3.email, None);
-    assert!(s.search("anna@example", Page::default()).unwrap().is_empty());
+    assert!(
+        s.search("anna@example", Page::default())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
 fn delete_is_a_tombstone_history_stays_readable() {
     let (_d, mut s) = book();
     let c = s.create_client(client("Олена", &["0671234567"])).unwrap();
-    let v = s.add_visit(visit(c.id, at(2026, 1, 10, 9, 0), 80000)).unwrap();
+    let v = s
+        .add_visit(visit(c.id, at(2026, 1, 10, 9, 0), 80000))
+        .unwrap();
     s.delete_client(c.id).unwrap();
     assert!(s.search("олена", Page::default()).unwrap().is_empty());
     assert!(s.search("067", Page::default()).unwrap().is_empty());
-    assert!(s.list_clients(&ClientFilter::default(), Page::default()).unwrap().is_empty());
+    assert!(
+        s.list_clients(&ClientFilter::default(), Page::default())
+            .unwrap()
+            .is_empty()
+    );
     let shown = s.get_client(c.id).unwrap();
     assert!(shown.deleted);
     assert_eq!(s.get_visit(v.id).unwrap().id, v.id);
-    let with_deleted = ClientFilter { include_deleted: true, ..Default::default() };
-    assert_eq!(s.list_clients(&with_deleted, Page::default()).unwrap().len(), 1);
+    let with_deleted = ClientFilter {
+        include_deleted: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_clients(&with_deleted, Page::default())
+            .unwrap()
+            .len(),
+        1
+    );
     s.restore_client(c.id).unwrap();
-    assert_eq!(names(&s.search("олена", Page::default()).unwrap()), ["Олена"]);
+    assert_eq!(
+        names(&s.search("олена", Page::default()).unwrap()),
+        ["Олена"]
+    );
 }
 
 #[test]
 fn visits_drive_the_derived_figures() {
     let (_d, mut s) = book();
-    let c = s.create_client(NewClient { discount_percent: Some(10), ..client("Олена", &[]) }).unwrap();
-    let past = s.add_visit(NewVisit { paid: 50000, ..visit(c.id, at(2026, 1, 10, 9, 0), 80000) }).unwrap();
+    let c = s
+        .create_client(NewClient {
+            discount_percent: Some(10),
+            ..client("Олена", &[])
+        })
+        .unwrap();
+    let past = s
+        .add_visit(NewVisit {
+            paid: 50000,
+            ..visit(c.id, at(2026, 1, 10, 9, 0), 80000)
+        })
+        .unwrap();
     // The client's 10% discount applies when no explicit total is given.
     assert_eq!(past.total, 72000);
     assert_eq!(past.zone, "Europe/Kyiv");
     let lines = vec![
-        ServiceLine { name: "Педикюр".into(), price: 50000, quantity: 1 },
-        ServiceLine { name: "Парафін".into(), price: 10000, quantity: 2 },
+        ServiceLine {
+            name: "Педикюр".into(),
+            price: 50000,
+            quantity: 1,
+        },
+        ServiceLine {
+            name: "Парафін".into(),
+            price: 10000,
+            quantity: 2,
+        },
     ];
-    let future = s.add_visit(NewVisit { services: lines, total: Some(65000), ..visit(c.id, at(2099, 5, 1, 10, 0), 0) }).unwrap();
+    let future = s
+        .add_visit(NewVisit {
+            services: lines,
+            total: Some(65000),
+            ..visit(c.id, at(2099, 5, 1, 10, 0), 0)
+        })
+        .unwrap();
     assert_eq!(future.total, 65000);
     // Booked visits are not sold yet; prepayments count as paid.
     let shown = s.get_client(c.id).unwrap();
-    assert_eq!((shown.stats.visits, shown.stats.sold, shown.stats.paid), (0, 0, 50000));
-    assert_eq!(shown.stats.next_visit, Some(at(2026, 1, 10, 9, 0)).filter(|t| *t > chrono::Utc::now()).or(Some(future.start)));
+    assert_eq!(
+        (shown.stats.visits, shown.stats.sold, shown.stats.paid),
+        (0, 0, 50000)
+    );
+    assert_eq!(
+        shown.stats.next_visit,
+        Some(at(2026, 1, 10, 9, 0))
+            .filter(|t| *t > chrono::Utc::now())
+            .or(Some(future.start))
+    );
 
     s.set_visit_status(past.id, VisitStatus::Completed).unwrap();
     let shown = s.get_client(c.id).unwrap();
@@ -228,21 +392,49 @@ fn visits_drive_the_derived_figures() {
     assert_eq!(shown.stats.balance, 22000);
     assert_eq!(shown.stats.last_visit, Some(past.start));
 
-    let moved = s.reschedule_visit(future.id, at(2099, 5, 2, 11, 30), Some(90)).unwrap();
-    assert_eq!((moved.start, moved.duration_min), (at(2099, 5, 2, 11, 30), 90));
-    s.update_visit(future.id, VisitPatch { reminder: Some(ReminderOverride::Off), paid: Some(65000), ..Default::default() }).unwrap();
+    let moved = s
+        .reschedule_visit(future.id, at(2099, 5, 2, 11, 30), Some(90))
+        .unwrap();
+    assert_eq!(
+        (moved.start, moved.duration_min),
+        (at(2099, 5, 2, 11, 30), 90)
+    );
+    s.update_visit(
+        future.id,
+        VisitPatch {
+            reminder: Some(ReminderOverride::Off),
+            paid: Some(65000),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let v = s.get_visit(future.id).unwrap();
     assert_eq!(v.reminder, ReminderOverride::Off);
-    s.set_visit_status(future.id, VisitStatus::Cancelled).unwrap();
+    s.set_visit_status(future.id, VisitStatus::Cancelled)
+        .unwrap();
     let shown = s.get_client(c.id).unwrap();
     assert_eq!(shown.stats.next_visit, None);
     assert_eq!(shown.stats.paid, 115000);
 
-    let day = s.list_visits(&VisitFilter { from: Some(at(2026, 1, 10, 0, 0)), to: Some(at(2026, 1, 11, 0, 0)), ..Default::default() }).unwrap();
+    let day = s
+        .list_visits(&VisitFilter {
+            from: Some(at(2026, 1, 10, 0, 0)),
+            to: Some(at(2026, 1, 11, 0, 0)),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(day.iter().map(|v| v.id).collect::<Vec<_>>(), [past.id]);
-    let all = s.list_visits(&VisitFilter { client: Some(c.id), ..Default::default() }).unwrap();
+    let all = s
+        .list_visits(&VisitFilter {
+            client: Some(c.id),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(all.len(), 2);
-    let bad = s.add_visit(NewVisit { duration_min: 0, ..visit(c.id, at(2026, 1, 1, 1, 1), 1) });
+    let bad = s.add_visit(NewVisit {
+        duration_min: 0,
+        ..visit(c.id, at(2026, 1, 1, 1, 1), 1)
+    });
     assert!(matches!(bad, Err(Error::Validation { .. })));
     let neg = s.add_visit(visit(c.id, at(2026, 1, 1, 1, 1), -1));
     assert!(matches!(neg, Err(Error::Validation { .. })));
@@ -253,12 +445,24 @@ fn local_times_follow_the_business_zone_and_its_dst() {
     let (_d, s) = book();
     let t = |s2: &str| chrono::NaiveDateTime::parse_from_str(s2, "%Y-%m-%dT%H:%M").unwrap();
     // Kyiv is UTC+2 in winter, UTC+3 in summer.
-    assert_eq!(s.local_to_utc(t("2026-12-01T10:00")).unwrap(), at(2026, 12, 1, 8, 0));
-    assert_eq!(s.local_to_utc(t("2026-07-01T10:00")).unwrap(), at(2026, 7, 1, 7, 0));
+    assert_eq!(
+        s.local_to_utc(t("2026-12-01T10:00")).unwrap(),
+        at(2026, 12, 1, 8, 0)
+    );
+    assert_eq!(
+        s.local_to_utc(t("2026-07-01T10:00")).unwrap(),
+        at(2026, 7, 1, 7, 0)
+    );
     // 29 March 2026, 03:00 → 04:00: 03:30 does not exist.
-    assert!(matches!(s.local_to_utc(t("2026-03-29T03:30")), Err(Error::Validation { .. })));
+    assert!(matches!(
+        s.local_to_utc(t("2026-03-29T03:30")),
+        Err(Error::Validation { .. })
+    ));
     // 25 October 2026, 04:00 → 03:00: 03:30 happens twice; the first is taken.
-    assert_eq!(s.local_to_utc(t("2026-10-25T03:30")).unwrap(), at(2026, 10, 25, 0, 30));
+    assert_eq!(
+        s.local_to_utc(t("2026-10-25T03:30")).unwrap(),
+        at(2026, 10, 25, 0, 30)
+    );
 }
 
 #[test]
@@ -268,21 +472,41 @@ fn consent_changes_keep_their_evidence() {
     s.set_current_staff(Some(staff)).unwrap();
     let c = s.create_client(client("Anna", &["0671234567"])).unwrap();
     let sms = ConsentSubject::Channel(Channel::Sms);
-    s.set_consent(c.id, sms, true, ConsentSource::Written, "signed the form").unwrap();
-    s.set_consent(c.id, ConsentSubject::Notification(NotificationKind::ReviewRequest), false, ConsentSource::Verbal, "").unwrap();
+    s.set_consent(c.id, sms, true, ConsentSource::Written, "signed the form")
+        .unwrap();
+    s.set_consent(
+        c.id,
+        ConsentSubject::Notification(NotificationKind::ReviewRequest),
+        false,
+        ConsentSource::Verbal,
+        "",
+    )
+    .unwrap();
     let shown = s.get_client(c.id).unwrap();
     assert!(shown.consent["sms"]);
     assert!(!shown.consent["whatsapp"]);
     let state = s.consent(c.id).unwrap();
     assert!(state.granted(Channel::Sms));
-    assert!(state.notifications.contains(&(NotificationKind::ReviewRequest, false)));
-    assert!(state.notifications.contains(&(NotificationKind::Reminder, true)));
+    assert!(
+        state
+            .notifications
+            .contains(&(NotificationKind::ReviewRequest, false))
+    );
+    assert!(
+        state
+            .notifications
+            .contains(&(NotificationKind::Reminder, true))
+    );
     assert_eq!(state.evidence.len(), 2);
     let e = &state.evidence[0];
-    assert_eq!((e.subject, e.granted, e.source, e.note.as_str()), (sms, true, ConsentSource::Written, "signed the form"));
+    assert_eq!(
+        (e.subject, e.granted, e.source, e.note.as_str()),
+        (sms, true, ConsentSource::Written, "signed the form")
+    );
     assert_eq!(e.staff_id, Some(staff));
     assert_eq!(e.device_id, s.device_id());
-    s.set_consent(c.id, sms, false, ConsentSource::ClientReply, "STOP").unwrap();
+    s.set_consent(c.id, sms, false, ConsentSource::ClientReply, "STOP")
+        .unwrap();
     assert!(!s.consent(c.id).unwrap().granted(Channel::Sms));
     assert_eq!(s.consent(c.id).unwrap().evidence.len(), 3);
 }
@@ -294,13 +518,29 @@ fn a_withdrawal_concurrent_with_a_grant_wins_even_a_repeated_one() {
     let sms = ConsentSubject::Channel(Channel::Sms);
     // Withdrawn everywhere first: the later withdrawal on B repeats the current state, the case
     // a plain boolean would silently lose.
-    a.set_consent(c.id, sms, true, ConsentSource::Written, "").unwrap();
-    a.set_consent(c.id, sms, false, ConsentSource::Verbal, "").unwrap();
+    a.set_consent(c.id, sms, true, ConsentSource::Written, "")
+        .unwrap();
+    a.set_consent(c.id, sms, false, ConsentSource::Verbal, "")
+        .unwrap();
     let (_b, mut b) = second_device(&a);
     sync_into(&a, &mut b);
 
-    a.set_consent(c.id, sms, true, ConsentSource::Written, "grant while offline").unwrap();
-    b.set_consent(c.id, sms, false, ConsentSource::ClientReply, "STOP while offline").unwrap();
+    a.set_consent(
+        c.id,
+        sms,
+        true,
+        ConsentSource::Written,
+        "grant while offline",
+    )
+    .unwrap();
+    b.set_consent(
+        c.id,
+        sms,
+        false,
+        ConsentSource::ClientReply,
+        "STOP while offline",
+    )
+    .unwrap();
     sync_into(&a, &mut b);
     sync_into(&b, &mut a);
     for s in [&a, &b] {
@@ -309,10 +549,14 @@ fn a_withdrawal_concurrent_with_a_grant_wins_even_a_repeated_one() {
         assert_eq!(state.evidence.len(), 4);
         assert!(!s.get_client(c.id).unwrap().consent["sms"]);
     }
-    assert_eq!(a.projection_snapshot().unwrap(), b.projection_snapshot().unwrap());
+    assert_eq!(
+        a.projection_snapshot().unwrap(),
+        b.projection_snapshot().unwrap()
+    );
 
     // A grant made after seeing the merged state is a real grant.
-    a.set_consent(c.id, sms, true, ConsentSource::Written, "asked again").unwrap();
+    a.set_consent(c.id, sms, true, ConsentSource::Written, "asked again")
+        .unwrap();
     sync_into(&a, &mut b);
     assert!(b.consent(c.id).unwrap().granted(Channel::Sms));
 }
@@ -323,8 +567,24 @@ fn concurrent_edits_of_one_field_resolve_the_same_everywhere() {
     let c = a.create_client(client("Anna", &[])).unwrap();
     let (_b, mut b) = second_device(&a);
     sync_into(&a, &mut b);
-    a.update_client(c.id, ClientPatch { name: Some("Anna A".into()), comment: Some(Some("from A".into())), ..Default::default() }).unwrap();
-    b.update_client(c.id, ClientPatch { name: Some("Anna B".into()), email: Some(Some("b@example.com".into())), ..Default::default() }).unwrap();
+    a.update_client(
+        c.id,
+        ClientPatch {
+            name: Some("Anna A".into()),
+            comment: Some(Some("from A".into())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    b.update_client(
+        c.id,
+        ClientPatch {
+            name: Some("Anna B".into()),
+            email: Some(Some("b@example.com".into())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     sync_into(&a, &mut b);
     sync_into(&b, &mut a);
     let (ca, cb) = (a.get_client(c.id).unwrap(), b.get_client(c.id).unwrap());
@@ -333,7 +593,10 @@ fn concurrent_edits_of_one_field_resolve_the_same_everywhere() {
     // Different fields edited concurrently both survive.
     assert_eq!(ca.comment.as_deref(), Some("from A"));
     assert_eq!(ca.email.as_deref(), Some("b@example.com"));
-    assert_eq!(a.projection_snapshot().unwrap(), b.projection_snapshot().unwrap());
+    assert_eq!(
+        a.projection_snapshot().unwrap(),
+        b.projection_snapshot().unwrap()
+    );
 }
 
 #[test]
@@ -348,7 +611,15 @@ fn a_visit_booked_offline_on_each_device_keeps_both() {
     sync_into(&a, &mut b);
     sync_into(&b, &mut a);
     for s in [&a, &b] {
-        assert_eq!(s.list_visits(&VisitFilter { client: Some(c.id), ..Default::default() }).unwrap().len(), 2);
+        assert_eq!(
+            s.list_visits(&VisitFilter {
+                client: Some(c.id),
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+            2
+        );
         assert!(s.get_client(c.id).unwrap().deleted);
     }
 }
@@ -359,14 +630,21 @@ fn garbage_from_the_network_is_refused_and_changes_nothing() {
     let c = a.create_client(client("Anna", &[])).unwrap();
     let before = a.projection_snapshot().unwrap();
     let doc = a.export_doc(c.id).unwrap();
-    for bad in [b"not automerge".to_vec(), doc[..doc.len() / 2].to_vec(), vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0]] {
+    for bad in [
+        b"not automerge".to_vec(),
+        doc[..doc.len() / 2].to_vec(),
+        vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0],
+    ] {
         assert!(a.apply_remote(c.id, &bad).is_err());
     }
     // A valid document under the wrong id, and another business's settings.
     let (_o, other) = book();
     let other_biz = other.business().unwrap().id;
     assert!(a.apply_remote(uuid::Uuid::now_v7(), &doc).is_err());
-    assert!(a.apply_remote(other_biz, &other.export_doc(other_biz).unwrap()).is_err());
+    assert!(
+        a.apply_remote(other_biz, &other.export_doc(other_biz).unwrap())
+            .is_err()
+    );
     assert_eq!(a.projection_snapshot().unwrap(), before);
     // Re-sending what is already there is harmless.
     assert!(!a.apply_remote(c.id, &doc).unwrap());
@@ -380,8 +658,16 @@ fn the_book_survives_reopening() {
         let mut s = kartka_core::Store::open(&path).unwrap();
         assert!(matches!(s.business(), Err(Error::NotInitialized)));
         s.init_business(common::business()).unwrap();
-        assert!(matches!(s.init_business(common::business()), Err(Error::AlreadyInitialized)));
-        (s.create_client(client("Олена", &["0671234567"])).unwrap().id, s.device_id())
+        assert!(matches!(
+            s.init_business(common::business()),
+            Err(Error::AlreadyInitialized)
+        ));
+        (
+            s.create_client(client("Олена", &["0671234567"]))
+                .unwrap()
+                .id,
+            s.device_id(),
+        )
     };
     let s = kartka_core::Store::open(&path).unwrap();
     assert_eq!(s.device_id(), device);

@@ -106,7 +106,12 @@ pub fn edit(doc: &mut Automerge, id: Uuid, edit: &SettingsEdit, at: DateTime<Utc
                 tx.put(&o, "trigger", r.trigger.as_str())?;
                 tx.put(&o, "offset", r.offset_min)?;
                 tx.put(&o, "channels", join(r.channels.iter().map(|c| c.as_str())))?;
-                put_opt_str(tx, &o, "template", r.template_id.map(|t| t.to_string()).as_deref())?;
+                put_opt_str(
+                    tx,
+                    &o,
+                    "template",
+                    r.template_id.map(|t| t.to_string()).as_deref(),
+                )?;
                 tx.put(&o, "wh_only", r.working_hours_only)?;
                 tx.put(&o, "statuses", join(r.statuses.iter().map(|s| s.as_str())))?;
                 tx.put(&o, "enabled", r.enabled)?;
@@ -125,7 +130,10 @@ fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
 }
 
 fn split<T: std::str::FromStr>(s: Option<String>) -> Vec<T> {
-    s.unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect()
+    s.unwrap_or_default()
+        .split(',')
+        .filter_map(|x| x.parse().ok())
+        .collect()
 }
 
 pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<Business> {
@@ -139,11 +147,16 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<Business> {
     let mut working_hours: WeekHours = Default::default();
     if let Some(h) = root.map("hours") {
         for (i, day) in WEEKDAYS.iter().enumerate() {
-            working_hours[i] = h.str(day).and_then(|s| parse_day_hours(&s).ok()).unwrap_or_default();
+            working_hours[i] = h
+                .str(day)
+                .and_then(|s| parse_day_hours(&s).ok())
+                .unwrap_or_default();
         }
     }
     let entries = |key: &str| -> Vec<(Uuid, MapReader<'_, Automerge>)> {
-        let Some(m) = root.map(key) else { return Vec::new() };
+        let Some(m) = root.map(key) else {
+            return Vec::new();
+        };
         let mut v: Vec<_> = m
             .keys()
             .into_iter()

@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{ActorId, Automerge, ObjType, ReadDoc, ROOT};
+use automerge::{ActorId, Automerge, ObjType, ROOT, ReadDoc};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -39,6 +39,8 @@ use crate::model::{
 };
 
 const PHONE: &str = "phone:";
+/// The label a phone gets when none is given; not stored.
+const DEFAULT_LABEL: &str = "mobile";
 const TAG: &str = "tag:";
 const CONSENT: &str = "consent:";
 const CONSENT_EVENT: &str = "ce:";
@@ -67,7 +69,11 @@ impl ClientRecord {
     /// read-back costs a third as much again). A property test holds the two equal.
     pub fn of_new(id: Uuid, card: &Card, at: DateTime<Utc>) -> ClientRecord {
         let mut card = card.clone();
-        card.phones.sort_by(|a, b| b.primary.cmp(&a.primary).then_with(|| a.key().cmp(&b.key())));
+        card.phones.sort_by(|a, b| {
+            b.primary
+                .cmp(&a.primary)
+                .then_with(|| a.key().cmp(&b.key()))
+        });
         card.tags.sort();
         card.tags.dedup();
         // Timestamps are stored in milliseconds.
@@ -146,12 +152,19 @@ fn write_card(
         put_opt_str(tx, &ROOT, "email", new.email.as_deref())?;
     }
     if changed!(birthday) {
-        put_opt_str(tx, &ROOT, "birthday", new.birthday.map(|b| b.to_string()).as_deref())?;
+        put_opt_str(
+            tx,
+            &ROOT,
+            "birthday",
+            new.birthday.map(|b| b.to_string()).as_deref(),
+        )?;
     }
     if changed!(comment) {
         put_opt_str(tx, &ROOT, "comment", new.comment.as_deref())?;
     }
-    if old.is_none_or(|o| o.class != new.class) {
+    // Defaults are not written on creation: every key costs an automerge operation, and they
+    // dominate the cost of importing a phone book.
+    if old.map_or(new.class != ClientClass::Regular, |o| o.class != new.class) {
         tx.put(ROOT, "class", new.class.as_str())?;
     }
     if changed!(loyalty_card) {
@@ -160,7 +173,9 @@ fn write_card(
     if changed!(discount_percent) {
         tx.put(ROOT, "discount", i64::from(new.discount_percent))?;
     }
-    if old.is_none_or(|o| o.source != new.source) {
+    if old.map_or(new.source != ClientSource::Manual, |o| {
+        o.source != new.source
+    }) {
         tx.put(ROOT, "source", new.source.as_str())?;
     }
     if changed!(phones) {
@@ -177,7 +192,9 @@ fn write_card(
             }
             let obj = tx.put_object(ROOT, format!("{PHONE}{}", p.key()), ObjType::Map)?;
             tx.put(&obj, "raw", p.raw.as_str())?;
-            tx.put(&obj, "label", p.label.as_str())?;
+            if p.label != DEFAULT_LABEL {
+                tx.put(&obj, "label", p.label.as_str())?;
+            }
             if let Some(e) = &p.e164 {
                 tx.put(&obj, "e164", e.as_str())?;
             }
@@ -201,7 +218,10 @@ fn write_card(
             }
         }
     }
-    put_time(tx, &ROOT, "updated", at)
+    if old.is_some() {
+        put_time(tx, &ROOT, "updated", at)?;
+    }
+    Ok(())
 }
 
 /// Edits the card: writes what differs between `old` and `new`.
@@ -230,7 +250,11 @@ pub fn record_consent(doc: &mut Automerge, ev: &ConsentEvent) -> Result<()> {
         tx.put(&e, "dev", ev.device_id.to_string())?;
         tx.put(&e, "src", ev.source.as_str())?;
         tx.put(&e, "note", ev.note.as_str())?;
-        tx.put(ROOT, format!("{CONSENT}{}", ev.subject.key()), ev.id.to_string())?;
+        tx.put(
+            ROOT,
+            format!("{CONSENT}{}", ev.subject.key()),
+            ev.id.to_string(),
+        )?;
         Ok(())
     })
 }
@@ -280,7 +304,12 @@ pub fn put_visit(
             tx.put(&obj, "status", visit.status.as_str())?;
         }
         if changed!(staff_id) {
-            put_opt_str(tx, &obj, "staff", visit.staff_id.map(|s| s.to_string()).as_deref())?;
+            put_opt_str(
+                tx,
+                &obj,
+                "staff",
+                visit.staff_id.map(|s| s.to_string()).as_deref(),
+            )?;
         }
         if changed!(note) {
             put_opt_str(tx, &obj, "note", visit.note.as_deref())?;
@@ -320,14 +349,19 @@ pub fn put_visit(
 /// Reads the whole client document.
 pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
     let root = MapReader::root(doc);
-    let corrupt = |reason: &str| Error::CorruptDocument { id: expected_id, reason: reason.into() };
+    let corrupt = |reason: &str| Error::CorruptDocument {
+        id: expected_id,
+        reason: reason.into(),
+    };
     if root.str("kind").as_deref() != Some("client") {
         return Err(corrupt("not a client document"));
     }
     if root.uuid("id") != Some(expected_id) {
         return Err(corrupt("id does not match"));
     }
-    let created_at = root.time("created").ok_or_else(|| corrupt("no creation time"))?;
+    let created_at = root
+        .time("created")
+        .ok_or_else(|| corrupt("no creation time"))?;
 
     let primary_key = root.str("primary_phone");
     let mut phones: Vec<Phone> = root
@@ -338,13 +372,17 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
             Some(Phone {
                 e164: p.str("e164"),
                 raw: p.str("raw")?,
-                label: p.str("label").unwrap_or_default(),
+                label: p.str("label").unwrap_or_else(|| DEFAULT_LABEL.into()),
                 primary: primary_key.as_deref() == Some(k.as_str()),
             })
         })
         .collect();
     // Primary first, then in key order, so every device lists them the same way.
-    phones.sort_by(|a, b| b.primary.cmp(&a.primary).then_with(|| a.key().cmp(&b.key())));
+    phones.sort_by(|a, b| {
+        b.primary
+            .cmp(&a.primary)
+            .then_with(|| a.key().cmp(&b.key()))
+    });
     if !phones.is_empty() && !phones.iter().any(|p| p.primary) {
         phones[0].primary = true;
     }
@@ -365,7 +403,10 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
         tags,
         loyalty_card: root.str("loyalty"),
         discount_percent: root.i64("discount").unwrap_or(0).clamp(0, 100) as u8,
-        source: root.str("source").and_then(|s| s.parse().ok()).unwrap_or(ClientSource::Manual),
+        source: root
+            .str("source")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(ClientSource::Manual),
     };
 
     let mut visits: Vec<Visit> = root
@@ -408,7 +449,10 @@ fn read_visit(v: &MapReader<'_, Automerge>, key: &str, client_id: Uuid) -> Optio
             .unwrap_or_default(),
         total: v.i64("total").unwrap_or(0),
         paid: v.i64("paid").unwrap_or(0),
-        status: v.str("status").and_then(|s| s.parse().ok()).unwrap_or(VisitStatus::Booked),
+        status: v
+            .str("status")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(VisitStatus::Booked),
         staff_id: v.uuid("staff"),
         note: v.str("note"),
         reminder: match v.i64("reminder") {
@@ -445,7 +489,10 @@ fn read_consent(root: &MapReader<'_, Automerge>) -> ConsentState {
                 at,
                 staff_id: e.uuid("staff"),
                 device_id: e.uuid("dev").unwrap_or_default(),
-                source: e.str("src").and_then(|s| s.parse().ok()).unwrap_or(ConsentSource::Other),
+                source: e
+                    .str("src")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(ConsentSource::Other),
                 note: e.str("note").unwrap_or_default(),
             });
         }
@@ -458,10 +505,15 @@ fn read_consent(root: &MapReader<'_, Automerge>) -> ConsentState {
             return subject.default_granted();
         }
         // Withdrawal wins: granted only if every concurrent value is a known grant.
-        values.iter().all(|ev| granted_by_event.get(ev).copied().unwrap_or(false))
+        values
+            .iter()
+            .all(|ev| granted_by_event.get(ev).copied().unwrap_or(false))
     };
     ConsentState {
-        channels: Channel::ALL.iter().map(|c| (*c, state(ConsentSubject::Channel(*c)))).collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| (*c, state(ConsentSubject::Channel(*c))))
+            .collect(),
         notifications: NotificationKind::ALL
             .iter()
             .map(|n| (*n, state(ConsentSubject::Notification(*n))))

@@ -14,7 +14,7 @@ pub mod business;
 pub mod client;
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
-use automerge::{Automerge, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use chrono::{DateTime, TimeZone, Utc};
 use uuid::Uuid;
 
@@ -96,7 +96,10 @@ impl<'a, D: ReadDoc> MapReader<'a, D> {
 
     pub fn map(&self, key: &str) -> Option<MapReader<'a, D>> {
         match self.doc.get(&self.obj, key).ok()?? {
-            (Value::Object(ObjType::Map), id) => Some(MapReader { doc: self.doc, obj: id }),
+            (Value::Object(ObjType::Map), id) => Some(MapReader {
+                doc: self.doc,
+                obj: id,
+            }),
             _ => None,
         }
     }
@@ -139,7 +142,10 @@ impl<'a, D: ReadDoc> MapReader<'a, D> {
 pub(crate) fn existing_map<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str, id: Uuid) -> Result<ObjId> {
     match doc.get(obj, key)? {
         Some((Value::Object(ObjType::Map), o)) => Ok(o),
-        _ => Err(Error::CorruptDocument { id, reason: format!("missing map `{key}`") }),
+        _ => Err(Error::CorruptDocument {
+            id,
+            reason: format!("missing map `{key}`"),
+        }),
     }
 }
 

@@ -32,14 +32,22 @@ impl Checkpointer {
         let other = Connection::open(path)?;
         other.busy_timeout(std::time::Duration::from_secs(5))?;
         let (wake, requests) = mpsc::sync_channel::<()>(1);
-        let thread = std::thread::Builder::new().name("kartka-checkpoint".into()).spawn(move || {
-            while requests.recv().is_ok() {
-                if let Err(e) = other.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "background checkpoint failed");
+        let thread = std::thread::Builder::new()
+            .name("kartka-checkpoint".into())
+            .spawn(move || {
+                while requests.recv().is_ok() {
+                    if let Err(e) =
+                        other.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %e, "background checkpoint failed");
+                    }
                 }
-            }
-        })?;
-        Ok(Checkpointer { commits: AtomicU32::new(0), wake: Some(wake), thread: Some(thread) })
+            })?;
+        Ok(Checkpointer {
+            commits: AtomicU32::new(0),
+            wake: Some(wake),
+            thread: Some(thread),
+        })
     }
 
     /// Commits `tx` and, every so many commits, wakes the checkpoint thread.

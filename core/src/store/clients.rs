@@ -18,7 +18,10 @@ fn clean(field: &'static str, s: Option<String>, max: usize) -> Result<Option<St
     let Some(s) = s else { return Ok(None) };
     let t = s.trim();
     if t.chars().count() > max {
-        return Err(Error::validation(field, format!("longer than {max} characters")));
+        return Err(Error::validation(
+            field,
+            format!("longer than {max} characters"),
+        ));
     }
     Ok((!t.is_empty()).then(|| t.to_string()))
 }
@@ -27,11 +30,17 @@ fn check_email(email: Option<String>) -> Result<Option<String>> {
     let email = clean("email", email, 254)?;
     if let Some(e) = &email {
         let ok = e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         }) && !e.chars().any(char::is_whitespace)
             && e.matches('@').count() == 1;
         if !ok {
-            return Err(Error::validation("email", "expected an address such as anna@example.com"));
+            return Err(Error::validation(
+                "email",
+                "expected an address such as anna@example.com",
+            ));
         }
     }
     Ok(email)
@@ -50,7 +59,11 @@ pub(crate) fn resolve_phones(ctx: &BusinessContext, typed: Vec<(String, String)>
         let p = Phone {
             e164: crate::phone::to_e164(&raw, ctx.region),
             raw,
-            label: if label.trim().is_empty() { "mobile".into() } else { label.trim().to_string() },
+            label: if label.trim().is_empty() {
+                "mobile".into()
+            } else {
+                label.trim().to_string()
+            },
             primary: out.is_empty(),
         };
         if !out.iter().any(|o| o.key() == p.key()) {
@@ -149,7 +162,12 @@ fn apply_patch(ctx: &BusinessContext, old: &Card, p: ClientPatch) -> Result<Card
     }
     if !p.add_tags.is_empty() || !p.remove_tags.is_empty() {
         let remove: Vec<String> = p.remove_tags.iter().map(|t| t.trim().to_string()).collect();
-        c.tags = clean_tags(c.tags.into_iter().filter(|t| !remove.contains(t)).chain(p.add_tags))?;
+        c.tags = clean_tags(
+            c.tags
+                .into_iter()
+                .filter(|t| !remove.contains(t))
+                .chain(p.add_tags),
+        )?;
     }
     if let Some(v) = p.loyalty_card {
         c.loyalty_card = clean("loyalty_card", v, 64)?;
@@ -186,9 +204,14 @@ impl Store {
     /// Creates many clients in one transaction: all or none.
     pub fn create_clients(&mut self, new: Vec<NewClient>) -> Result<Vec<Uuid>> {
         let ctx = self.ctx()?.clone();
-        let cards = new.into_iter().map(|n| resolve_new(&ctx, n)).collect::<Result<Vec<_>>>()?;
+        let cards = new
+            .into_iter()
+            .map(|n| resolve_new(&ctx, n))
+            .collect::<Result<Vec<_>>>()?;
         let now = self.now();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut ids = Vec::with_capacity(cards.len());
         for card in &cards {
             let id = Uuid::now_v7();
@@ -204,7 +227,9 @@ impl Store {
     pub fn update_client(&mut self, id: Uuid, patch: ClientPatch) -> Result<Client> {
         let ctx = self.ctx()?.clone();
         let now = self.now();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         with_client(&tx, &self.actor, id, |doc, rec| {
             let new = apply_patch(&ctx, &rec.card, patch)?;
             if new != rec.card {
@@ -228,7 +253,9 @@ impl Store {
 
     fn set_client_deleted(&mut self, id: Uuid, deleted: bool) -> Result<()> {
         let now = self.now();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         with_client(&tx, &self.actor, id, |doc, rec| {
             if rec.deleted != deleted {
                 client_doc::set_deleted(doc, deleted, now)?;
@@ -241,7 +268,8 @@ impl Store {
 
     /// One client card, deleted ones included, with its derived figures.
     pub fn get_client(&self, id: Uuid) -> Result<Client> {
-        search::client_by_id(&self.conn, id, self.now())?.ok_or(Error::NotFound { kind: "client", id })
+        search::client_by_id(&self.conn, id, self.now())?
+            .ok_or(Error::NotFound { kind: "client", id })
     }
 
     /// Records a change of consent with its evidence. Recording the state a client already has
@@ -265,15 +293,22 @@ impl Store {
             source,
             note,
         };
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        with_client(&tx, &self.actor, client, |doc, _| client_doc::record_consent(doc, &ev))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        with_client(&tx, &self.actor, client, |doc, _| {
+            client_doc::record_consent(doc, &ev)
+        })?;
         self.checkpointer.commit(tx)?;
         Ok(ev)
     }
 
     /// A client's consent per channel and per notification type, with all the evidence.
     pub fn consent(&self, client: Uuid) -> Result<ConsentState> {
-        search::consent_of(&self.conn, client)?.ok_or(Error::NotFound { kind: "client", id: client })
+        search::consent_of(&self.conn, client)?.ok_or(Error::NotFound {
+            kind: "client",
+            id: client,
+        })
     }
 
     /// Clients whose folded name equals `name` (for duplicate checks on import and entry).
@@ -281,7 +316,9 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id FROM clients WHERE sort_key = ?1 AND deleted = 0 ORDER BY id",
         )?;
-        let ids = stmt.query_map(params![fold(name)], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let ids = stmt
+            .query_map(params![fold(name)], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(ids)
     }
 }

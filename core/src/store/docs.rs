@@ -45,14 +45,21 @@ fn load_strict(id: Uuid, bytes: &[u8]) -> Result<Automerge> {
             .on_partial_load(OnPartialLoad::Error)
             .verification_mode(VerificationMode::Check),
     )
-    .map_err(|e| Error::CorruptDocument { id, reason: e.to_string() })
+    .map_err(|e| Error::CorruptDocument {
+        id,
+        reason: e.to_string(),
+    })
 }
 
 /// Loads a document with this device as its actor, ready for local changes.
 pub(crate) fn load(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<Option<Automerge>> {
-    let Some(bytes) = raw(conn, id)? else { return Ok(None) };
-    let doc = Automerge::load(&bytes)
-        .map_err(|e| Error::CorruptDocument { id, reason: e.to_string() })?;
+    let Some(bytes) = raw(conn, id)? else {
+        return Ok(None);
+    };
+    let doc = Automerge::load(&bytes).map_err(|e| Error::CorruptDocument {
+        id,
+        reason: e.to_string(),
+    })?;
     Ok(Some(doc.with_actor(actor.clone())))
 }
 
@@ -67,7 +74,9 @@ pub(crate) fn save(conn: &Connection, id: Uuid, kind: Kind, doc: &Automerge) -> 
 
 pub(crate) fn ids(conn: &Connection) -> Result<Vec<Uuid>> {
     let mut stmt = conn.prepare("SELECT id FROM docs ORDER BY id")?;
-    let ids = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<Uuid>>>()?;
+    let ids = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<Uuid>>>()?;
     Ok(ids)
 }
 
@@ -81,7 +90,9 @@ pub(crate) fn merge(
     bytes: &[u8],
 ) -> Result<Option<Kind>> {
     let existing_kind: Option<Kind> = conn
-        .query_row("SELECT kind FROM docs WHERE id = ?1", params![id], |r| r.get::<_, String>(0))
+        .query_row("SELECT kind FROM docs WHERE id = ?1", params![id], |r| {
+            r.get::<_, String>(0)
+        })
         .optional()?
         .and_then(|k| Kind::parse(&k));
     // The received bytes are appended to what is stored and the whole is loaded strictly:
@@ -98,7 +109,10 @@ pub(crate) fn merge(
     if doc.get_heads() == before {
         return Ok(None);
     }
-    let corrupt = |reason: &str| Error::CorruptDocument { id, reason: reason.into() };
+    let corrupt = |reason: &str| Error::CorruptDocument {
+        id,
+        reason: reason.into(),
+    };
     let (kind, _schema) = crdt::doc_kind(&doc).ok_or_else(|| corrupt("no kind"))?;
     let kind = Kind::parse(&kind).ok_or_else(|| corrupt("unknown kind"))?;
     if existing_kind.is_some_and(|k| k != kind) {

@@ -28,7 +28,12 @@ fn notify_off_bits(rec: &ClientRecord) -> i64 {
     NotificationKind::ALL
         .iter()
         .enumerate()
-        .filter(|(_, n)| !rec.consent.notifications.iter().any(|(k, on)| k == *n && *on))
+        .filter(|(_, n)| {
+            !rec.consent
+                .notifications
+                .iter()
+                .any(|(k, on)| k == *n && *on)
+        })
         .fold(0, |acc, (i, _)| acc | (1 << i))
 }
 
@@ -46,9 +51,18 @@ fn search_text(rec: &ClientRecord) -> String {
 /// rows yet (just created, or the projection was cleared), so there is nothing to delete.
 pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool) -> Result<()> {
     let c = &rec.card;
-    let took_place: Vec<_> = rec.visits.iter().filter(|v| !v.deleted && v.status.took_place()).collect();
+    let took_place: Vec<_> = rec
+        .visits
+        .iter()
+        .filter(|v| !v.deleted && v.status.took_place())
+        .collect();
     let sold: i64 = took_place.iter().map(|v| v.total).sum();
-    let paid: i64 = rec.visits.iter().filter(|v| !v.deleted).map(|v| v.paid).sum();
+    let paid: i64 = rec
+        .visits
+        .iter()
+        .filter(|v| !v.deleted)
+        .map(|v| v.paid)
+        .sum();
     let last_visit = took_place.iter().map(|v| v.start.timestamp_millis()).max();
     let email_key = c.email.as_deref().map(fold);
     let tags = serde_json::to_string(&c.tags).expect("tags serialise");
@@ -110,14 +124,22 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
         )?;
 
     if !fresh {
-        for table in ["client_tags", "name_words", "phone_keys", "visits", "consent_events"] {
+        for table in [
+            "client_tags",
+            "name_words",
+            "phone_keys",
+            "visits",
+            "consent_events",
+        ] {
             conn.prepare_cached(&format!("DELETE FROM {table} WHERE client_rid = ?1"))?
                 .execute(params![rid])?;
         }
-        conn.prepare_cached("DELETE FROM client_fts WHERE rowid = ?1")?.execute(params![rid])?;
+        conn.prepare_cached("DELETE FROM client_fts WHERE rowid = ?1")?
+            .execute(params![rid])?;
     }
 
-    let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO client_tags (tag, client_rid) VALUES (?1, ?2)")?;
+    let mut ins =
+        conn.prepare_cached("INSERT OR IGNORE INTO client_tags (tag, client_rid) VALUES (?1, ?2)")?;
     for t in &c.tags {
         ins.execute(params![t, rid])?;
     }
@@ -133,7 +155,8 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
         ins.execute(params![w, sort_key, rid])?;
     }
 
-    let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO phone_keys (key, client_rid) VALUES (?1, ?2)")?;
+    let mut ins =
+        conn.prepare_cached("INSERT OR IGNORE INTO phone_keys (key, client_rid) VALUES (?1, ?2)")?;
     for p in &c.phones {
         let keys = match &p.e164 {
             Some(e) => phone::search_keys(e),
@@ -197,7 +220,15 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
 
 /// Clears the projection and derives it again from every client document.
 pub(crate) fn rebuild(conn: &Connection, actor: &ActorId) -> Result<()> {
-    for table in ["clients", "client_tags", "name_words", "phone_keys", "visits", "consent_events", "client_fts"] {
+    for table in [
+        "clients",
+        "client_tags",
+        "name_words",
+        "phone_keys",
+        "visits",
+        "consent_events",
+        "client_fts",
+    ] {
         conn.execute(&format!("DELETE FROM {table}"), [])?;
     }
     let ids: Vec<Uuid> = conn
@@ -225,7 +256,10 @@ pub(crate) fn snapshot(conn: &Connection) -> Result<ProjectionSnapshot> {
         ("phone_keys", "SELECT * FROM phone_keys"),
         ("visits", "SELECT * FROM visits"),
         ("consent_events", "SELECT * FROM consent_events"),
-        ("client_fts", "SELECT rowid AS client_rid, text FROM client_fts"),
+        (
+            "client_fts",
+            "SELECT rowid AS client_rid, text FROM client_fts",
+        ),
     ];
     let mut rid_to_id = std::collections::HashMap::new();
     {
@@ -247,9 +281,10 @@ pub(crate) fn snapshot(conn: &Connection) -> Result<ProjectionSnapshot> {
                 let v: rusqlite::types::Value = r.get(i)?;
                 let text = match (col.as_str(), v) {
                     ("rid", _) => continue,
-                    ("client_rid", rusqlite::types::Value::Integer(rid)) => {
-                        rid_to_id.get(&rid).map(|u| u.to_string()).unwrap_or_else(|| format!("orphan:{rid}"))
-                    }
+                    ("client_rid", rusqlite::types::Value::Integer(rid)) => rid_to_id
+                        .get(&rid)
+                        .map(|u| u.to_string())
+                        .unwrap_or_else(|| format!("orphan:{rid}")),
                     (_, v) => format!("{v:?}"),
                 };
                 fields.push(format!("{col}={text}"));

@@ -21,7 +21,10 @@ pub(crate) fn user_version(conn: &Connection) -> Result<u32> {
 pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
     let found = user_version(conn)?;
     if found > CURRENT_VERSION {
-        return Err(Error::SchemaTooNew { found, supported: CURRENT_VERSION });
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: CURRENT_VERSION,
+        });
     }
     if found >= target {
         return Ok(());
@@ -29,7 +32,12 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Re-read under the write lock: another process may have migrated meanwhile.
     let found = user_version(&tx)?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(found as usize) {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(target as usize)
+        .skip(found as usize)
+    {
         tracing::info!(from = i, to = i + 1, "migrating the local store");
         tx.execute_batch(sql)?;
     }
@@ -47,7 +55,10 @@ mod tests {
         let mut stmt = conn
             .prepare("SELECT name, coalesce(sql, '') FROM sqlite_schema ORDER BY name")
             .unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     }
 
     #[test]
@@ -62,7 +73,11 @@ mod tests {
             assert_eq!(user_version(&conn).unwrap(), start);
             let upgraded = Store::open(&path).unwrap();
             assert_eq!(user_version(upgraded.conn()).unwrap(), CURRENT_VERSION);
-            assert_eq!(schema_of(upgraded.conn()), expected, "upgrade from {start} differs");
+            assert_eq!(
+                schema_of(upgraded.conn()),
+                expected,
+                "upgrade from {start} differs"
+            );
         }
     }
 
@@ -72,7 +87,8 @@ mod tests {
         let path = dir.path().join("book.db");
         drop(Store::open(&path).unwrap());
         let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1).unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+            .unwrap();
         drop(conn);
         match Store::open(&path) {
             Err(Error::SchemaTooNew { found, supported }) => {

@@ -39,7 +39,10 @@ pub struct Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Page { offset: 0, limit: 50 }
+        Page {
+            offset: 0,
+            limit: 50,
+        }
     }
 }
 
@@ -96,7 +99,11 @@ fn client_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Client> {
     })
 }
 
-pub(crate) fn client_by_id(conn: &Connection, id: Uuid, now: DateTime<Utc>) -> Result<Option<Client>> {
+pub(crate) fn client_by_id(
+    conn: &Connection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<Client>> {
     let sql = format!("SELECT {CLIENT_COLS} FROM clients c WHERE c.id = ?2");
     Ok(conn
         .prepare_cached(&sql)?
@@ -107,7 +114,13 @@ pub(crate) fn client_by_id(conn: &Connection, id: Uuid, now: DateTime<Utc>) -> R
 pub(crate) fn consent_of(conn: &Connection, id: Uuid) -> Result<Option<ConsentState>> {
     let Some((rid, bits, off)) = conn
         .prepare_cached("SELECT rid, consent, notify_off FROM clients WHERE id = ?1")?
-        .query_row(params![id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+        .query_row(params![id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
         .optional()?
     else {
         return Ok(None);
@@ -120,7 +133,16 @@ pub(crate) fn consent_of(conn: &Connection, id: Uuid) -> Result<Option<ConsentSt
         .query_map(params![rid], |r| {
             let subject: String = r.get(1)?;
             let source: String = r.get(6)?;
-            Ok((subject, source, r.get(0)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(7)?))
+            Ok((
+                subject,
+                source,
+                r.get(0)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(7)?,
+            ))
         })?
         .filter_map(|row| {
             let (subject, source, id, granted, at, staff_id, device_id, note) = match row {
@@ -140,7 +162,11 @@ pub(crate) fn consent_of(conn: &Connection, id: Uuid) -> Result<Option<ConsentSt
         })
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Some(ConsentState {
-        channels: Channel::ALL.iter().enumerate().map(|(i, c)| (*c, bits & (1 << i) != 0)).collect(),
+        channels: Channel::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, bits & (1 << i) != 0))
+            .collect(),
         notifications: NotificationKind::ALL
             .iter()
             .enumerate()
@@ -152,7 +178,9 @@ pub(crate) fn consent_of(conn: &Connection, id: Uuid) -> Result<Option<ConsentSt
 
 fn client_by_rid(conn: &Connection, rid: i64, now: DateTime<Utc>) -> Result<Client> {
     let sql = format!("SELECT {CLIENT_COLS} FROM clients c WHERE c.rid = ?2");
-    Ok(conn.prepare_cached(&sql)?.query_row(params![now.timestamp_millis(), rid], client_from_row)?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![now.timestamp_millis(), rid], client_from_row)?)
 }
 
 /// Collects distinct row ids from `rows` that pass `keep`, until `needed` are in `out`.
@@ -181,7 +209,12 @@ fn phone_matches(conn: &Connection, digits: &str, needed: usize) -> Result<Vec<i
          WHERE k.key >= ?1 AND k.key < ?2 AND c.deleted = 0
          ORDER BY k.key, k.client_rid",
     )?;
-    collect_into(&mut out, stmt.query(params![digits, prefix_end(digits)])?, needed, |_| Ok(true))?;
+    collect_into(
+        &mut out,
+        stmt.query(params![digits, prefix_end(digits)])?,
+        needed,
+        |_| Ok(true),
+    )?;
     Ok(out)
 }
 
@@ -192,7 +225,9 @@ fn phone_matches(conn: &Connection, digits: &str, needed: usize) -> Result<Vec<i
 /// shorter than three characters, anywhere otherwise.
 fn name_matches(conn: &Connection, q: &str, needed: usize) -> Result<Vec<i64>> {
     let terms: Vec<&str> = crate::fold::words(q).collect();
-    let Some(first) = terms.first().copied() else { return Ok(Vec::new()) };
+    let Some(first) = terms.first().copied() else {
+        return Ok(Vec::new());
+    };
     let rest = &terms[1..];
     let mut text_of = conn.prepare_cached("SELECT text FROM client_fts WHERE rowid = ?1")?;
     let mut matches_rest = |rid: i64| -> Result<bool> {
@@ -214,24 +249,47 @@ fn name_matches(conn: &Connection, q: &str, needed: usize) -> Result<Vec<i64>> {
         "SELECT rid FROM clients WHERE deleted = 0 AND sort_key >= ?1 AND sort_key < ?2
          ORDER BY sort_key, id",
     )?;
-    collect_into(&mut out, stmt.query(params![q, prefix_end(q)])?, needed, |_| Ok(true))?;
+    collect_into(
+        &mut out,
+        stmt.query(params![q, prefix_end(q)])?,
+        needed,
+        |_| Ok(true),
+    )?;
 
     let mut stmt = conn.prepare_cached(
         "SELECT w.client_rid FROM name_words w CROSS JOIN clients c ON c.rid = w.client_rid
          WHERE w.word >= ?1 AND w.word < ?2 AND c.deleted = 0
          ORDER BY w.word, w.sort_key, w.client_rid",
     )?;
-    collect_into(&mut out, stmt.query(params![first, prefix_end(first)])?, needed, &mut matches_rest)?;
+    collect_into(
+        &mut out,
+        stmt.query(params![first, prefix_end(first)])?,
+        needed,
+        &mut matches_rest,
+    )?;
 
-    let long: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() >= 3).collect();
+    let long: Vec<&str> = terms
+        .iter()
+        .copied()
+        .filter(|t| t.chars().count() >= 3)
+        .collect();
     if out.len() < needed && !long.is_empty() {
-        let expr = long.iter().map(|t| fts_phrase(t)).collect::<Vec<_>>().join(" AND ");
+        let expr = long
+            .iter()
+            .map(|t| fts_phrase(t))
+            .collect::<Vec<_>>()
+            .join(" AND ");
         let mut stmt = conn.prepare_cached(
             "SELECT f.rowid FROM client_fts f CROSS JOIN clients c ON c.rid = f.rowid
              WHERE client_fts MATCH ?1 AND c.deleted = 0
              ORDER BY c.sort_key, c.id",
         )?;
-        collect_into(&mut out, stmt.query(params![expr])?, needed, &mut matches_rest)?;
+        collect_into(
+            &mut out,
+            stmt.query(params![expr])?,
+            needed,
+            &mut matches_rest,
+        )?;
     }
     Ok(out)
 }
@@ -262,7 +320,11 @@ impl Store {
         }
         args.push(i64::from(page.limit).into());
         args.push(i64::from(page.offset).into());
-        sql += &format!(" ORDER BY c.sort_key, c.id LIMIT ?{} OFFSET ?{}", args.len() - 1, args.len());
+        sql += &format!(
+            " ORDER BY c.sort_key, c.id LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args), client_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -284,7 +346,11 @@ impl Store {
 
     /// How many clients the book has (tombstones excluded).
     pub fn client_count(&self) -> Result<u64> {
-        let n: i64 = self.conn.query_row("SELECT count(*) FROM clients WHERE deleted = 0", [], |r| r.get(0))?;
+        let n: i64 =
+            self.conn
+                .query_row("SELECT count(*) FROM clients WHERE deleted = 0", [], |r| {
+                    r.get(0)
+                })?;
         Ok(n as u64)
     }
 }

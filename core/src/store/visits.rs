@@ -4,7 +4,11 @@ use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::{Store, clients::{resolve_new, with_client}, docs, projection};
+use super::{
+    Store,
+    clients::{resolve_new, with_client},
+    docs, projection,
+};
 use crate::crdt::client as client_doc;
 use crate::error::{Error, Result};
 use crate::model::{NewClient, NewVisit, ServiceLine, Visit, VisitPatch, VisitStatus};
@@ -47,7 +51,10 @@ fn lines_total(services: &[ServiceLine]) -> Result<i64> {
 fn check_visit(v: &Visit) -> Result<()> {
     check_lines(&v.services)?;
     if v.duration_min == 0 || v.duration_min > 24 * 60 {
-        return Err(Error::validation("duration", "must be between 1 minute and 24 hours"));
+        return Err(Error::validation(
+            "duration",
+            "must be between 1 minute and 24 hours",
+        ));
     }
     if v.total < 0 {
         return Err(Error::validation("total", "must not be negative"));
@@ -81,7 +88,9 @@ impl Store {
         check_lines(&new.services)?;
         let now = self.now();
         let id = Uuid::now_v7();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         with_client(&tx, &self.actor, new.client_id, |doc, rec| {
             let total = match new.total {
                 Some(t) => t,
@@ -120,7 +129,9 @@ impl Store {
         let ctx = self.ctx()?.clone();
         let zone = ctx.zone.name().to_string();
         let now = self.now();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut ids = Vec::with_capacity(items.len());
         for (new, visits) in items {
             let card = resolve_new(&ctx, new)?;
@@ -163,11 +174,18 @@ impl Store {
 
     /// Edits a visit. Changing the services without an explicit total recomputes the total.
     pub fn update_visit(&mut self, id: Uuid, patch: VisitPatch) -> Result<Visit> {
-        let client = client_of_visit(&self.conn, id)?.ok_or(Error::NotFound { kind: "visit", id })?;
+        let client =
+            client_of_visit(&self.conn, id)?.ok_or(Error::NotFound { kind: "visit", id })?;
         let now = self.now();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         with_client(&tx, &self.actor, client, |doc, rec| {
-            let old = rec.visits.iter().find(|v| v.id == id).ok_or(Error::NotFound { kind: "visit", id })?;
+            let old = rec
+                .visits
+                .iter()
+                .find(|v| v.id == id)
+                .ok_or(Error::NotFound { kind: "visit", id })?;
             let mut v = old.clone();
             if let Some(s) = patch.start {
                 v.start = s;
@@ -217,7 +235,13 @@ impl Store {
     }
 
     pub fn set_visit_status(&mut self, id: Uuid, status: VisitStatus) -> Result<Visit> {
-        self.update_visit(id, VisitPatch { status: Some(status), ..Default::default() })
+        self.update_visit(
+            id,
+            VisitPatch {
+                status: Some(status),
+                ..Default::default()
+            },
+        )
     }
 
     pub fn reschedule_visit(
@@ -226,7 +250,14 @@ impl Store {
         start: DateTime<Utc>,
         duration_min: Option<u32>,
     ) -> Result<Visit> {
-        self.update_visit(id, VisitPatch { start: Some(start), duration_min, ..Default::default() })
+        self.update_visit(
+            id,
+            VisitPatch {
+                start: Some(start),
+                duration_min,
+                ..Default::default()
+            },
+        )
     }
 
     pub fn get_visit(&self, id: Uuid) -> Result<Visit> {
@@ -272,7 +303,9 @@ impl Store {
 
 fn client_of_visit(conn: &Connection, visit: Uuid) -> Result<Option<Uuid>> {
     Ok(conn
-        .prepare_cached("SELECT c.id FROM visits v JOIN clients c ON c.rid = v.client_rid WHERE v.id = ?1")?
+        .prepare_cached(
+            "SELECT c.id FROM visits v JOIN clients c ON c.rid = v.client_rid WHERE v.id = ?1",
+        )?
         .query_row(params![visit], |r| r.get(0))
         .optional()?)
 }

@@ -29,7 +29,9 @@ pub fn second_device(first: &Store) -> (TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path().join("book.db")).unwrap();
     let biz = first.business().unwrap().id;
-    store.apply_remote(biz, &first.export_doc(biz).unwrap()).unwrap();
+    store
+        .apply_remote(biz, &first.export_doc(biz).unwrap())
+        .unwrap();
     (dir, store)
 }
 
@@ -43,7 +45,10 @@ pub fn sync_into(from: &Store, to: &mut Store) {
 pub fn client(name: &str, phones: &[&str]) -> NewClient {
     NewClient {
         name: name.into(),
-        phones: phones.iter().map(|p| (p.to_string(), String::new())).collect(),
+        phones: phones
+            .iter()
+            .map(|p| (p.to_string(), String::new()))
+            .collect(),
         ..Default::default()
     }
 }
