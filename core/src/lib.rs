@@ -8,6 +8,8 @@
 pub mod crdt;
 pub mod error;
 pub mod fold;
+pub mod import;
+pub mod messaging;
 pub mod model;
 pub mod money;
 pub mod phone;

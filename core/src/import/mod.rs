@@ -1,0 +1,3 @@
+//! Bringing a master's existing clients in: contacts handed over by the apps (phone book), vCard
+//! files and spreadsheets (CSV). Parsers here turn bytes into [`contact::Contact`] records and
+//! never touch the store; the preview and the import itself live in `store/`.

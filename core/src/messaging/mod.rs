@@ -1,0 +1,3 @@
+//! Messaging from the client card: deep links into the phone's own apps, SMS encoding and
+//! segment counts, and message templates. Pure functions; consent checks and the message
+//! history live in `store/`.
