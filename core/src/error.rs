@@ -15,6 +15,14 @@ pub enum Error {
     #[error("{kind} {id} not found")]
     NotFound { kind: &'static str, id: Uuid },
 
+    /// The client has not consented to messages on this channel (or has withdrawn).
+    #[error("no consent for {channel}: the client has not agreed to messages on this channel")]
+    NoConsent { channel: crate::model::Channel },
+
+    /// The client has no phone number (or email address) to message on this channel.
+    #[error("no {what} for this client")]
+    NoAddress { what: &'static str },
+
     #[error("this book has no business yet: run `init` first")]
     NotInitialized,
 

@@ -232,6 +232,47 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// Where a message stands. Quick messages from the card are `handed_to_app` (the phone's
+    /// own app sends them, Kartka cannot know more); the server's gateways report the rest.
+    MessageStatus {
+        HandedToApp => "handed_to_app",
+        Scheduled => "scheduled",
+        Sending => "sending",
+        Sent => "sent",
+        Delivered => "delivered",
+        Read => "read",
+        Failed => "failed",
+        SkippedNoConsent => "skipped_no_consent",
+        Uncertain => "uncertain",
+        Cancelled => "cancelled",
+    }
+);
+
+string_enum!(
+    /// Who started a message.
+    MessageKind { Manual => "manual", Automatic => "automatic", Inbound => "inbound" }
+);
+
+/// One entry of a client's message history, synced like everything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageRecord {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub channel: Channel,
+    pub kind: MessageKind,
+    pub body: String,
+    pub at: DateTime<Utc>,
+    pub staff_id: Option<Uuid>,
+    pub device_id: Option<Uuid>,
+    pub visit_id: Option<Uuid>,
+    pub template_id: Option<Uuid>,
+    pub status: MessageStatus,
+    pub status_at: DateTime<Utc>,
+    /// Why it failed or was skipped, as the gateway or the scheduler said.
+    pub detail: Option<String>,
+}
+
 /// What a consent record is about: a channel, or one type of notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConsentSubject {

@@ -64,6 +64,56 @@ fn a_version_1_book_opens_with_everything_in_it() {
     assert_eq!(stored, s.projection_snapshot().unwrap());
 }
 
+#[test]
+fn upgrading_projects_what_a_newer_device_left_in_the_documents() {
+    // A schema-1 device keeps fields it does not know. Here it has received a message entry
+    // (schema 2) in a client's document; upgrading must project it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.db");
+    std::fs::copy(fixture("book-v1.db"), &path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (id, bytes): (uuid::Uuid, Vec<u8>) = conn
+        .query_row(
+            "SELECT id, data FROM docs WHERE kind = 'client' ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let mut doc = automerge::Automerge::load(&bytes).unwrap();
+    let now = chrono::Utc::now();
+    let message = kartka_core::model::MessageRecord {
+        id: uuid::Uuid::now_v7(),
+        client_id: id,
+        channel: Channel::Sms,
+        kind: kartka_core::model::MessageKind::Automatic,
+        body: "Нагадуємо про візит".into(),
+        at: now,
+        staff_id: None,
+        device_id: None,
+        visit_id: None,
+        template_id: None,
+        status: kartka_core::model::MessageStatus::Delivered,
+        status_at: now,
+        detail: None,
+    };
+    kartka_core::crdt::client::put_message(&mut doc, &message).unwrap();
+    conn.execute(
+        "UPDATE docs SET data = ?1 WHERE id = ?2",
+        rusqlite::params![doc.save(), id],
+    )
+    .unwrap();
+    drop(conn);
+
+    let s = Store::open(&path).unwrap();
+    let history = s.history(id).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].body, "Нагадуємо про візит");
+    assert_eq!(
+        history[0].status,
+        kartka_core::model::MessageStatus::Delivered
+    );
+}
+
 /// Makes `book-v1.db`. Run it only while schema 1 is the newest, with
 /// `cargo test -p kartka-core --test migrations -- --ignored make_fixture_v1`; once a newer
 /// schema exists the fixture must stay as it is, since it stands for books already on phones.

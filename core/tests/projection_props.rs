@@ -75,6 +75,11 @@ enum Op {
         client: usize,
         restore: bool,
     },
+    Message {
+        dev: usize,
+        client: usize,
+        channel: usize,
+    },
     Sync {
         from: usize,
         to: usize,
@@ -137,6 +142,11 @@ fn op() -> impl Strategy<Value = Op> {
                 client,
                 restore,
             }
+        }),
+        (dev.clone(), any::<usize>(), 0..5usize).prop_map(|(dev, client, channel)| Op::Message {
+            dev,
+            client,
+            channel
         }),
         (0..3usize, 0..3usize).prop_map(|(from, to)| Op::Sync { from, to }),
         (0..3usize, 0..3usize).prop_map(|(from, to)| Op::Sync { from, to }),
@@ -322,6 +332,22 @@ fn run(ops: Vec<Op>) {
                         devs[dev].restore_client(id).unwrap()
                     } else {
                         devs[dev].delete_client(id).unwrap()
+                    }
+                }
+            }
+            Op::Message {
+                dev,
+                client,
+                channel,
+            } => {
+                if let Some(id) = pick(&known_clients(&devs[dev]), client) {
+                    let channel = Channel::ALL[channel];
+                    let granted = devs[dev].consent(id).unwrap().granted(channel);
+                    match devs[dev].record_message(id, channel, "Нагадування 🙂", None, None)
+                    {
+                        Ok(_) => assert!(granted, "recorded without consent"),
+                        Err(kartka_core::Error::NoConsent { .. }) => assert!(!granted),
+                        Err(e) => panic!("{e}"),
                     }
                 }
             }

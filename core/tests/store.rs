@@ -674,3 +674,64 @@ fn the_book_survives_reopening() {
     assert_eq!(s.get_client(id).unwrap().name, "Олена");
     assert_eq!(s.business().unwrap().name, "Студія Олени");
 }
+
+#[test]
+fn quick_messages_need_consent_at_the_moment_they_are_recorded() {
+    let (_a, mut a) = book();
+    let c = a.create_client(client("Anna", &["0671234567"])).unwrap();
+    let err = a
+        .record_message(c.id, Channel::Whatsapp, "Привіт!", None, None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NoConsent {
+                channel: Channel::Whatsapp
+            }
+        ),
+        "{err}"
+    );
+    assert!(a.history(c.id).unwrap().is_empty());
+
+    let wa = ConsentSubject::Channel(Channel::Whatsapp);
+    a.set_consent(c.id, wa, true, ConsentSource::Written, "")
+        .unwrap();
+    let m = a
+        .record_message(
+            c.id,
+            Channel::Whatsapp,
+            "Привіт! Чекаю вас завтра о 10:00",
+            None,
+            None,
+        )
+        .unwrap();
+    assert_eq!(m.status, kartka_core::model::MessageStatus::HandedToApp);
+    assert_eq!(m.device_id, Some(a.device_id()));
+    assert!(matches!(
+        a.record_message(c.id, Channel::Marketing, "x", None, None),
+        Err(Error::Validation { .. })
+    ));
+    assert!(matches!(
+        a.record_message(c.id, Channel::Whatsapp, "  ", None, None),
+        Err(Error::Validation { .. })
+    ));
+
+    // The history syncs like everything else.
+    let (_b, mut b) = second_device(&a);
+    sync_into(&a, &mut b);
+    assert_eq!(b.history(c.id).unwrap(), vec![m.clone()]);
+
+    // Withdrawn on B: B can no longer record; A learns it at the next sync.
+    b.set_consent(c.id, wa, false, ConsentSource::ClientReply, "STOP")
+        .unwrap();
+    assert!(matches!(
+        b.record_message(c.id, Channel::Whatsapp, "ще раз", None, None),
+        Err(Error::NoConsent { .. })
+    ));
+    sync_into(&b, &mut a);
+    assert!(matches!(
+        a.record_message(c.id, Channel::Whatsapp, "ще раз", None, None),
+        Err(Error::NoConsent { .. })
+    ));
+    assert_eq!(a.history(c.id).unwrap().len(), 1);
+}

@@ -8,7 +8,9 @@
 //!        "consent:<subject>"    → <event id>,
 //!        "ce:<event id>"        → { s, g, at, staff?, dev, src, note },
 //!        "visit:<visit id>"     → { start, zone, dur, services, total, paid, status, staff?,
-//!                                   note?, reminder?, repeat?, created, updated, deleted? } }
+//!                                   note?, reminder?, repeat?, created, updated, deleted? },
+//!        "msg:<message id>"     → { ch, kind, body, at, staff?, dev?, visit?, tpl?, status,
+//!                                   status_at, detail? } }
 //! ```
 //!
 //! Collections are flat, prefixed keys of the root map rather than nested container maps: no
@@ -35,7 +37,8 @@ use super::{MapReader, SCHEMA_VERSION, change, existing_map, put_opt_str, put_ti
 use crate::error::{Error, Result};
 use crate::model::{
     Birthday, Channel, ClientClass, ClientSource, ConsentEvent, ConsentSource, ConsentState,
-    ConsentSubject, NotificationKind, Phone, ReminderOverride, ServiceLine, Visit, VisitStatus,
+    ConsentSubject, MessageKind, MessageRecord, MessageStatus, NotificationKind, Phone,
+    ReminderOverride, ServiceLine, Visit, VisitStatus,
 };
 
 const PHONE: &str = "phone:";
@@ -45,6 +48,7 @@ const TAG: &str = "tag:";
 const CONSENT: &str = "consent:";
 const CONSENT_EVENT: &str = "ce:";
 const VISIT: &str = "visit:";
+const MESSAGE: &str = "msg:";
 
 /// The card fields of a client, resolved (phones normalised) and ready to be written.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +91,7 @@ impl ClientRecord {
             deleted: false,
             consent: read_consent(&MapReader::root(&Automerge::new())),
             visits: Vec::new(),
+            messages: Vec::new(),
         }
     }
 }
@@ -103,6 +108,8 @@ pub struct ClientRecord {
     pub consent: ConsentState,
     /// Ordered by start.
     pub visits: Vec<Visit>,
+    /// Ordered by time.
+    pub messages: Vec<MessageRecord>,
 }
 
 /// A new client document.
@@ -346,6 +353,33 @@ pub fn put_visit(
     })
 }
 
+/// Appends a message to the client's history.
+pub fn put_message(doc: &mut Automerge, m: &MessageRecord) -> Result<()> {
+    change(doc, m.at, |tx| {
+        let o = tx.put_object(ROOT, format!("{MESSAGE}{}", m.id), ObjType::Map)?;
+        tx.put(&o, "ch", m.channel.as_str())?;
+        tx.put(&o, "kind", m.kind.as_str())?;
+        tx.put(&o, "body", m.body.as_str())?;
+        put_time(tx, &o, "at", m.at)?;
+        for (key, id) in [
+            ("staff", m.staff_id),
+            ("dev", m.device_id),
+            ("visit", m.visit_id),
+            ("tpl", m.template_id),
+        ] {
+            if let Some(id) = id {
+                tx.put(&o, key, id.to_string())?;
+            }
+        }
+        tx.put(&o, "status", m.status.as_str())?;
+        put_time(tx, &o, "status_at", m.status_at)?;
+        if let Some(d) = &m.detail {
+            tx.put(&o, "detail", d.as_str())?;
+        }
+        Ok(())
+    })
+}
+
 /// Reads the whole client document.
 pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
     let root = MapReader::root(doc);
@@ -422,6 +456,13 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
         .collect();
     visits.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.cmp(&b.id)));
 
+    let mut messages: Vec<MessageRecord> = root
+        .prefixed(MESSAGE)
+        .into_iter()
+        .filter_map(|(k, full)| read_message(&root.map(&full)?, &k, expected_id))
+        .collect();
+    messages.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+
     Ok(ClientRecord {
         id: expected_id,
         schema: root.i64("schema").unwrap_or(0),
@@ -431,6 +472,32 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
         deleted: root.bool("deleted").unwrap_or(false),
         consent: read_consent(&root),
         visits,
+        messages,
+    })
+}
+
+fn read_message(m: &MapReader<'_, Automerge>, key: &str, client_id: Uuid) -> Option<MessageRecord> {
+    let at = m.time("at")?;
+    Some(MessageRecord {
+        id: Uuid::parse_str(key).ok()?,
+        client_id,
+        channel: m.str("ch")?.parse().ok()?,
+        kind: m
+            .str("kind")
+            .and_then(|k| k.parse().ok())
+            .unwrap_or(MessageKind::Manual),
+        body: m.str("body").unwrap_or_default(),
+        at,
+        staff_id: m.uuid("staff"),
+        device_id: m.uuid("dev"),
+        visit_id: m.uuid("visit"),
+        template_id: m.uuid("tpl"),
+        // A status written by a newer version reads as `uncertain`: shown, never resent.
+        status: m.str("status").map_or(MessageStatus::Uncertain, |s| {
+            s.parse().unwrap_or(MessageStatus::Uncertain)
+        }),
+        status_at: m.time("status_at").unwrap_or(at),
+        detail: m.str("detail"),
     })
 }
 

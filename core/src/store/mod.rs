@@ -8,6 +8,7 @@
 mod checkpoint;
 mod clients;
 mod docs;
+mod messages;
 pub(crate) mod projection;
 pub mod schema;
 mod search;
@@ -77,7 +78,7 @@ impl Store {
         // One write touches about twenty distinct statements; the default cache of 16 would
         // re-prepare them on every write.
         conn.set_prepared_statement_cache_capacity(64);
-        schema::migrate_to(&mut conn, target_version)?;
+        let upgraded = schema::migrate_to(&mut conn, target_version)?;
 
         let device_id = match meta_get(&conn, "device_id")? {
             Some(s) => {
@@ -99,6 +100,9 @@ impl Store {
             staff_id,
             business: None,
         };
+        if upgraded {
+            store.rebuild_projection()?;
+        }
         store.refresh_business()?;
         Ok(store)
     }
@@ -135,8 +139,11 @@ impl Store {
         Ok(self.ctx()?.zone)
     }
 
+    /// Now, to the millisecond: documents and the projection store milliseconds, and what a
+    /// write returns must equal what a later read gives.
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        let now = Utc::now();
+        DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
     }
 
     pub(crate) fn ctx(&self) -> Result<&BusinessContext> {

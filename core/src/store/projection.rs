@@ -47,6 +47,18 @@ fn search_text(rec: &ClientRecord) -> String {
     fold(&parts.join(" "))
 }
 
+/// Every projection table keyed by `client_rid`: rewriting a client clears its rows in each, a
+/// rebuild clears them all, and the snapshot compares them all. One list, so a new table cannot
+/// be forgotten in one of the three.
+const CHILD_TABLES: &[&str] = &[
+    "client_tags",
+    "name_words",
+    "phone_keys",
+    "visits",
+    "consent_events",
+    "messages",
+];
+
 /// Rewrites every projection row of one client from its document. `fresh`: the client has no
 /// rows yet (just created, or the projection was cleared), so there is nothing to delete.
 pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool) -> Result<()> {
@@ -124,13 +136,7 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
         )?;
 
     if !fresh {
-        for table in [
-            "client_tags",
-            "name_words",
-            "phone_keys",
-            "visits",
-            "consent_events",
-        ] {
+        for table in CHILD_TABLES {
             conn.prepare_cached(&format!("DELETE FROM {table} WHERE client_rid = ?1"))?
                 .execute(params![rid])?;
         }
@@ -215,20 +221,35 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
             e.note,
         ])?;
     }
+
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO messages (id, client_rid, channel, kind, body, at, staff_id, device_id,
+             visit_id, template_id, status, status_at, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    for m in &rec.messages {
+        ins.execute(params![
+            m.id,
+            rid,
+            m.channel.as_str(),
+            m.kind.as_str(),
+            m.body,
+            m.at.timestamp_millis(),
+            m.staff_id,
+            m.device_id,
+            m.visit_id,
+            m.template_id,
+            m.status.as_str(),
+            m.status_at.timestamp_millis(),
+            m.detail,
+        ])?;
+    }
     Ok(())
 }
 
 /// Clears the projection and derives it again from every client document.
 pub(crate) fn rebuild(conn: &Connection, actor: &ActorId) -> Result<()> {
-    for table in [
-        "clients",
-        "client_tags",
-        "name_words",
-        "phone_keys",
-        "visits",
-        "consent_events",
-        "client_fts",
-    ] {
+    for table in CHILD_TABLES.iter().chain(&["clients", "client_fts"]) {
         conn.execute(&format!("DELETE FROM {table}"), [])?;
     }
     let ids: Vec<Uuid> = conn
@@ -249,18 +270,16 @@ pub struct ProjectionSnapshot {
 }
 
 pub(crate) fn snapshot(conn: &Connection) -> Result<ProjectionSnapshot> {
-    let queries = [
-        ("clients", "SELECT * FROM clients"),
-        ("client_tags", "SELECT * FROM client_tags"),
-        ("name_words", "SELECT * FROM name_words"),
-        ("phone_keys", "SELECT * FROM phone_keys"),
-        ("visits", "SELECT * FROM visits"),
-        ("consent_events", "SELECT * FROM consent_events"),
-        (
-            "client_fts",
-            "SELECT rowid AS client_rid, text FROM client_fts",
-        ),
-    ];
+    let mut queries: Vec<(&str, String)> = vec![("clients", "SELECT * FROM clients".into())];
+    queries.extend(
+        CHILD_TABLES
+            .iter()
+            .map(|t| (*t, format!("SELECT * FROM {t}"))),
+    );
+    queries.push((
+        "client_fts",
+        "SELECT rowid AS client_rid, text FROM client_fts".into(),
+    ));
     let mut rid_to_id = std::collections::HashMap::new();
     {
         let mut stmt = conn.prepare("SELECT rid, id FROM clients")?;
@@ -271,7 +290,7 @@ pub(crate) fn snapshot(conn: &Connection) -> Result<ProjectionSnapshot> {
     }
     let mut tables = Vec::new();
     for (name, sql) in queries {
-        let mut stmt = conn.prepare(sql)?;
+        let mut stmt = conn.prepare(&sql)?;
         let cols: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
@@ -295,4 +314,13 @@ pub(crate) fn snapshot(conn: &Connection) -> Result<ProjectionSnapshot> {
         tables.push((name.to_string(), out));
     }
     Ok(ProjectionSnapshot { tables })
+}
+
+/// The local row number of a client, if projected.
+pub(crate) fn rid_of(conn: &Connection, id: Uuid) -> Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT rid FROM clients WHERE id = ?1")?
+        .query_row(params![id], |r| r.get(0))
+        .optional()?)
 }

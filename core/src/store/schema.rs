@@ -9,7 +9,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// Migration `i` brings a database from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[include_str!("../../migrations/001_init.sql")];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/001_init.sql"),
+    include_str!("../../migrations/002_messages.sql"),
+];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -18,7 +21,10 @@ pub(crate) fn user_version(conn: &Connection) -> Result<u32> {
 }
 
 /// Brings the database up to `target` (the current version unless a test asks for an older one).
-pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
+/// Returns whether an existing book was upgraded: its projection must then be rebuilt, since a
+/// new projection table may have data waiting in the documents (an older device keeps the
+/// fields it does not know, such as messages synced from a newer one).
+pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<bool> {
     let found = user_version(conn)?;
     if found > CURRENT_VERSION {
         return Err(Error::SchemaTooNew {
@@ -27,7 +33,7 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
         });
     }
     if found >= target {
-        return Ok(());
+        return Ok(false);
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Re-read under the write lock: another process may have migrated meanwhile.
@@ -43,7 +49,7 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
     }
     tx.pragma_update(None, "user_version", target.max(found))?;
     tx.commit()?;
-    Ok(())
+    Ok(found > 0)
 }
 
 #[cfg(test)]
