@@ -1,0 +1,485 @@
+//! The real `kartka` binary on a real book file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Book {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Book {
+    fn new() -> Book {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("book.db");
+        let b = Book { _dir: dir, path };
+        b.ok(&[
+            "init",
+            "--name",
+            "Студія Олени",
+            "--region",
+            "UA",
+            "--zone",
+            "Europe/Kyiv",
+            "--currency",
+            "UAH",
+        ]);
+        b
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        run_at(&self.path, args)
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+
+    /// Runs a command that must fail with bad input: exit 2, one `error:` line, and the book's
+    /// clients unchanged.
+    fn bad(&self, args: &[&str]) -> String {
+        let before = self.json(&["client", "list", "--deleted"]);
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let err = String::from_utf8(out.stderr).unwrap();
+        let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+        assert_eq!(errors.len(), 1, "{err}");
+        assert_eq!(
+            self.json(&["client", "list", "--deleted"]),
+            before,
+            "{args:?} changed the book"
+        );
+        errors[0].to_string()
+    }
+
+    fn add(&self, args: &[&str]) -> String {
+        let mut a = vec!["client", "add"];
+        a.extend(args);
+        self.ok(&a).trim().to_string()
+    }
+}
+
+fn run_at(path: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kartka"))
+        .arg("--db")
+        .arg(path)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn names(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn clients_are_added_shown_and_found_as_people_type() {
+    let b = Book::new();
+    let olena = b.add(&[
+        "--name",
+        "Олена Коваленко",
+        "--phone",
+        "067 123 45 67",
+        "--email",
+        "olena@example.com",
+        "--birthday",
+        "--04-15",
+        "--class",
+        "vip",
+        "--tag",
+        "брови",
+    ]);
+    b.add(&[
+        "--name",
+        "Łucja Żółkiewska",
+        "--phone",
+        "+48 601 234 567",
+        "--birthday=1990-04-15",
+    ]);
+    b.add(&["--name", "Anna Nowak", "--email", "anna.nowak@example.pl"]);
+
+    let c = b.json(&["client", "show", &olena]);
+    for key in [
+        "id", "name", "phones", "email", "birthday", "comment", "class", "tags", "consent", "stats",
+    ] {
+        assert!(c.get(key).is_some(), "missing {key} in {c}");
+    }
+    assert_eq!(c["phones"][0]["e164"], "+380671234567");
+    assert_eq!(c["phones"][0]["raw"], "067 123 45 67");
+    assert_eq!(c["phones"][0]["label"], "mobile");
+    assert_eq!(c["birthday"], "--04-15");
+    assert_eq!(c["class"], "vip");
+    assert_eq!(c["consent"]["sms"], false);
+    assert_eq!(c["stats"]["visits"], 0);
+
+    assert_eq!(names(&b.json(&["search", "олен"])), ["Олена Коваленко"]);
+    assert_eq!(names(&b.json(&["search", "łucja"])), ["Łucja Żółkiewska"]);
+    assert_eq!(names(&b.json(&["search", "LUCJA"])), ["Łucja Żółkiewska"]);
+    assert_eq!(names(&b.json(&["search", "zolk"])), ["Łucja Żółkiewska"]);
+    assert_eq!(names(&b.json(&["search", "067 123"])), ["Олена Коваленко"]);
+    assert_eq!(
+        names(&b.json(&["search", "+38067123"])),
+        ["Олена Коваленко"]
+    );
+    assert_eq!(
+        names(&b.json(&["search", "0671234567"])),
+        ["Олена Коваленко"]
+    );
+    assert_eq!(names(&b.json(&["search", "anna.nowak@"])), ["Anna Nowak"]);
+    // Human output names the client too.
+    assert!(b.ok(&["search", "олен"]).contains("Олена Коваленко"));
+    assert_eq!(
+        names(&b.json(&["client", "list", "--class", "vip"])),
+        ["Олена Коваленко"]
+    );
+    assert_eq!(
+        names(&b.json(&["client", "list", "--tag", "брови"])),
+        ["Олена Коваленко"]
+    );
+    // A unique prefix of the id is enough.
+    assert_eq!(
+        b.json(&["client", "show", &olena[..13]])["id"],
+        olena.as_str()
+    );
+}
+
+#[test]
+fn an_unparsable_number_is_kept_and_flagged() {
+    let b = Book::new();
+    let out = b.run(&[
+        "client",
+        "add",
+        "--name",
+        "Ігор",
+        "--phone",
+        "дзвонити після 18",
+    ]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: kept \"дзвонити після 18\""));
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let c = b.json(&["client", "show", &id]);
+    assert_eq!(c["phones"][0]["e164"], Value::Null);
+    assert_eq!(c["phones"][0]["raw"], "дзвонити після 18");
+}
+
+#[test]
+fn edits_and_tombstones() {
+    let b = Book::new();
+    let id = b.add(&[
+        "--name",
+        "Anna",
+        "--email",
+        "anna@example.com",
+        "--tag",
+        "a",
+    ]);
+    let c = b.json(&[
+        "client",
+        "edit",
+        &id,
+        "--name",
+        "Anna Kowalska",
+        "--clear-email",
+        "--add-tag",
+        "b",
+        "--remove-tag",
+        "a",
+        "--phone",
+        "0501112233",
+    ]);
+    assert_eq!(c["name"], "Anna Kowalska");
+    assert_eq!(c["email"], Value::Null);
+    assert_eq!(c["tags"], serde_json::json!(["b"]));
+    assert_eq!(c["phones"][0]["e164"], "+380501112233");
+
+    b.ok(&["client", "delete", &id]);
+    assert!(names(&b.json(&["search", "anna"])).is_empty());
+    assert!(names(&b.json(&["client", "list"])).is_empty());
+    assert_eq!(b.json(&["client", "show", &id])["deleted"], true);
+    assert_eq!(
+        names(&b.json(&["client", "list", "--deleted"])),
+        ["Anna Kowalska"]
+    );
+    b.ok(&["client", "restore", &id]);
+    assert_eq!(names(&b.json(&["search", "anna"])), ["Anna Kowalska"]);
+}
+
+#[test]
+fn consent_is_recorded_with_evidence() {
+    let b = Book::new();
+    let id = b.add(&["--name", "Anna", "--phone", "0671234567"]);
+    let c = b.json(&[
+        "consent",
+        "set",
+        &id,
+        "--channel",
+        "whatsapp",
+        "--granted",
+        "--source",
+        "written",
+        "--note",
+        "анкета",
+    ]);
+    assert_eq!(c["channels"]["whatsapp"], true);
+    assert_eq!(c["channels"]["sms"], false);
+    assert_eq!(c["evidence"][0]["source"], "written");
+    assert_eq!(c["evidence"][0]["note"], "анкета");
+    assert_eq!(c["evidence"][0]["subject"], "whatsapp");
+    let c = b.json(&[
+        "consent",
+        "set",
+        &id,
+        "--notification",
+        "review_request",
+        "--withdrawn",
+    ]);
+    assert_eq!(c["notifications"]["review_request"], false);
+    let c = b.json(&[
+        "consent",
+        "set",
+        &id,
+        "--channel",
+        "whatsapp",
+        "--withdrawn",
+        "--source",
+        "client_reply",
+    ]);
+    assert_eq!(c["channels"]["whatsapp"], false);
+    assert_eq!(c["evidence"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        b.json(&["client", "show", &id])["consent"]["whatsapp"],
+        false
+    );
+}
+
+#[test]
+fn visits_drive_the_figures_and_follow_the_zone() {
+    let b = Book::new();
+    let id = b.add(&["--name", "Олена", "--discount", "10"]);
+    let v = b.json(&[
+        "visit",
+        "add",
+        &id,
+        "--at",
+        "2026-12-01T10:00",
+        "--duration",
+        "90",
+        "--service",
+        "Манікюр:800",
+        "--service",
+        "Дизайн: квіти:50x2",
+        "--paid",
+        "500",
+    ]);
+    // Wall-clock 10:00 in Kyiv (UTC+2 in December).
+    assert_eq!(v["start"], "2026-12-01T08:00:00Z");
+    assert_eq!(v["zone"], "Europe/Kyiv");
+    assert_eq!(v["services"][1]["name"], "Дизайн: квіти");
+    assert_eq!(v["services"][1]["price"], 5000);
+    assert_eq!(v["services"][1]["quantity"], 2);
+    // 900 less the client's 10%, in minor units.
+    assert_eq!(v["total"], 81000);
+    assert_eq!(v["paid"], 50000);
+    let vid = v["id"].as_str().unwrap().to_string();
+
+    b.ok(&["visit", "status", &vid, "completed"]);
+    let c = b.json(&["client", "show", &id]);
+    assert_eq!(c["stats"]["visits"], 1);
+    assert_eq!(c["stats"]["sold"], 81000);
+    assert_eq!(c["stats"]["paid"], 50000);
+    assert_eq!(c["stats"]["balance"], 31000);
+
+    let moved = b.json(&["visit", "reschedule", &vid, "--at", "2026-07-01T10:00"]);
+    // Summer: UTC+3.
+    assert_eq!(moved["start"], "2026-07-01T07:00:00Z");
+    assert_eq!(
+        b.json(&[
+            "visit",
+            "list",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-01"
+        ])
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+    assert!(
+        b.json(&[
+            "visit",
+            "list",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-31"
+        ])
+        .as_array()
+        .unwrap()
+        .is_empty()
+    );
+    assert_eq!(
+        b.json(&["visit", "list", "--client", &id])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let edited = b.json(&["visit", "edit", &vid, "--paid", "810", "--reminder", "off"]);
+    assert_eq!(edited["paid"], 81000);
+    assert_eq!(edited["reminder"], "off");
+}
+
+#[test]
+fn bad_input_is_one_line_exit_2_and_changes_nothing() {
+    let b = Book::new();
+    let id = b.add(&["--name", "Anna"]);
+    assert!(
+        b.bad(&["client", "add", "--name", "X", "--birthday", "1990-13-01"])
+            .contains("birthday")
+    );
+    assert!(
+        b.bad(&["client", "add", "--name", "X", "--email", "not-an-email"])
+            .contains("email")
+    );
+    assert!(b.bad(&["client", "add", "--name", "  "]).contains("name"));
+    assert!(
+        b.bad(&["consent", "set", &id, "--channel", "pigeon", "--granted"])
+            .contains("expected one of")
+    );
+    assert!(
+        b.bad(&["client", "show", "01234567-89ab-7def-8123-456789abcdef"])
+            .contains("not found")
+    );
+    assert!(b.bad(&["client", "show", "nope"]).contains("client id"));
+    // 03:30 on 29 March 2026 does not exist in Kyiv.
+    assert!(
+        b.bad(&[
+            "visit",
+            "add",
+            &id,
+            "--at",
+            "2026-03-29T03:30",
+            "--service",
+            "x:1"
+        ])
+        .contains("does not exist")
+    );
+    assert!(
+        b.bad(&[
+            "visit",
+            "add",
+            &id,
+            "--at",
+            "2026-04-01T10:00",
+            "--service",
+            "Манікюр"
+        ])
+        .contains("NAME:PRICE")
+    );
+    assert!(
+        b.bad(&[
+            "visit",
+            "add",
+            &id,
+            "--at",
+            "2026-04-01T10:00",
+            "--service",
+            "x:8.001"
+        ])
+        .contains("decimal")
+    );
+    assert!(
+        b.bad(&[
+            "init",
+            "--name",
+            "Again",
+            "--region",
+            "UA",
+            "--zone",
+            "Europe/Kyiv",
+            "--currency",
+            "UAH"
+        ])
+        .contains("already")
+    );
+    assert!(b.json(&["visit", "list"]).as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_book_without_a_business_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_at(
+        &dir.path().join("book.db"),
+        &["client", "add", "--name", "Anna"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("init"));
+    let out = run_at(
+        &dir.path().join("b2.db"),
+        &[
+            "init",
+            "--name",
+            "X",
+            "--region",
+            "Narnia",
+            "--zone",
+            "Europe/Kyiv",
+            "--currency",
+            "UAH",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("region"));
+}
+
+#[test]
+fn business_settings_and_staff() {
+    let b = Book::new();
+    let s = b.json(&["business", "hours", "sat", "10:00-14:00"]);
+    assert_eq!(s["working_hours"]["sat"], "10:00-14:00");
+    assert_eq!(s["working_hours"]["sun"], "closed");
+    b.bad(&["business", "hours", "sat", "14:00-10:00"]);
+    let s = b.json(&[
+        "business",
+        "set",
+        "--phone",
+        "+380441234567",
+        "--locale",
+        "uk",
+    ]);
+    assert_eq!(s["phone"], "+380441234567");
+    assert_eq!(s["locale"], "uk");
+    let staff = b.ok(&["staff", "add", "Марта"]).trim().to_string();
+    let who = b.json(&["whoami", "--staff", &staff]);
+    assert_eq!(who["staff"], staff.as_str());
+    let id = b.add(&["--name", "Anna"]);
+    let c = b.json(&["consent", "set", &id, "--channel", "sms", "--granted"]);
+    assert_eq!(c["evidence"][0]["staff_id"], staff.as_str());
+    assert_eq!(c["evidence"][0]["device_id"], who["device"]);
+}
