@@ -12,7 +12,9 @@ use kartka_core::store::{ClientFilter, Page, VisitFilter};
 use kartka_core::{Error, Store, money};
 use uuid::Uuid;
 
-use crate::args::{BusinessCmd, CardArgs, Cli, ClientCmd, Cmd, ConsentCmd, StaffCmd, VisitCmd};
+use crate::args::{
+    BusinessCmd, CardArgs, Cli, ClientCmd, Cmd, ConsentCmd, StaffCmd, VisitArgs, VisitCmd,
+};
 use crate::output::Out;
 
 /// A failure of one command: the core's own errors, or input the command line could not read.
@@ -394,6 +396,43 @@ fn reminder(s: &str) -> Result<ReminderOverride> {
     }
 }
 
+/// The visit options of `visit add` and `visit edit`, read once: what was given, parsed.
+struct VisitInput {
+    services: Option<Vec<ServiceLine>>,
+    total: Option<i64>,
+    paid: Option<i64>,
+    staff: Option<Uuid>,
+    note: Option<String>,
+    reminder: Option<ReminderOverride>,
+    repeat_after: Option<u32>,
+}
+
+impl VisitInput {
+    fn parse(store: &Store, v: VisitArgs) -> Result<VisitInput> {
+        let money = |s: Option<String>| s.as_deref().map(|s| amount(store, s)).transpose();
+        Ok(VisitInput {
+            services: (!v.services.is_empty())
+                .then(|| {
+                    v.services
+                        .iter()
+                        .map(|s| service(store, s))
+                        .collect::<Result<_>>()
+                })
+                .transpose()?,
+            total: money(v.total)?,
+            paid: money(v.paid)?,
+            staff: v
+                .staff
+                .as_deref()
+                .map(|s| parse_uuid(s, "staff id"))
+                .transpose()?,
+            note: v.note,
+            reminder: v.reminder.as_deref().map(reminder).transpose()?,
+            repeat_after: v.repeat_after,
+        })
+    }
+}
+
 fn visit(store: &mut Store, out: &Out, cmd: VisitCmd) -> Result<()> {
     match cmd {
         VisitCmd::Add {
@@ -404,40 +443,20 @@ fn visit(store: &mut Store, out: &Out, cmd: VisitCmd) -> Result<()> {
             visit,
         } => {
             let client_id = client_id(store, &client)?;
+            let start = instant(store, &at)?;
+            let parsed = VisitInput::parse(store, visit)?;
             let v = NewVisit {
                 client_id,
-                start: instant(store, &at)?,
+                start,
                 duration_min: duration,
-                services: visit
-                    .services
-                    .iter()
-                    .map(|s| service(store, s))
-                    .collect::<Result<_>>()?,
-                total: visit
-                    .total
-                    .as_deref()
-                    .map(|t| amount(store, t))
-                    .transpose()?,
-                paid: visit
-                    .paid
-                    .as_deref()
-                    .map(|p| amount(store, p))
-                    .transpose()?
-                    .unwrap_or(0),
+                services: parsed.services.unwrap_or_default(),
+                total: parsed.total,
+                paid: parsed.paid.unwrap_or(0),
                 status: status.parse()?,
-                staff_id: visit
-                    .staff
-                    .as_deref()
-                    .map(|s| parse_uuid(s, "staff id"))
-                    .transpose()?,
-                note: visit.note,
-                reminder: visit
-                    .reminder
-                    .as_deref()
-                    .map(reminder)
-                    .transpose()?
-                    .unwrap_or_default(),
-                repeat_after_days: visit.repeat_after,
+                staff_id: parsed.staff,
+                note: parsed.note,
+                reminder: parsed.reminder.unwrap_or_default(),
+                repeat_after_days: parsed.repeat_after,
             };
             let v = store.add_visit(v)?;
             if out.json {
@@ -452,35 +471,15 @@ fn visit(store: &mut Store, out: &Out, cmd: VisitCmd) -> Result<()> {
         }
         VisitCmd::Edit { id, visit } => {
             let id = parse_uuid(&id, "visit id")?;
+            let parsed = VisitInput::parse(store, visit)?;
             let patch = VisitPatch {
-                services: (!visit.services.is_empty())
-                    .then(|| {
-                        visit
-                            .services
-                            .iter()
-                            .map(|s| service(store, s))
-                            .collect::<Result<_>>()
-                    })
-                    .transpose()?,
-                total: visit
-                    .total
-                    .as_deref()
-                    .map(|t| amount(store, t))
-                    .transpose()?,
-                paid: visit
-                    .paid
-                    .as_deref()
-                    .map(|p| amount(store, p))
-                    .transpose()?,
-                staff_id: visit
-                    .staff
-                    .as_deref()
-                    .map(|s| parse_uuid(s, "staff id"))
-                    .transpose()?
-                    .map(Some),
-                note: visit.note.map(Some),
-                reminder: visit.reminder.as_deref().map(reminder).transpose()?,
-                repeat_after_days: visit.repeat_after.map(Some),
+                services: parsed.services,
+                total: parsed.total,
+                paid: parsed.paid,
+                staff_id: parsed.staff.map(Some),
+                note: parsed.note.map(Some),
+                reminder: parsed.reminder,
+                repeat_after_days: parsed.repeat_after.map(Some),
                 ..Default::default()
             };
             let v = store.update_visit(id, patch)?;

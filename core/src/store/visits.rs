@@ -65,6 +65,42 @@ fn check_visit(v: &Visit) -> Result<()> {
     Ok(())
 }
 
+/// A new visit as booked: the total defaults to the service lines less the client's discount.
+fn visit_of_new(
+    id: Uuid,
+    client_id: Uuid,
+    new: NewVisit,
+    zone: &str,
+    discount_percent: u8,
+    now: DateTime<Utc>,
+) -> Result<Visit> {
+    check_lines(&new.services)?;
+    let total = match new.total {
+        Some(t) => t,
+        None => apply_discount(lines_total(&new.services)?, discount_percent),
+    };
+    let visit = Visit {
+        id,
+        client_id,
+        start: new.start,
+        zone: zone.to_string(),
+        duration_min: new.duration_min,
+        services: new.services,
+        total,
+        paid: new.paid,
+        status: new.status,
+        staff_id: new.staff_id,
+        note: new.note.filter(|n| !n.trim().is_empty()),
+        reminder: new.reminder,
+        repeat_after_days: new.repeat_after_days,
+        created_at: now,
+        updated_at: now,
+        deleted: false,
+    };
+    check_visit(&visit)?;
+    Ok(visit)
+}
+
 impl Store {
     /// The UTC instant of a wall-clock time in the business's zone. A time that does not exist
     /// (the hour skipped when clocks go forward) is an error; a time that exists twice (clocks
@@ -85,37 +121,15 @@ impl Store {
     /// the client's discount.
     pub fn add_visit(&mut self, new: NewVisit) -> Result<Visit> {
         let zone = self.ctx()?.zone.name().to_string();
-        check_lines(&new.services)?;
         let now = self.now();
         let id = Uuid::now_v7();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         with_client(&tx, &self.actor, new.client_id, |doc, rec| {
-            let total = match new.total {
-                Some(t) => t,
-                None => apply_discount(lines_total(&new.services)?, rec.card.discount_percent),
-            };
-            let visit = Visit {
-                id,
-                client_id: new.client_id,
-                start: new.start,
-                zone,
-                duration_min: new.duration_min,
-                services: new.services,
-                total,
-                paid: new.paid,
-                status: new.status,
-                staff_id: new.staff_id,
-                note: new.note.filter(|n| !n.trim().is_empty()),
-                reminder: new.reminder,
-                repeat_after_days: new.repeat_after_days,
-                created_at: now,
-                updated_at: now,
-                deleted: false,
-            };
-            check_visit(&visit)?;
-            client_doc::put_visit(doc, new.client_id, None, &visit, now)
+            let client = new.client_id;
+            let visit = visit_of_new(id, client, new, &zone, rec.card.discount_percent, now)?;
+            client_doc::put_visit(doc, client, None, &visit, now)
         })?;
         self.checkpointer.commit(tx)?;
         self.get_visit(id)
@@ -138,30 +152,8 @@ impl Store {
             let id = Uuid::now_v7();
             let mut doc = client_doc::create(self.actor.clone(), id, &card, now)?;
             for nv in visits {
-                check_lines(&nv.services)?;
-                let total = match nv.total {
-                    Some(t) => t,
-                    None => apply_discount(lines_total(&nv.services)?, card.discount_percent),
-                };
-                let visit = Visit {
-                    id: Uuid::now_v7(),
-                    client_id: id,
-                    start: nv.start,
-                    zone: zone.clone(),
-                    duration_min: nv.duration_min,
-                    services: nv.services,
-                    total,
-                    paid: nv.paid,
-                    status: nv.status,
-                    staff_id: nv.staff_id,
-                    note: nv.note.filter(|n| !n.trim().is_empty()),
-                    reminder: nv.reminder,
-                    repeat_after_days: nv.repeat_after_days,
-                    created_at: now,
-                    updated_at: now,
-                    deleted: false,
-                };
-                check_visit(&visit)?;
+                let visit =
+                    visit_of_new(Uuid::now_v7(), id, nv, &zone, card.discount_percent, now)?;
                 client_doc::put_visit(&mut doc, id, None, &visit, now)?;
             }
             docs::save(&tx, id, docs::Kind::Client, &doc)?;
