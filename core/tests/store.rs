@@ -735,3 +735,113 @@ fn quick_messages_need_consent_at_the_moment_they_are_recorded() {
     ));
     assert_eq!(a.history(c.id).unwrap().len(), 1);
 }
+
+#[test]
+fn two_cards_of_one_person_merge_with_the_stricter_consent_and_can_be_undone() {
+    let (_d, mut s) = book();
+    let a = s
+        .create_client(NewClient {
+            tags: vec!["брови".into()],
+            email: Some("olena@example.com".into()),
+            ..client("Олена Коваленко", &["0671234567"])
+        })
+        .unwrap();
+    let b = s
+        .create_client(NewClient {
+            tags: vec!["нігті".into()],
+            comment: Some("любить пастель".into()),
+            ..client("Олена К.", &["0501112233"])
+        })
+        .unwrap();
+    let sms = ConsentSubject::Channel(Channel::Sms);
+    let wa = ConsentSubject::Channel(Channel::Whatsapp);
+    s.set_consent(a.id, sms, true, ConsentSource::Written, "")
+        .unwrap();
+    s.set_consent(b.id, sms, true, ConsentSource::Written, "")
+        .unwrap();
+    s.set_consent(a.id, wa, true, ConsentSource::Verbal, "")
+        .unwrap();
+    s.record_message(b.id, Channel::Sms, "Привіт", None, None)
+        .unwrap();
+    let va = s
+        .add_visit(visit(a.id, at(2026, 1, 10, 9, 0), 80000))
+        .unwrap();
+    let vb = s
+        .add_visit(visit(b.id, at(2026, 2, 10, 9, 0), 50000))
+        .unwrap();
+    s.set_visit_status(vb.id, VisitStatus::Completed).unwrap();
+    let before = s.projection_snapshot().unwrap();
+
+    let p = s.preview_merge(a.id, b.id).unwrap();
+    assert_eq!(p.phones.len(), 2);
+    assert_eq!(p.tags, ["брови", "нігті"]);
+    assert_eq!((p.visits, p.messages), (2, 1));
+    // WhatsApp was granted on one card only: the merged card does not have it.
+    assert_eq!(p.withdrawn, [Channel::Whatsapp]);
+    assert_eq!(
+        s.projection_snapshot().unwrap(),
+        before,
+        "a preview changed the book"
+    );
+
+    let outcome = s.merge_clients(a.id, b.id).unwrap();
+    let kept = s.get_client(a.id).unwrap();
+    assert_eq!(kept.phones.len(), 2);
+    assert_eq!(kept.tags, ["брови", "нігті"]);
+    assert_eq!(kept.comment.as_deref(), Some("любить пастель"));
+    assert_eq!((kept.stats.visits, kept.stats.sold), (1, 50000));
+    assert!(kept.consent["sms"] && !kept.consent["whatsapp"]);
+    let evidence = s.consent(a.id).unwrap().evidence;
+    assert_eq!(
+        evidence.len(),
+        4,
+        "both cards' evidence (3) and the merge's withdrawal"
+    );
+    assert!(
+        evidence
+            .iter()
+            .any(|e| !e.granted && e.note.contains("merged"))
+    );
+    assert_eq!(s.history(a.id).unwrap().len(), 1);
+    let visits = s
+        .list_visits(&VisitFilter {
+            client: Some(a.id),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        visits.iter().map(|v| v.id).collect::<Vec<_>>(),
+        [va.id, vb.id]
+    );
+    assert!(s.get_client(b.id).unwrap().deleted);
+    assert_eq!(
+        names(&s.search("050 111", Page::default()).unwrap()),
+        ["Олена Коваленко"]
+    );
+    let merged = s.projection_snapshot().unwrap();
+    s.rebuild_projection().unwrap();
+    assert_eq!(s.projection_snapshot().unwrap(), merged);
+
+    assert_eq!(s.undoable_merges().unwrap().len(), 1);
+    s.undo_merge(outcome.undo).unwrap();
+    assert_eq!(
+        s.projection_snapshot().unwrap(),
+        before,
+        "undo did not restore both cards"
+    );
+    assert!(s.undoable_merges().unwrap().is_empty());
+    assert!(matches!(
+        s.undo_merge(outcome.undo),
+        Err(Error::NotFound { .. })
+    ));
+
+    assert!(matches!(
+        s.merge_clients(a.id, a.id),
+        Err(Error::Validation { .. })
+    ));
+    s.delete_client(b.id).unwrap();
+    assert!(matches!(
+        s.merge_clients(a.id, b.id),
+        Err(Error::Validation { .. })
+    ));
+}

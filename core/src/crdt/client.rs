@@ -92,6 +92,7 @@ impl ClientRecord {
             consent: read_consent(&MapReader::root(&Automerge::new())),
             visits: Vec::new(),
             messages: Vec::new(),
+            merged_into: None,
         }
     }
 }
@@ -110,6 +111,8 @@ pub struct ClientRecord {
     pub visits: Vec<Visit>,
     /// Ordered by time.
     pub messages: Vec<MessageRecord>,
+    /// Set when this card was merged into another: its visits, messages and evidence live there.
+    pub merged_into: Option<Uuid>,
 }
 
 /// A new client document.
@@ -247,16 +250,7 @@ pub fn set_deleted(doc: &mut Automerge, deleted: bool, at: DateTime<Utc>) -> Res
 /// Appends a consent event and makes it the subject's current value.
 pub fn record_consent(doc: &mut Automerge, ev: &ConsentEvent) -> Result<()> {
     change(doc, ev.at, |tx| {
-        let e = tx.put_object(ROOT, format!("{CONSENT_EVENT}{}", ev.id), ObjType::Map)?;
-        tx.put(&e, "s", ev.subject.key())?;
-        tx.put(&e, "g", ev.granted)?;
-        put_time(tx, &e, "at", ev.at)?;
-        if let Some(staff) = ev.staff_id {
-            tx.put(&e, "staff", staff.to_string())?;
-        }
-        tx.put(&e, "dev", ev.device_id.to_string())?;
-        tx.put(&e, "src", ev.source.as_str())?;
-        tx.put(&e, "note", ev.note.as_str())?;
+        write_evidence(tx, ev)?;
         tx.put(
             ROOT,
             format!("{CONSENT}{}", ev.subject.key()),
@@ -264,6 +258,20 @@ pub fn record_consent(doc: &mut Automerge, ev: &ConsentEvent) -> Result<()> {
         )?;
         Ok(())
     })
+}
+
+fn write_evidence(tx: &mut Transaction<'_>, ev: &ConsentEvent) -> Result<()> {
+    let e = tx.put_object(ROOT, format!("{CONSENT_EVENT}{}", ev.id), ObjType::Map)?;
+    tx.put(&e, "s", ev.subject.key())?;
+    tx.put(&e, "g", ev.granted)?;
+    put_time(tx, &e, "at", ev.at)?;
+    if let Some(staff) = ev.staff_id {
+        tx.put(&e, "staff", staff.to_string())?;
+    }
+    tx.put(&e, "dev", ev.device_id.to_string())?;
+    tx.put(&e, "src", ev.source.as_str())?;
+    tx.put(&e, "note", ev.note.as_str())?;
+    Ok(())
 }
 
 /// Adds a visit (`visit.id` is new) or rewrites the fields of an existing one that differ from
@@ -349,6 +357,36 @@ pub fn put_visit(
             tx.put(&obj, "deleted", visit.deleted)?;
         }
         put_time(tx, &obj, "updated", at)?;
+        put_time(tx, &ROOT, "updated", at)
+    })
+}
+
+/// Copies a consent event into this document's evidence without making it current (a merge
+/// brings the other card's evidence along; the current state is decided separately).
+pub fn put_consent_evidence(
+    doc: &mut Automerge,
+    ev: &ConsentEvent,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    change(doc, at, |tx| write_evidence(tx, ev))
+}
+
+/// Marks the card merged into another: a tombstone that names where it went, with its visits
+/// tombstoned too (they now live in the other card).
+pub fn mark_merged(doc: &mut Automerge, into: Uuid, at: DateTime<Utc>) -> Result<()> {
+    change(doc, at, |tx| {
+        tx.put(ROOT, "deleted", true)?;
+        tx.put(ROOT, "merged_into", into.to_string())?;
+        let visits: Vec<String> = MapReader::root(&*tx)
+            .prefixed(VISIT)
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
+        for key in visits {
+            if let Some((automerge::Value::Object(ObjType::Map), obj)) = tx.get(ROOT, &key)? {
+                tx.put(&obj, "deleted", true)?;
+            }
+        }
         put_time(tx, &ROOT, "updated", at)
     })
 }
@@ -473,6 +511,7 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
         consent: read_consent(&root),
         visits,
         messages,
+        merged_into: root.uuid("merged_into"),
     })
 }
 

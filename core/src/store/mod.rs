@@ -8,6 +8,7 @@
 mod checkpoint;
 mod clients;
 mod docs;
+mod merge;
 mod messages;
 pub(crate) mod projection;
 pub mod schema;
@@ -26,6 +27,7 @@ use crate::crdt::business::{self as business_doc, SettingsEdit};
 use crate::error::{Error, Result};
 use crate::model::{Business, NewBusiness, Rule, StaffMember, Template};
 
+pub use merge::{MergeOutcome, MergePreview};
 pub use projection::ProjectionSnapshot;
 pub use search::{ClientFilter, Page};
 pub use visits::VisitFilter;

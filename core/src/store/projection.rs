@@ -62,6 +62,21 @@ const CHILD_TABLES: &[&str] = &[
 /// Rewrites every projection row of one client from its document. `fresh`: the client has no
 /// rows yet (just created, or the projection was cleared), so there is nothing to delete.
 pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool) -> Result<()> {
+    if rec.merged_into.is_some() {
+        // A card merged into another: its visits, messages and evidence were copied there with
+        // their ids, so only the tombstone itself is projected here.
+        let card_only = ClientRecord {
+            visits: Vec::new(),
+            messages: Vec::new(),
+            consent: crate::model::ConsentState {
+                evidence: Vec::new(),
+                ..rec.consent.clone()
+            },
+            merged_into: None,
+            ..rec.clone()
+        };
+        return project_client(conn, &card_only, fresh);
+    }
     let c = &rec.card;
     let took_place: Vec<_> = rec
         .visits

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 /// Migration `i` brings a database from version `i` to `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/001_init.sql"),
-    include_str!("../../migrations/002_messages.sql"),
+    include_str!("../../migrations/002_history.sql"),
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;
