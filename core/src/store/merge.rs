@@ -32,6 +32,14 @@ pub struct MergePreview {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UndoableMerge {
+    pub undo: Uuid,
+    pub kept: Uuid,
+    pub merged: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MergeOutcome {
     /// Give this to `undo_merge` to put both cards back (until the next sync).
     pub undo: Uuid,
@@ -248,19 +256,19 @@ impl Store {
         Ok(())
     }
 
-    /// Merges that can still be undone, newest first: (undo id, kept, merged, when).
-    pub fn undoable_merges(&self) -> Result<Vec<(Uuid, Uuid, Uuid, DateTime<Utc>)>> {
+    /// Merges that can still be undone, newest first.
+    pub fn undoable_merges(&self) -> Result<Vec<UndoableMerge>> {
         let mut stmt = self
             .conn
             .prepare("SELECT id, kept, merged, at FROM merge_undo ORDER BY at DESC, id DESC")?;
         let rows = stmt.query_map([], |r| {
             let at: i64 = r.get(3)?;
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                DateTime::from_timestamp_millis(at).unwrap_or_default(),
-            ))
+            Ok(UndoableMerge {
+                undo: r.get(0)?,
+                kept: r.get(1)?,
+                merged: r.get(2)?,
+                at: DateTime::from_timestamp_millis(at).unwrap_or_default(),
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -27,7 +27,7 @@ use crate::crdt::business::{self as business_doc, SettingsEdit};
 use crate::error::{Error, Result};
 use crate::model::{Business, NewBusiness, Rule, StaffMember, Template};
 
-pub use merge::{MergeOutcome, MergePreview};
+pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
 pub use projection::ProjectionSnapshot;
 pub use search::{ClientFilter, Page};
 pub use visits::VisitFilter;
