@@ -845,3 +845,124 @@ fn two_cards_of_one_person_merge_with_the_stricter_consent_and_can_be_undone() {
         Err(Error::Validation { .. })
     ));
 }
+
+#[test]
+fn quick_actions_from_the_card_respect_consent_and_addresses() {
+    use kartka_core::crdt::business::SettingsEdit;
+    use kartka_core::messaging::deeplink::Platform;
+    use kartka_core::model::Template;
+    use kartka_core::store::MessageText;
+
+    let (_d, mut s) = book();
+    s.edit_business(SettingsEdit::Locale("uk".into())).unwrap();
+    let c = s
+        .create_client(client("Олена Коваленко", &["067 123 45 67"]))
+        .unwrap();
+    let nobody = s.create_client(client("Без номера", &[])).unwrap();
+    assert_eq!(s.call_link(c.id).unwrap(), "tel:+380671234567");
+    assert!(matches!(
+        s.call_link(nobody.id),
+        Err(Error::NoAddress { .. })
+    ));
+
+    let text = || MessageText::Text("Чекаю вас завтра о 10:00 & не запізнюйтесь".into());
+    let err = s
+        .quick_message(c.id, Channel::Whatsapp, text(), None, Platform::Android)
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::NoConsent {
+            channel: Channel::Whatsapp
+        }
+    ));
+    for ch in [Channel::Whatsapp, Channel::Sms, Channel::Email] {
+        s.set_consent(
+            c.id,
+            ConsentSubject::Channel(ch),
+            true,
+            ConsentSource::Written,
+            "",
+        )
+        .unwrap();
+        s.set_consent(
+            nobody.id,
+            ConsentSubject::Channel(ch),
+            true,
+            ConsentSource::Written,
+            "",
+        )
+        .unwrap();
+    }
+    let wa = s
+        .quick_message(c.id, Channel::Whatsapp, text(), None, Platform::Android)
+        .unwrap();
+    assert!(
+        wa.link
+            .starts_with("https://wa.me/380671234567?text=%D0%A7")
+    );
+    assert!(wa.sms.is_none());
+    let sms = s
+        .quick_message(c.id, Channel::Sms, text(), None, Platform::Ios)
+        .unwrap();
+    assert!(sms.link.starts_with("sms:+380671234567&body="));
+    let info = sms.sms.unwrap();
+    assert_eq!((info.segments, info.per_segment), (1, 70));
+    assert!(matches!(
+        s.quick_message(nobody.id, Channel::Sms, text(), None, Platform::Ios),
+        Err(Error::NoAddress { .. })
+    ));
+    assert!(matches!(
+        s.quick_message(c.id, Channel::Email, text(), None, Platform::Ios),
+        Err(Error::NoAddress { .. })
+    ));
+
+    // Templates: an unknown placeholder is refused when saved.
+    let bad = Template {
+        id: uuid::Uuid::now_v7(),
+        name: "bad".into(),
+        channel: None,
+        body: "Привіт {clientname}".into(),
+    };
+    assert!(matches!(
+        s.edit_business(SettingsEdit::PutTemplate(bad)),
+        Err(Error::Validation { .. })
+    ));
+    let id = uuid::Uuid::now_v7();
+    let body =
+        "{client_first_name}, нагадуємо: {visit_date} о {visit_time}, {services}. {business_name}";
+    s.edit_business(SettingsEdit::PutTemplate(Template {
+        id,
+        name: "нагадування".into(),
+        channel: None,
+        body: body.into(),
+    }))
+    .unwrap();
+    let v = s
+        .add_visit(visit(c.id, at(2026, 12, 1, 8, 0), 80000))
+        .unwrap();
+    let m = s
+        .quick_message(
+            c.id,
+            Channel::Sms,
+            MessageText::Template(id),
+            Some(v.id),
+            Platform::Android,
+        )
+        .unwrap();
+    assert_eq!(
+        m.text,
+        "Олена, нагадуємо: 1 грудня 2026 о 10:00, Манікюр. Студія Олени"
+    );
+    assert_eq!(m.template_id, Some(id));
+    // Without a visit the template cannot be filled: a clear error, not a half-filled text.
+    assert!(matches!(
+        s.quick_message(
+            c.id,
+            Channel::Sms,
+            MessageText::Template(id),
+            None,
+            Platform::Android
+        ),
+        Err(Error::Validation { .. })
+    ));
+}

@@ -11,6 +11,7 @@ mod docs;
 mod merge;
 mod messages;
 pub(crate) mod projection;
+mod quick;
 pub mod schema;
 mod search;
 mod visits;
@@ -29,6 +30,7 @@ use crate::model::{Business, NewBusiness, Rule, StaffMember, Template};
 
 pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
 pub use projection::ProjectionSnapshot;
+pub use quick::{MessageText, QuickMessage};
 pub use search::{ClientFilter, Page};
 pub use visits::VisitFilter;
 
@@ -218,8 +220,16 @@ impl Store {
             SettingsEdit::Currency(c) => {
                 crate::money::currency(c)?;
             }
+            SettingsEdit::PutTemplate(Template { name, body, .. }) => {
+                if name.trim().is_empty() {
+                    return Err(Error::validation("name", "must not be empty"));
+                }
+                // An unknown placeholder is refused here, when the template is saved, not when
+                // a message is sent.
+                crate::messaging::template::Template::parse(body)
+                    .map_err(|e| Error::validation("template", e.to_string()))?;
+            }
             SettingsEdit::PutStaff(StaffMember { name, .. })
-            | SettingsEdit::PutTemplate(Template { name, .. })
             | SettingsEdit::PutRule(Rule { name, .. })
                 if name.trim().is_empty() =>
             {

@@ -1,0 +1,163 @@
+//! Quick actions from the client card: a call, or a message handed to the phone's own app
+//! (SMS, WhatsApp, Telegram, Viber, email), optionally started from a template. Consent gates
+//! every message channel; a call is always available.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::messaging::deeplink::{self, Platform};
+use crate::messaging::segments::{self, SmsInfo};
+use crate::messaging::template::{Locale, RenderContext, Template, VisitContext};
+use crate::model::{Channel, Client};
+
+/// Where the text of a quick message comes from.
+#[derive(Debug, Clone)]
+pub enum MessageText {
+    /// A template of the business, rendered with the client's (and the visit's) data.
+    Template(Uuid),
+    Text(String),
+}
+
+/// Everything the app needs to open the phone's own app with the message ready.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuickMessage {
+    pub channel: Channel,
+    /// The number (E.164) or email address the message goes to.
+    pub to: String,
+    pub link: String,
+    pub text: String,
+    /// Encoding and segments when the text goes as an SMS.
+    pub sms: Option<SmsInfo>,
+    pub template_id: Option<Uuid>,
+}
+
+fn primary_number(c: &Client) -> Option<&str> {
+    c.phones.iter().filter_map(|p| p.e164.as_deref()).next()
+}
+
+fn link_error(e: impl std::fmt::Display) -> Error {
+    Error::validation("link", e.to_string())
+}
+
+impl Store {
+    /// `tel:` link of the client's primary number: always available, consent or not.
+    pub fn call_link(&self, client: Uuid) -> Result<String> {
+        let c = self.get_client(client)?;
+        let number = primary_number(&c).ok_or(Error::NoAddress {
+            what: "phone number",
+        })?;
+        deeplink::tel(number).map_err(link_error)
+    }
+
+    /// Builds a quick message for the master to review, edit and send from the phone's app.
+    /// Refused without consent for the channel, or without a number or address for it.
+    pub fn quick_message(
+        &self,
+        client: Uuid,
+        channel: Channel,
+        text: MessageText,
+        visit: Option<Uuid>,
+        platform: Platform,
+    ) -> Result<QuickMessage> {
+        if channel == Channel::Marketing {
+            return Err(Error::validation(
+                "channel",
+                "marketing is a consent, not a channel",
+            ));
+        }
+        let c = self.get_client(client)?;
+        if !c.consent.get(channel.as_str()).copied().unwrap_or(false) {
+            return Err(Error::NoConsent { channel });
+        }
+        let to = match channel {
+            Channel::Email => c.email.clone().ok_or(Error::NoAddress {
+                what: "email address",
+            })?,
+            _ => primary_number(&c)
+                .ok_or(Error::NoAddress {
+                    what: "phone number",
+                })?
+                .to_string(),
+        };
+        let (body, template_id) = match text {
+            MessageText::Text(t) => (t, None),
+            MessageText::Template(id) => (self.render_template(id, &c, visit)?, Some(id)),
+        };
+        if body.trim().is_empty() {
+            return Err(Error::validation("text", "a message needs some text"));
+        }
+        let link = match channel {
+            Channel::Sms => deeplink::sms(&to, &body, platform),
+            Channel::Whatsapp => deeplink::whatsapp(&to, &body),
+            Channel::Telegram => deeplink::telegram(&to),
+            Channel::Viber => deeplink::viber(&to),
+            Channel::Email => deeplink::mailto(&to, "", &body),
+            Channel::Marketing => unreachable!("refused above"),
+        }
+        .map_err(link_error)?;
+        Ok(QuickMessage {
+            channel,
+            to,
+            link,
+            sms: (channel == Channel::Sms).then(|| segments::analyze(&body)),
+            text: body,
+            template_id,
+        })
+    }
+
+    /// Renders a business template for a client (and one of their visits).
+    pub fn render_template(
+        &self,
+        template: Uuid,
+        client: &Client,
+        visit: Option<Uuid>,
+    ) -> Result<String> {
+        let b = self.business()?;
+        let t = b
+            .templates
+            .iter()
+            .find(|t| t.id == template)
+            .ok_or(Error::NotFound {
+                kind: "template",
+                id: template,
+            })?;
+        let parsed =
+            Template::parse(&t.body).map_err(|e| Error::validation("template", e.to_string()))?;
+        let visit = match visit {
+            Some(id) => {
+                let v = self.get_visit(id)?;
+                if v.client_id != client.id {
+                    return Err(Error::validation("visit", "the visit is another client's"));
+                }
+                let staff_name = v
+                    .staff_id
+                    .and_then(|s| b.staff.iter().find(|m| m.id == s))
+                    .map(|m| m.name.clone());
+                Some(VisitContext {
+                    start: v.start,
+                    services: v.services.iter().map(|s| s.name.clone()).collect(),
+                    total_minor: v.total,
+                    staff_name,
+                })
+            }
+            None => None,
+        };
+        let ctx = RenderContext {
+            locale: b.locale.parse::<Locale>().unwrap_or(Locale::En),
+            zone: self.zone()?,
+            currency: self.currency()?,
+            client_name: client.name.clone(),
+            client_first_name: client.given_name.clone(),
+            visit,
+            business_name: b.name.clone(),
+            business_phone: b.phone.clone(),
+            review_link: None,
+            confirm_link: None,
+        };
+        parsed
+            .render(&ctx)
+            .map_err(|e| Error::validation("template", e.to_string()))
+    }
+}
