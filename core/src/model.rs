@@ -90,6 +90,13 @@ impl Serialize for Birthday {
     }
 }
 
+impl<'de> Deserialize<'de> for Birthday {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// How much a client matters to the business. Masters invent their own classes, so any label is
 /// allowed; `regular` and `vip` are the two every app understands.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

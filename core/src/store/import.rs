@@ -104,7 +104,11 @@ fn normalise(ctx: &BusinessContext, c: &Contact) -> Row {
         let phone = Phone {
             e164: crate::phone::to_e164(raw, ctx.region),
             raw: raw.to_string(),
-            label: if p.label.trim().is_empty() { "mobile".into() } else { p.label.trim().to_lowercase() },
+            label: if p.label.trim().is_empty() {
+                "mobile".into()
+            } else {
+                p.label.trim().to_lowercase()
+            },
             primary: phones.is_empty(),
         };
         if !phones.iter().any(|q| q.key() == phone.key()) {
@@ -118,7 +122,11 @@ fn normalise(ctx: &BusinessContext, c: &Contact) -> Row {
             emails.push(e);
         }
     }
-    let name = c.name().or_else(|| phones.first().map(|p| p.e164.clone().unwrap_or_else(|| p.raw.clone())));
+    let name = c.name().or_else(|| {
+        phones
+            .first()
+            .map(|p| p.e164.clone().unwrap_or_else(|| p.raw.clone()))
+    });
     Row {
         name,
         phones,
@@ -204,12 +212,19 @@ fn classify(conn: &Connection, ctx: &BusinessContext, contacts: &[Contact]) -> R
             .find_map(|n| by_phone.get(n).copied())
             .or_else(|| emails.iter().find_map(|e| by_email.get(e).copied()));
         if let Some(j) = earlier {
-            let (phones, mails, birthday, note) =
-                (rows[i].phones.clone(), rows[i].emails.clone(), rows[i].birthday, rows[i].note.clone());
+            let (phones, mails, birthday, note) = (
+                rows[i].phones.clone(),
+                rows[i].emails.clone(),
+                rows[i].birthday,
+                rows[i].note.clone(),
+            );
             let first = &mut rows[j];
             for p in phones {
                 if !first.phones.iter().any(|q| q.key() == p.key()) {
-                    first.phones.push(Phone { primary: false, ..p });
+                    first.phones.push(Phone {
+                        primary: false,
+                        ..p
+                    });
                 }
             }
             for e in mails {
@@ -251,11 +266,23 @@ fn classify(conn: &Connection, ctx: &BusinessContext, contacts: &[Contact]) -> R
         by_name.entry(name_key).or_insert(i);
     }
 
-    for r in rows.iter_mut().filter(|r| r.status != ImportStatus::Invalid) {
-        let unparsed: Vec<&str> = r.phones.iter().filter(|p| p.e164.is_none()).map(|p| p.raw.as_str()).collect();
+    for r in rows
+        .iter_mut()
+        .filter(|r| r.status != ImportStatus::Invalid)
+    {
+        let unparsed: Vec<&str> = r
+            .phones
+            .iter()
+            .filter(|p| p.e164.is_none())
+            .map(|p| p.raw.as_str())
+            .collect();
         if !unparsed.is_empty() {
             let note = format!("kept as typed, not a valid number: {}", unparsed.join(", "));
-            r.reason = if r.reason.is_empty() { note } else { format!("{}; {note}", r.reason) };
+            r.reason = if r.reason.is_empty() {
+                note
+            } else {
+                format!("{}; {note}", r.reason)
+            };
         }
         if r.reason.is_empty() {
             r.reason = "not in the book".into();
@@ -271,7 +298,14 @@ fn preview_of(rows: &[Row]) -> ImportPreview {
         .map(|(row, r)| PreviewItem {
             row,
             name: r.name.clone(),
-            phones: r.phones.iter().map(|p| PreviewPhone { e164: p.e164.clone(), raw: p.raw.clone() }).collect(),
+            phones: r
+                .phones
+                .iter()
+                .map(|p| PreviewPhone {
+                    e164: p.e164.clone(),
+                    raw: p.raw.clone(),
+                })
+                .collect(),
             emails: r.emails.clone(),
             birthday: r.birthday,
             status: r.status,
@@ -306,21 +340,29 @@ impl Store {
         consent: Option<&BatchConsent>,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<ImportOutcome> {
-        if let Some(c) = consent {
-            if c.channels.is_empty() {
-                return Err(Error::validation("consent", "name the channels the batch agreed to"));
-            }
+        if consent.is_some_and(|c| c.channels.is_empty()) {
+            return Err(Error::validation(
+                "consent",
+                "name the channels the batch agreed to",
+            ));
         }
         if let Some(bad) = picked.and_then(|p| p.iter().find(|i| **i >= contacts.len())) {
-            return Err(Error::validation("row", format!("row {bad} is not in the input")));
+            return Err(Error::validation(
+                "row",
+                format!("row {bad} is not in the input"),
+            ));
         }
         let ctx = self.ctx()?.clone();
         let now = self.now();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rows = classify(&tx, &ctx, contacts)?;
         let chosen: Vec<usize> = match picked {
             Some(p) => p.to_vec(),
-            None => (0..rows.len()).filter(|i| rows[*i].status == ImportStatus::New).collect(),
+            None => (0..rows.len())
+                .filter(|i| rows[*i].status == ImportStatus::New)
+                .collect(),
         };
         let mut created = Vec::new();
         let mut skipped = 0;
@@ -340,11 +382,14 @@ impl Store {
                 // A card holds one email; the others go into the comment rather than be lost.
                 comment: match (&r.note, r.emails.get(1..).filter(|more| !more.is_empty())) {
                     (note, Some(more)) => Some(
-                        [note.clone(), Some(format!("Other emails: {}", more.join(", ")))]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join("\n"),
+                        [
+                            note.clone(),
+                            Some(format!("Other emails: {}", more.join(", "))),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                     ),
                     (note, None) => note.clone(),
                 },

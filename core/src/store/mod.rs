@@ -8,6 +8,7 @@
 mod checkpoint;
 mod clients;
 mod docs;
+mod import;
 mod merge;
 mod messages;
 pub(crate) mod projection;
@@ -28,6 +29,9 @@ use crate::crdt::business::{self as business_doc, SettingsEdit};
 use crate::error::{Error, Result};
 use crate::model::{Business, NewBusiness, Rule, StaffMember, Template};
 
+pub use import::{
+    BatchConsent, ImportOutcome, ImportPreview, ImportStatus, PreviewItem, PreviewPhone,
+};
 pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
 pub use projection::ProjectionSnapshot;
 pub use quick::{MessageText, QuickMessage};
