@@ -4,6 +4,7 @@
 
 mod data;
 mod floor;
+mod import;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,6 +40,16 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Import figures against the book `store` built: preview and import of a 5,000-contact
+    /// phone book, and a 20,000-row CSV previewed.
+    Import {
+        #[arg(long, default_value_t = 50_000)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        visits_per_client: usize,
+        #[arg(long, default_value = "target/bench-data")]
+        dir: PathBuf,
+    },
     /// Child process of `store`: open a book cold, read the first page, report peak RSS.
     FirstPage {
         #[arg(long)]
@@ -61,6 +72,19 @@ fn main() {
             if let Some(out) = out {
                 std::fs::write(out, serde_json::to_string_pretty(&report).unwrap()).unwrap();
             }
+        }
+        Cmd::Import {
+            clients,
+            visits_per_client,
+            dir,
+        } => {
+            let book = dir.join(format!("book-{clients}x{visits_per_client}.db"));
+            assert!(
+                book.exists(),
+                "build the book first: kartka-bench store --clients {clients}"
+            );
+            let r = import::run(&book, &dir);
+            println!("{}", serde_json::to_string_pretty(&r).unwrap());
         }
         Cmd::FirstPage { db, floor } => {
             let n = if floor {

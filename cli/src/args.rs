@@ -60,6 +60,93 @@ pub enum Cmd {
         #[arg(long)]
         staff: Option<String>,
     },
+    /// The tel: link of the client's primary number (no consent needed for a call).
+    Call { client: String },
+    /// Prepare a message for the phone's own app: prints the link, the text and SMS segments,
+    /// and records it in the client's history.
+    Message(MessageArgs),
+    /// The client's message history.
+    History { client: String },
+    #[command(subcommand)]
+    Templates(TemplateCmd),
+    #[command(subcommand)]
+    Import(ImportCmd),
+}
+
+#[derive(Args)]
+pub struct MessageArgs {
+    pub client: String,
+    /// sms, whatsapp, telegram, viber or email.
+    #[arg(long)]
+    pub channel: String,
+    /// A template's name or id.
+    #[arg(long, conflicts_with = "text")]
+    pub template: Option<String>,
+    #[arg(long)]
+    pub text: Option<String>,
+    /// The visit a template's {visit_date}, {services}… come from.
+    #[arg(long)]
+    pub visit: Option<String>,
+    /// SMS links differ between the platforms.
+    #[arg(long, default_value = "android")]
+    pub platform: String,
+    /// Only show the message; do not record it as handed to the phone's app.
+    #[arg(long)]
+    pub no_record: bool,
+}
+
+#[derive(Subcommand)]
+pub enum TemplateCmd {
+    /// Add a template; an unknown {placeholder} is refused here, not when sending.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long)]
+        body: String,
+    },
+    Remove {
+        id: String,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum ImportCmd {
+    /// Import a vCard file (2.1, 3.0, 4.0).
+    Vcf(ImportArgs),
+    /// Import a CSV file (comma or semicolon, UTF-8 or Windows-1251).
+    Csv(ImportArgs),
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    /// Show what would be imported, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import these rows (numbers from the preview) instead of the new ones.
+    #[arg(long)]
+    pub pick: Option<String>,
+    /// Channels the whole batch consented to; needs --consent-note as evidence.
+    #[arg(long, value_delimiter = ',')]
+    pub consent: Vec<String>,
+    #[arg(long, default_value = "written")]
+    pub consent_source: String,
+    #[arg(long, default_value = "")]
+    pub consent_note: String,
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    /// The card that stays.
+    pub keep: String,
+    /// The card merged into it (it becomes a tombstone).
+    pub other: String,
+    /// Show the result without merging.
+    #[arg(long)]
+    pub preview: bool,
 }
 
 #[derive(Args, Default)]
@@ -126,6 +213,12 @@ pub enum ClientCmd {
     },
     Restore {
         id: String,
+    },
+    /// Merge two cards of one person (preview with --preview; undo with undo-merge).
+    Merge(MergeArgs),
+    /// Put back two cards merged on this device, until the merge is synced.
+    UndoMerge {
+        undo: String,
     },
     List {
         #[arg(long)]

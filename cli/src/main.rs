@@ -4,6 +4,7 @@
 //! and exit code 2 (1 for anything else that fails), with nothing changed.
 
 mod args;
+mod comms;
 mod output;
 mod run;
 

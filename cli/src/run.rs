@@ -57,7 +57,7 @@ impl From<Error> for CliError {
 
 type Result<T> = std::result::Result<T, CliError>;
 
-fn input(msg: impl Into<String>) -> CliError {
+pub(crate) fn input(msg: impl Into<String>) -> CliError {
     CliError::Input(msg.into())
 }
 
@@ -101,6 +101,11 @@ pub fn run(cli: Cli) -> Result<()> {
             out.id(id);
         }
         Cmd::Staff(StaffCmd::List) => out.staff(&store.business()?.staff),
+        Cmd::Call { client } => crate::comms::call(&store, &out, &client)?,
+        Cmd::Message(m) => crate::comms::message(&mut store, &out, m)?,
+        Cmd::History { client } => crate::comms::history(&store, &out, &client)?,
+        Cmd::Templates(t) => crate::comms::templates(&mut store, &out, t)?,
+        Cmd::Import(i) => crate::comms::import(&mut store, &out, i)?,
         Cmd::Whoami { staff } => {
             if let Some(s) = staff {
                 let id = parse_uuid(&s, "staff id")?;
@@ -124,7 +129,7 @@ fn parse_uuid(s: &str, what: &str) -> Result<Uuid> {
 }
 
 /// A client by full id, or by a unique prefix of at least 8 characters (as lists show them).
-fn client_id(store: &Store, s: &str) -> Result<Uuid> {
+pub(crate) fn client_id(store: &Store, s: &str) -> Result<Uuid> {
     if let Ok(id) = Uuid::parse_str(s.trim()) {
         return Ok(id);
     }
@@ -280,6 +285,8 @@ fn client(store: &mut Store, out: &Out, cmd: ClientCmd) -> Result<()> {
             store.restore_client(id)?;
             out.done("restored", id);
         }
+        ClientCmd::Merge(m) => crate::comms::merge(store, out, m)?,
+        ClientCmd::UndoMerge { undo } => crate::comms::undo_merge(store, out, &undo)?,
         ClientCmd::List {
             class: c,
             tag,

@@ -483,3 +483,238 @@ fn business_settings_and_staff() {
     assert_eq!(c["evidence"][0]["staff_id"], staff.as_str());
     assert_eq!(c["evidence"][0]["device_id"], who["device"]);
 }
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures/import")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn messages_from_the_card_need_consent_and_land_in_the_history() {
+    let b = Book::new();
+    let id = b.add(&["--name", "Олена Коваленко", "--phone", "067 123 45 67"]);
+    assert!(
+        b.bad(&["message", &id, "--channel", "whatsapp", "--text", "Привіт"])
+            .contains("no consent")
+    );
+    assert_eq!(b.ok(&["call", &id]).trim(), "tel:+380671234567");
+    b.ok(&[
+        "consent",
+        "set",
+        &id,
+        "--channel",
+        "whatsapp",
+        "--granted",
+        "--source",
+        "written",
+    ]);
+    b.ok(&[
+        "consent",
+        "set",
+        &id,
+        "--channel",
+        "sms",
+        "--granted",
+        "--source",
+        "written",
+    ]);
+    let m = b.json(&[
+        "message",
+        &id,
+        "--channel",
+        "whatsapp",
+        "--text",
+        "Чекаю вас о 10:00 & до зустрічі",
+    ]);
+    assert!(
+        m["link"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://wa.me/380671234567?text=%D0%A7")
+    );
+    let sms = b.json(&[
+        "message",
+        &id,
+        "--channel",
+        "sms",
+        "--platform",
+        "ios",
+        "--text",
+        "Hello [Anna]",
+    ]);
+    assert!(
+        sms["link"]
+            .as_str()
+            .unwrap()
+            .starts_with("sms:+380671234567&body=Hello%20%5BAnna%5D")
+    );
+    assert_eq!(sms["sms"]["encoding"], "gsm7");
+    assert_eq!(sms["sms"]["units"], 14, "[ and ] take two septets each");
+    let human = b.ok(&[
+        "message",
+        &id,
+        "--channel",
+        "sms",
+        "--text",
+        "Привіт",
+        "--no-record",
+    ]);
+    assert!(human.contains("UCS-2, 1 segment"));
+    let h = b.json(&["history", &id]);
+    assert_eq!(
+        h.as_array().unwrap().len(),
+        2,
+        "--no-record leaves no trace"
+    );
+    assert_eq!(h[0]["channel"], "whatsapp");
+    assert_eq!(h[0]["status"], "handed_to_app");
+    assert!(b.ok(&["history", &id]).contains("Чекаю вас"));
+
+    // Templates: an unknown placeholder is refused when saved.
+    assert!(
+        b.bad(&[
+            "templates",
+            "add",
+            "--name",
+            "x",
+            "--body",
+            "Привіт {client}"
+        ])
+        .contains("unknown placeholder")
+    );
+    b.ok(&["business", "set", "--locale", "uk"]);
+    b.ok(&[
+        "templates",
+        "add",
+        "--name",
+        "нагадування",
+        "--body",
+        "{client_first_name}, чекаємо {visit_date} о {visit_time}",
+    ]);
+    let v = b
+        .ok(&[
+            "visit",
+            "add",
+            &id,
+            "--at",
+            "2026-12-01T10:00",
+            "--service",
+            "Манікюр:800",
+        ])
+        .trim()
+        .to_string();
+    let t = b.json(&[
+        "message",
+        &id,
+        "--channel",
+        "sms",
+        "--template",
+        "нагадування",
+        "--visit",
+        &v,
+    ]);
+    assert_eq!(t["text"], "Олена, чекаємо 1 грудня 2026 о 10:00");
+}
+
+#[test]
+fn phone_book_files_are_previewed_then_imported_once() {
+    let b = Book::new();
+    b.add(&["--name", "Anna Nowak", "--phone", "+48 601 234 567"]);
+    let vcf = fixture("android-2.1.vcf");
+    let out = b.run(&["import", "vcf", &vcf, "--dry-run", "--json"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: line 38"));
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            p["new"].as_u64(),
+            p["duplicate"].as_u64(),
+            p["merge_candidate"].as_u64(),
+            p["invalid"].as_u64()
+        ),
+        (Some(2), Some(2), Some(0), Some(1))
+    );
+    let item = &p["items"][0];
+    for key in [
+        "name",
+        "phones",
+        "emails",
+        "birthday",
+        "status",
+        "reason",
+        "duplicate_of",
+    ] {
+        assert!(item.get(key).is_some(), "missing {key} in {item}");
+    }
+    assert_eq!(item["phones"][0]["e164"], "+380671234567");
+    assert_eq!(item["phones"][0]["raw"], "067 123 45 67");
+    assert_eq!(item["status"], "new");
+    assert_eq!(p["items"][1]["duplicate_of"], "row:0");
+    assert!(
+        b.json(&["client", "list"]).as_array().unwrap().len() == 1,
+        "a dry run changes nothing"
+    );
+
+    let done = b.json(&["import", "vcf", &vcf]);
+    assert_eq!(done["imported"], 2);
+    assert_eq!(names(&b.json(&["search", "ґудзь"])), ["Ігор Ґудзь"]);
+    let again = b.json(&["import", "vcf", &vcf]);
+    assert_eq!(again["imported"], 0);
+    assert_eq!(b.json(&["client", "list"]).as_array().unwrap().len(), 3);
+
+    let csv = fixture("excel-1251.csv");
+    let done = b.json(&[
+        "import",
+        "csv",
+        &csv,
+        "--consent",
+        "sms",
+        "--consent-note",
+        "анкети 2026",
+    ]);
+    assert_eq!(done["imported"], 3);
+    let s = &b.json(&["search", "світлана"])[0];
+    assert_eq!(s["consent"]["sms"], true);
+    assert_eq!(s["source"], "csv");
+    assert!(
+        b.bad(&["import", "csv", &csv, "--consent", "sms"])
+            .contains("evidence")
+    );
+    assert!(
+        b.bad(&["import", "vcf", &fixture("not-a-vcard.vcf")])
+            .contains("not a vCard")
+    );
+    assert!(
+        b.bad(&["import", "csv", &fixture("no-columns.csv")])
+            .contains("Колір")
+    );
+}
+
+#[test]
+fn two_cards_merge_and_the_merge_can_be_undone() {
+    let b = Book::new();
+    let a = b.add(&["--name", "Олена Коваленко", "--phone", "0671234567"]);
+    let c = b.add(&[
+        "--name",
+        "Олена К.",
+        "--phone",
+        "0501112233",
+        "--tag",
+        "нігті",
+    ]);
+    let p = b.json(&["client", "merge", &a, &c, "--preview"]);
+    assert_eq!(p["phones"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        b.json(&["client", "list"]).as_array().unwrap().len(),
+        2,
+        "a preview changes nothing"
+    );
+    let m = b.json(&["client", "merge", &a, &c]);
+    assert_eq!(names(&b.json(&["client", "list"])), ["Олена Коваленко"]);
+    assert_eq!(names(&b.json(&["search", "050 111"])), ["Олена Коваленко"]);
+    b.ok(&["client", "undo-merge", m["undo"].as_str().unwrap()]);
+    assert_eq!(b.json(&["client", "list"]).as_array().unwrap().len(), 2);
+}

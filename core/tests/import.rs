@@ -325,6 +325,11 @@ fn preview_sorts_rows_and_import_is_all_or_nothing_and_idempotent() {
     );
     assert_eq!(s.client_count().unwrap(), before + 1);
 
+    // The rows written without reading their documents back are what the documents say.
+    let projected = s.projection_snapshot().unwrap();
+    s.rebuild_projection().unwrap();
+    assert_eq!(projected, s.projection_snapshot().unwrap());
+
     // The same file again adds nothing.
     let again = s
         .import_contacts(

@@ -15,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{BusinessContext, Store, docs, projection};
-use crate::crdt::client::{self as client_doc, Card};
+use crate::crdt::client::{self as client_doc, Card, ClientRecord};
 use crate::error::{Error, Result};
 use crate::fold::fold;
 use crate::import::Contact;
@@ -416,7 +416,13 @@ impl Store {
                 client_doc::record_consent(&mut doc, &ev)?;
             }
             docs::save(&tx, id, docs::Kind::Client, &doc)?;
-            projection::project_client(&tx, &client_doc::read(&doc, id)?, true)?;
+            // Without consent events the record is known without reading the document back
+            // (see `ClientRecord::of_new`): a third less work per imported contact.
+            let record = match consent {
+                None => ClientRecord::of_new(id, &card, now),
+                Some(_) => client_doc::read(&doc, id)?,
+            };
+            projection::project_client(&tx, &record, true)?;
             created.push(id);
             progress(done + 1, chosen.len());
         }
