@@ -145,10 +145,7 @@ pub fn run(book: &Path, dir: &Path) -> ImportReport {
 
     drop(store);
     drop(fl);
-    for f in [&scratch, &floor_path] {
-        let _ = std::fs::remove_file(f);
-        let _ = std::fs::remove_file(format!("{}-wal", f.display()));
-        let _ = std::fs::remove_file(format!("{}-shm", f.display()));
-    }
+    crate::remove_db(&scratch);
+    crate::remove_db(&floor_path);
     r
 }

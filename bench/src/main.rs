@@ -170,6 +170,13 @@ struct Report {
     size_floor_mib: f64,
 }
 
+/// Removes a scratch database and its WAL and shared-memory files.
+pub fn remove_db(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(format!("{}-wal", path.display()));
+    let _ = std::fs::remove_file(format!("{}-shm", path.display()));
+}
+
 fn file_size(path: &Path) -> u64 {
     let wal = PathBuf::from(format!("{}-wal", path.display()));
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
@@ -401,11 +408,8 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
 
     drop(store);
     drop(fl);
-    for f in [&scratch_book, &scratch_plain] {
-        let _ = std::fs::remove_file(f);
-        let _ = std::fs::remove_file(format!("{}-wal", f.display()));
-        let _ = std::fs::remove_file(format!("{}-shm", f.display()));
-    }
+    remove_db(&scratch_book);
+    remove_db(&scratch_plain);
     r
 }
 
