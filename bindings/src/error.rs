@@ -1,0 +1,63 @@
+//! The one error type apps see: the few cases an app can act on, converted from the core's
+//! errors in exactly one place. No personal data in the messages: they name fields and kinds.
+
+use kartka_core::Error;
+
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum ApiError {
+    /// Show next to the field.
+    #[error("invalid {field}: {reason}")]
+    Validation { field: String, reason: String },
+    #[error("{what} not found")]
+    NotFound { what: String },
+    /// Offer to record consent; the action stays disabled until then.
+    #[error("no consent for {channel}")]
+    NoConsent { channel: String },
+    /// The client has no phone number or email address for this channel.
+    #[error("no {what}")]
+    NoAddress { what: String },
+    /// The book needs `init_business` (or pairing) first.
+    #[error("the book has no business yet")]
+    NotInitialized,
+    /// The book was written by a newer Kartka, or a document cannot be read: update the app.
+    #[error("unsupported or damaged data: {message}")]
+    Unsupported { message: String },
+    #[error("storage error: {message}")]
+    Storage { message: String },
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Validation { field, reason } => ApiError::Validation {
+                field: field.into(),
+                reason,
+            },
+            Error::NotFound { kind, .. } => ApiError::NotFound { what: kind.into() },
+            Error::NoConsent { channel } => ApiError::NoConsent {
+                channel: channel.to_string(),
+            },
+            Error::NoAddress { what } => ApiError::NoAddress { what: what.into() },
+            Error::NotInitialized => ApiError::NotInitialized,
+            Error::AlreadyInitialized => ApiError::Validation {
+                field: "business".into(),
+                reason: "already set up".into(),
+            },
+            e @ (Error::SchemaTooNew { .. } | Error::CorruptDocument { .. }) => {
+                ApiError::Unsupported {
+                    message: e.to_string(),
+                }
+            }
+            e @ (Error::Sqlite(_) | Error::Automerge(_) | Error::Io(_)) => ApiError::Storage {
+                message: e.to_string(),
+            },
+        }
+    }
+}
+
+pub(crate) fn bad(field: &str, reason: &str) -> ApiError {
+    ApiError::Validation {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}

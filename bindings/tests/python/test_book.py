@@ -1,0 +1,78 @@
+"""The generated Python bindings against the built library: a thin check that the API, its
+records and its typed errors work across the FFI boundary. The behaviour itself is tested in
+Rust (core/tests)."""
+import pytest
+
+import kartka_ffi as k
+
+
+@pytest.fixture
+def book(tmp_path):
+    b = k.ClientBook.open(str(tmp_path / "book.db"))
+    b.init_business(k.NewBusinessRec(name="Студія", region="UA", zone="Europe/Kyiv", currency="UAH", locale="uk"))
+    return b
+
+
+def client(name, phones=(), email=None, birthday=None):
+    return k.NewClientRec(name=name, phones=list(phones), email=email, birthday=birthday, comment=None, client_class=None, tags=[])
+
+
+def test_cyrillic_clients_are_added_and_found(book):
+    c = book.add_client(client("Олена Коваленко", ["067 123 45 67"], birthday="--04-15"))
+    assert c.phones[0].e164 == "+380671234567"
+    assert c.birthday == "--04-15"
+    assert c.consented == []
+    assert [x.name for x in book.search("олен", 0, 50)] == ["Олена Коваленко"]
+    assert [x.id for x in book.search("067 123", 0, 50)] == [c.id]
+    assert book.get_client(c.id).name == "Олена Коваленко"
+
+
+def test_consent_gates_the_whatsapp_link(book):
+    c = book.add_client(client("Anna", ["0671234567"]))
+    with pytest.raises(k.ApiError.NoConsent) as e:
+        book.quick_message(c.id, "whatsapp", "Привіт", "android")
+    assert e.value.channel == "whatsapp"
+    consent = book.set_consent(c.id, "whatsapp", True, "written", "анкета")
+    assert consent.granted == ["whatsapp"]
+    assert consent.evidence[0].note == "анкета"
+    m = book.quick_message(c.id, "whatsapp", "Привіт & до зустрічі", "android")
+    assert m.link == "https://wa.me/380671234567?text=%D0%9F%D1%80%D0%B8%D0%B2%D1%96%D1%82%20%26%20%D0%B4%D0%BE%20%D0%B7%D1%83%D1%81%D1%82%D1%80%D1%96%D1%87%D1%96"
+    book.set_consent(c.id, "sms", True, "written", "")
+    sms = book.quick_message(c.id, "sms", "Привіт", "ios")
+    assert (sms.sms_encoding, sms.sms_segments) == ("ucs2", 1)
+
+
+def test_typed_errors_cross_the_boundary(book):
+    with pytest.raises(k.ApiError.Validation) as e:
+        book.add_client(client("X", email="not-an-email"))
+    assert e.value.field == "email"
+    with pytest.raises(k.ApiError.NotFound):
+        book.get_client("01234567-89ab-7def-8123-456789abcdef")
+    with pytest.raises(k.ApiError.Validation):
+        book.get_client("not an id")
+    nobody = book.add_client(client("Без номера"))
+    book.set_consent(nobody.id, "sms", True, "verbal", "")
+    with pytest.raises(k.ApiError.NoAddress):
+        book.quick_message(nobody.id, "sms", "x", "android")
+
+
+def test_phone_book_contacts_are_previewed_and_imported(book):
+    book.add_client(client("Anna Nowak", ["+48 601 234 567"]))
+
+    def contact(given, family, numbers, account=None):
+        return k.ContactRec(given_name=given, family_name=family, display_name=None,
+                            phones=[k.ContactPhoneRec(number=n, label="mobile") for n in numbers],
+                            emails=[], birthday=None, note=None, platform_id=None, account=account)
+
+    contacts = [
+        contact("Олена", "Коваленко", ["067 123 45 67"]),
+        contact("Олена", "Коваленко", ["+380671234567"], account="com.whatsapp"),
+        contact("Anna", "Nowak", ["601 234 567"]),
+        contact(None, None, []),
+    ]
+    p = book.preview_import(contacts)
+    assert [i.status for i in p.items] == ["new", "duplicate", "merge_candidate", "invalid"]
+    assert (p.new, p.duplicate, p.merge_candidate, p.invalid) == (1, 1, 1, 1)
+    created = book.import_contacts(contacts, [])
+    assert len(created) == 1
+    assert book.import_contacts(contacts, []) == []
