@@ -20,10 +20,11 @@ pub enum ApiError {
     #[error("the book has no business yet")]
     NotInitialized,
     /// The book was written by a newer Kartka, or a document cannot be read: update the app.
-    #[error("unsupported or damaged data: {message}")]
-    Unsupported { message: String },
-    #[error("storage error: {message}")]
-    Storage { message: String },
+    // Fields are not called `message`: Kotlin exceptions have one already.
+    #[error("unsupported or damaged data: {detail}")]
+    Unsupported { detail: String },
+    #[error("storage error: {detail}")]
+    Storage { detail: String },
 }
 
 impl From<Error> for ApiError {
@@ -45,11 +46,11 @@ impl From<Error> for ApiError {
             },
             e @ (Error::SchemaTooNew { .. } | Error::CorruptDocument { .. }) => {
                 ApiError::Unsupported {
-                    message: e.to_string(),
+                    detail: e.to_string(),
                 }
             }
             e @ (Error::Sqlite(_) | Error::Automerge(_) | Error::Io(_)) => ApiError::Storage {
-                message: e.to_string(),
+                detail: e.to_string(),
             },
         }
     }
