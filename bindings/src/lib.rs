@@ -8,12 +8,14 @@ mod records;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use chrono::{DateTime, Utc};
 use kartka_core::Store;
 use kartka_core::messaging::deeplink::Platform;
 use kartka_core::model::{
     Birthday, ClientClass, ClientSource, ConsentSource, ConsentSubject, NewBusiness, NewClient,
+    NewVisit, ReminderOverride, ServiceLine, VisitStatus,
 };
-use kartka_core::store::{MessageText, Page};
+use kartka_core::store::{MessageText, Page, VisitFilter};
 use uuid::Uuid;
 
 pub use error::ApiError;
@@ -22,10 +24,29 @@ pub use records::*;
 
 uniffi::setup_scaffolding!();
 
+/// Told which clients changed after every write, so the UI can refresh what it shows (and,
+/// with sync, when other devices' edits arrive). Called on the thread that made the change.
+#[uniffi::export(with_foreign)]
+pub trait ChangeListener: Send + Sync {
+    fn clients_changed(&self, client_ids: Vec<String>);
+}
+
 /// One client book (a SQLite file on the device).
 #[derive(uniffi::Object)]
 pub struct ClientBook {
     store: Mutex<Store>,
+    listener: Mutex<Option<Arc<dyn ChangeListener>>>,
+}
+
+fn instant(s: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            bad(
+                "time",
+                "expected an RFC 3339 instant such as 2026-12-01T08:00:00Z",
+            )
+        })
 }
 
 fn id(s: &str) -> Result<Uuid, ApiError> {
@@ -33,6 +54,17 @@ fn id(s: &str) -> Result<Uuid, ApiError> {
 }
 
 impl ClientBook {
+    fn notify(&self, ids: Vec<Uuid>) {
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(l) = listener {
+            l.clients_changed(ids.into_iter().map(|u| u.to_string()).collect());
+        }
+    }
+
     fn store(&self) -> Result<MutexGuard<'_, Store>, ApiError> {
         // A panic while holding the lock leaves the book as the last committed transaction
         // left it; the store itself is consistent, so the poison is cleared.
@@ -50,6 +82,7 @@ impl ClientBook {
     pub fn open(path: String) -> Result<Arc<Self>, ApiError> {
         Ok(Arc::new(ClientBook {
             store: Mutex::new(Store::open(path)?),
+            listener: Mutex::new(None),
         }))
     }
 
@@ -75,7 +108,89 @@ impl ClientBook {
             tags: c.tags,
             ..Default::default()
         };
-        Ok(self.store()?.create_client(new)?.into())
+        let c = self.store()?.create_client(new)?;
+        self.notify(vec![c.id]);
+        Ok(c.into())
+    }
+
+    pub fn set_change_listener(&self, listener: Option<Arc<dyn ChangeListener>>) {
+        *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = listener;
+    }
+
+    pub fn add_visit(&self, v: NewVisitRec) -> Result<VisitRec, ApiError> {
+        let client = id(&v.client_id)?;
+        let new = NewVisit {
+            client_id: client,
+            start: instant(&v.start)?,
+            duration_min: v.duration_min,
+            services: v
+                .services
+                .into_iter()
+                .map(|s| ServiceLine {
+                    name: s.name,
+                    price: s.price,
+                    quantity: s.quantity,
+                })
+                .collect(),
+            total: v.total,
+            paid: v.paid,
+            status: VisitStatus::Booked,
+            staff_id: None,
+            note: None,
+            reminder: ReminderOverride::Default,
+            repeat_after_days: None,
+        };
+        let visit = self.store()?.add_visit(new)?;
+        self.notify(vec![client]);
+        Ok(visit.into())
+    }
+
+    /// `booked`, `confirmed`, `arrived`, `completed`, `no_show` or `cancelled`.
+    pub fn set_visit_status(&self, visit_id: String, status: String) -> Result<VisitRec, ApiError> {
+        let visit = self
+            .store()?
+            .set_visit_status(id(&visit_id)?, status.parse()?)?;
+        self.notify(vec![visit.client_id]);
+        Ok(visit.into())
+    }
+
+    /// The agenda: visits starting in [from, to), in time order.
+    pub fn agenda(&self, from: String, to: String) -> Result<Vec<VisitRec>, ApiError> {
+        let filter = VisitFilter {
+            from: Some(instant(&from)?),
+            to: Some(instant(&to)?),
+            ..Default::default()
+        };
+        Ok(self
+            .store()?
+            .list_visits(&filter)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Records a message the master handed to the phone's app; refused without consent.
+    pub fn record_message(
+        &self,
+        client_id: String,
+        channel: String,
+        text: String,
+    ) -> Result<MessageRec, ApiError> {
+        let client = id(&client_id)?;
+        let m = self
+            .store()?
+            .record_message(client, channel.parse()?, &text, None, None)?;
+        self.notify(vec![client]);
+        Ok(m.into())
+    }
+
+    pub fn history(&self, client_id: String) -> Result<Vec<MessageRec>, ApiError> {
+        Ok(self
+            .store()?
+            .history(id(&client_id)?)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     pub fn get_client(&self, client_id: String) -> Result<ClientRec, ApiError> {
@@ -104,9 +219,13 @@ impl ClientBook {
     ) -> Result<ConsentRec, ApiError> {
         let (client, subject) = (id(&client_id)?, ConsentSubject::Channel(channel.parse()?));
         let source: ConsentSource = source.parse()?;
-        let mut store = self.store()?;
-        store.set_consent(client, subject, granted, source, &note)?;
-        Ok(store.consent(client)?.into())
+        let state = {
+            let mut store = self.store()?;
+            store.set_consent(client, subject, granted, source, &note)?;
+            store.consent(client)?
+        };
+        self.notify(vec![client]);
+        Ok(state.into())
     }
 
     /// A message ready for the phone's own app (link, text, SMS segments). Fails with

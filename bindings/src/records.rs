@@ -3,7 +3,7 @@
 //! integer minor units.
 
 use kartka_core::import::{Contact, ContactPhone};
-use kartka_core::model::{Client, ConsentState};
+use kartka_core::model::{Client, ConsentState, MessageRecord, Visit};
 use kartka_core::store::{ImportPreview, QuickMessage};
 
 #[derive(uniffi::Record)]
@@ -255,6 +255,84 @@ impl From<ImportPreview> for ImportPreviewRec {
                     duplicate_of: i.duplicate_of,
                 })
                 .collect(),
+        }
+    }
+}
+
+#[derive(uniffi::Record)]
+pub struct ServiceRec {
+    pub name: String,
+    /// Unit price, minor units.
+    pub price: i64,
+    pub quantity: u32,
+}
+
+#[derive(uniffi::Record)]
+pub struct NewVisitRec {
+    pub client_id: String,
+    /// RFC 3339 instant.
+    pub start: String,
+    pub duration_min: u32,
+    pub services: Vec<ServiceRec>,
+    /// Minor units; `None`: the services less the client's discount.
+    pub total: Option<i64>,
+    pub paid: i64,
+}
+
+#[derive(uniffi::Record)]
+pub struct VisitRec {
+    pub id: String,
+    pub client_id: String,
+    pub start: String,
+    pub zone: String,
+    pub duration_min: u32,
+    pub services: Vec<ServiceRec>,
+    pub total: i64,
+    pub paid: i64,
+    pub status: String,
+}
+
+impl From<Visit> for VisitRec {
+    fn from(v: Visit) -> Self {
+        VisitRec {
+            id: v.id.to_string(),
+            client_id: v.client_id.to_string(),
+            start: v.start.to_rfc3339(),
+            zone: v.zone,
+            duration_min: v.duration_min,
+            services: v
+                .services
+                .into_iter()
+                .map(|s| ServiceRec {
+                    name: s.name,
+                    price: s.price,
+                    quantity: s.quantity,
+                })
+                .collect(),
+            total: v.total,
+            paid: v.paid,
+            status: v.status.to_string(),
+        }
+    }
+}
+
+#[derive(uniffi::Record)]
+pub struct MessageRec {
+    pub id: String,
+    pub channel: String,
+    pub body: String,
+    pub at: String,
+    pub status: String,
+}
+
+impl From<MessageRecord> for MessageRec {
+    fn from(m: MessageRecord) -> Self {
+        MessageRec {
+            id: m.id.to_string(),
+            channel: m.channel.to_string(),
+            body: m.body,
+            at: m.at.to_rfc3339(),
+            status: m.status.to_string(),
         }
     }
 }

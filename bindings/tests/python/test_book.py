@@ -76,3 +76,41 @@ def test_phone_book_contacts_are_previewed_and_imported(book):
     created = book.import_contacts(contacts, [])
     assert len(created) == 1
     assert book.import_contacts(contacts, []) == []
+
+
+class Recorder(k.ChangeListener):
+    def __init__(self):
+        self.calls = []
+
+    def clients_changed(self, client_ids):
+        self.calls.append(client_ids)
+
+
+def test_the_change_listener_hears_every_write(book):
+    rec = Recorder()
+    book.set_change_listener(rec)
+    c = book.add_client(client("Олена", ["0671234567"]))
+    book.set_consent(c.id, "sms", True, "written", "")
+    assert rec.calls == [[c.id], [c.id]]
+    book.set_change_listener(None)
+    book.add_client(client("Ірина"))
+    assert len(rec.calls) == 2
+
+
+def test_visits_agenda_and_history(book):
+    c = book.add_client(client("Олена", ["0671234567"]))
+    v = book.add_visit(k.NewVisitRec(client_id=c.id, start="2026-12-01T08:00:00Z", duration_min=60,
+                                     services=[k.ServiceRec(name="Манікюр", price=80000, quantity=1)],
+                                     total=None, paid=0))
+    assert (v.zone, v.total, v.status) == ("Europe/Kyiv", 80000, "booked")
+    book.set_visit_status(v.id, "completed")
+    assert book.get_client(c.id).sold == 80000
+    day = book.agenda("2026-12-01T00:00:00+02:00", "2026-12-02T00:00:00+02:00")
+    assert [x.id for x in day] == [v.id]
+    with pytest.raises(k.ApiError.Validation):
+        book.agenda("tomorrow", "later")
+    with pytest.raises(k.ApiError.NoConsent):
+        book.record_message(c.id, "sms", "Дякуємо!")
+    book.set_consent(c.id, "sms", True, "written", "")
+    book.record_message(c.id, "sms", "Дякуємо!")
+    assert [(m.channel, m.status) for m in book.history(c.id)] == [("sms", "handed_to_app")]

@@ -2,6 +2,9 @@
 // and typed errors work from Kotlin. The behaviour itself is tested in Rust.
 
 import app.kartka.core.ApiException
+import app.kartka.core.ChangeListener
+import app.kartka.core.NewVisitRec
+import app.kartka.core.ServiceRec
 import app.kartka.core.ClientBook
 import app.kartka.core.ContactPhoneRec
 import app.kartka.core.ContactRec
@@ -67,5 +70,21 @@ class ClientBookTest {
         assertEquals(listOf("new", "duplicate", "invalid"), p.items.map { it.status })
         assertEquals(1, b.importContacts(contacts, emptyList()).size)
         assertEquals(0, b.importContacts(contacts, emptyList()).size)
+    }
+
+    @Test
+    fun listenerHearsWritesAndVisitsFollowTheZone() {
+        val b = book()
+        val heard = mutableListOf<List<String>>()
+        b.setChangeListener(object : ChangeListener {
+            override fun clientsChanged(clientIds: List<String>) {
+                heard.add(clientIds)
+            }
+        })
+        val c = b.addClient(client("Олена", "0671234567"))
+        val v = b.addVisit(NewVisitRec(c.id, "2026-07-01T07:00:00Z", 60u, listOf(ServiceRec("Манікюр", 80000, 1u)), null, 0))
+        assertEquals("Europe/Kyiv", v.zone)
+        assertEquals(listOf(listOf(c.id), listOf(c.id)), heard)
+        assertEquals(listOf(v.id), b.agenda("2026-07-01T00:00:00+03:00", "2026-07-02T00:00:00+03:00").map { it.id })
     }
 }
