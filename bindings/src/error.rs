@@ -25,6 +25,15 @@ pub enum ApiError {
     Unsupported { detail: String },
     #[error("storage error: {detail}")]
     Storage { detail: String },
+    /// The server could not be reached: the book keeps working; sync retries later.
+    #[error("network error: {detail}")]
+    Network { detail: String },
+    /// The book is not paired with a server yet.
+    #[error("not paired with a server")]
+    NotPaired,
+    /// The server refused: `code` is stable (`device_revoked`, `invite_invalid`, `rate_limited`…).
+    #[error("server refused: {code}")]
+    Server { code: String, detail: String },
 }
 
 impl From<Error> for ApiError {
@@ -52,6 +61,11 @@ impl From<Error> for ApiError {
             e @ (Error::Sqlite(_) | Error::Automerge(_) | Error::Io(_)) => ApiError::Storage {
                 detail: e.to_string(),
             },
+            Error::NotPaired => ApiError::NotPaired,
+            e @ (Error::Network { .. } | Error::Protocol(_)) => ApiError::Network {
+                detail: e.to_string(),
+            },
+            Error::Server { code, detail, .. } => ApiError::Server { code, detail },
         }
     }
 }

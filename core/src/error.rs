@@ -39,6 +39,28 @@ pub enum Error {
     #[error("document {id} is damaged: {reason}")]
     CorruptDocument { id: Uuid, reason: String },
 
+    /// This book is not paired with a sync server.
+    #[error("this book is not paired with a sync server: run `pair` first")]
+    NotPaired,
+
+    /// The server could not be reached or the connection broke; try again later.
+    #[error("network error: {detail}")]
+    Network { detail: String },
+
+    /// The server refused the request with a typed error (`code` is stable, see the API docs).
+    #[error("server refused ({status}): {code}: {detail}")]
+    Server {
+        status: u16,
+        code: String,
+        detail: String,
+        /// The document a `document_rejected` refusal is about.
+        doc: Option<Uuid>,
+    },
+
+    /// The server answered with something this client cannot read.
+    #[error("sync protocol error: {0}")]
+    Protocol(String),
+
     #[error("storage error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 

@@ -3,6 +3,7 @@
 //! - [`model`]: clients, visits, consent, business settings as plain values;
 //! - [`crdt`]: how they are laid out in automerge documents (the replicated truth);
 //! - [`store`]: the local SQLite file holding the documents and the projection every read uses;
+//! - [`sync`]: the sync client and the protocol it speaks with the server;
 //! - [`phone`], [`money`], [`fold`]: normalisation of numbers, amounts and text for search.
 
 pub mod crdt;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod money;
 pub mod phone;
 pub mod store;
+pub mod sync;
 
 pub use error::{Error, Result};
 pub use store::Store;

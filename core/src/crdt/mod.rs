@@ -181,3 +181,82 @@ pub fn doc_kind(doc: &Automerge) -> Option<(String, i64)> {
     let r = MapReader::root(doc);
     Some((r.str("kind")?, r.i64("schema").unwrap_or(0)))
 }
+
+/// Heads as stored and sent: the 32-byte hashes, concatenated.
+pub fn encode_heads(heads: &[automerge::ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+/// The inverse of [`encode_heads`]; `None` when the bytes are not whole hashes.
+pub fn decode_heads(bytes: &[u8]) -> Option<Vec<automerge::ChangeHash>> {
+    if bytes.len() % 32 != 0 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(32)
+            .map(|c| automerge::ChangeHash(c.try_into().expect("32-byte chunk")))
+            .collect(),
+    )
+}
+
+/// Loads bytes strictly: a truncated or damaged tail, or changes whose dependencies are missing,
+/// are an error rather than silently skipped (automerge's lenient loaders skip them).
+pub fn load_strict(id: Uuid, bytes: &[u8]) -> Result<Automerge> {
+    use automerge::{LoadOptions, OnPartialLoad, VerificationMode};
+    Automerge::load_with_options(
+        bytes,
+        LoadOptions::new()
+            .on_partial_load(OnPartialLoad::Error)
+            .verification_mode(VerificationMode::Check),
+    )
+    .map_err(|e| Error::CorruptDocument {
+        id,
+        reason: e.to_string(),
+    })
+}
+
+/// The outcome of merging received bytes into a stored document.
+pub struct Merged {
+    /// The merged document, saved whole.
+    pub data: Vec<u8>,
+    /// Only the changes that were new to the stored document, as a change run.
+    pub changes: Vec<u8>,
+    pub heads: Vec<automerge::ChangeHash>,
+    pub kind: String,
+}
+
+/// Merges `received` (a saved document or a run of changes) into `stored` (none: a new document).
+/// `Ok(None)` when nothing in `received` was new. The result must still be a Kartka document (it
+/// declares a kind, the same as before): garbage or a truncated payload is an error, and nothing
+/// of it is kept. Used by the sync server, which must never store what it cannot read back.
+pub fn merge_bytes(id: Uuid, stored: Option<&[u8]>, received: &[u8]) -> Result<Option<Merged>> {
+    let corrupt = |reason: &str| Error::CorruptDocument {
+        id,
+        reason: reason.into(),
+    };
+    let (before, old_kind) = match stored {
+        Some(b) => {
+            let doc = load_strict(id, b)?;
+            (doc.get_heads(), doc_kind(&doc).map(|k| k.0))
+        }
+        None => (Vec::new(), None),
+    };
+    let mut combined = stored.map(<[u8]>::to_vec).unwrap_or_default();
+    combined.extend_from_slice(received);
+    let doc = load_strict(id, &combined)?;
+    let heads = doc.get_heads();
+    if heads == before {
+        return Ok(None);
+    }
+    let (kind, _) = doc_kind(&doc).ok_or_else(|| corrupt("no kind"))?;
+    if old_kind.is_some_and(|k| k != kind) {
+        return Err(corrupt("kind changed"));
+    }
+    Ok(Some(Merged {
+        data: doc.save(),
+        changes: doc.save_after(&before),
+        heads,
+        kind,
+    }))
+}

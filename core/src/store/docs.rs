@@ -1,6 +1,6 @@
 //! The `docs` table: each automerge document saved whole, beside the projection in one file.
 
-use automerge::{ActorId, Automerge, LoadOptions, OnPartialLoad, VerificationMode};
+use automerge::{ActorId, Automerge};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -39,16 +39,7 @@ pub(crate) fn raw(conn: &Connection, id: Uuid) -> Result<Option<Vec<u8>>> {
 }
 
 fn load_strict(id: Uuid, bytes: &[u8]) -> Result<Automerge> {
-    Automerge::load_with_options(
-        bytes,
-        LoadOptions::new()
-            .on_partial_load(OnPartialLoad::Error)
-            .verification_mode(VerificationMode::Check),
-    )
-    .map_err(|e| Error::CorruptDocument {
-        id,
-        reason: e.to_string(),
-    })
+    crdt::load_strict(id, bytes)
 }
 
 /// Loads a document with this device as its actor, ready for local changes.
@@ -63,12 +54,18 @@ pub(crate) fn load(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<Optio
     Ok(Some(doc.with_actor(actor.clone())))
 }
 
+/// Saves a document and marks it dirty: every save is a change the server may not hold yet.
 pub(crate) fn save(conn: &Connection, id: Uuid, kind: Kind, doc: &Automerge) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO docs (id, kind, data) VALUES (?1, ?2, ?3)
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+        "INSERT INTO docs (id, kind, data, heads, dirty) VALUES (?1, ?2, ?3, ?4, 1)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data, heads = excluded.heads, dirty = 1",
     )?
-    .execute(params![id, kind.as_str(), doc.save()])?;
+    .execute(params![
+        id,
+        kind.as_str(),
+        doc.save(),
+        crdt::encode_heads(&doc.get_heads())
+    ])?;
     Ok(())
 }
 

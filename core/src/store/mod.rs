@@ -15,6 +15,7 @@ pub(crate) mod projection;
 mod quick;
 pub mod schema;
 mod search;
+mod sync;
 mod visits;
 
 use std::path::Path;
@@ -36,6 +37,7 @@ pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
 pub use projection::ProjectionSnapshot;
 pub use quick::{MessageText, QuickMessage};
 pub use search::{ClientFilter, Page};
+pub use sync::{Applied, Outbox, SyncConfig};
 pub use visits::VisitFilter;
 
 /// What every write needs to know about the business, kept in memory.

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/001_init.sql"),
     include_str!("../../migrations/002_history.sql"),
+    include_str!("../../migrations/003_sync.sql"),
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -1,0 +1,228 @@
+//! The store's side of sync: what to send, and applying what came back, each in one transaction.
+//!
+//! The network round trip happens between [`Store::sync_outbox`] and [`Store::sync_apply`], with
+//! the store free for local edits meanwhile. Nothing is marked as held by the server until its
+//! answer has arrived: a request lost or cut mid-way is simply sent again, and the server
+//! ignores changes it already has.
+
+use automerge::ChangeHash;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use uuid::Uuid;
+
+use super::{Store, docs, meta_get, meta_set};
+use crate::crdt;
+use crate::error::{Error, Result};
+use crate::sync::wire::{Chunk, Cursor, SyncResponse};
+
+/// Where this book syncs, kept in its `meta` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncConfig {
+    pub server: String,
+    pub token: String,
+    /// This device's id on the server (not its automerge actor).
+    pub device_id: Uuid,
+    pub business_id: Uuid,
+}
+
+/// What one request pushes, and the heads each document had when it was read.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    pub cursor: Cursor,
+    pub chunks: Vec<Chunk>,
+    heads: Vec<Vec<u8>>,
+    /// More dirty documents wait beyond this request's byte budget.
+    pub more: bool,
+}
+
+/// What applying an answer changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Documents that received something new.
+    pub pulled: u32,
+    /// Of those, documents that also had local changes the server had not seen yet: concurrent
+    /// edits, merged.
+    pub concurrent: u32,
+    /// The client documents that changed, for a UI to refresh.
+    pub changed_clients: Vec<Uuid>,
+}
+
+impl Store {
+    pub fn sync_config(&self) -> Result<Option<SyncConfig>> {
+        let get = |k: &str| meta_get(&self.conn, k);
+        let (Some(server), Some(token), Some(device), Some(business)) = (
+            get("sync.server")?,
+            get("sync.token")?,
+            get("sync.device")?,
+            get("sync.business")?,
+        ) else {
+            return Ok(None);
+        };
+        let parse = |s: &str, f: &'static str| {
+            Uuid::parse_str(s).map_err(|_| Error::validation(f, "damaged"))
+        };
+        Ok(Some(SyncConfig {
+            server,
+            token,
+            device_id: parse(&device, "sync.device")?,
+            business_id: parse(&business, "sync.business")?,
+        }))
+    }
+
+    pub(crate) fn set_sync_config(&mut self, cfg: &SyncConfig) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        meta_set(&tx, "sync.server", &cfg.server)?;
+        meta_set(&tx, "sync.token", &cfg.token)?;
+        meta_set(&tx, "sync.device", &cfg.device_id.to_string())?;
+        meta_set(&tx, "sync.business", &cfg.business_id.to_string())?;
+        meta_set(&tx, "sync.cursor", &Cursor::Start.to_text())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn sync_cursor(&self) -> Result<Cursor> {
+        Ok(meta_get(&self.conn, "sync.cursor")?
+            .and_then(|s| Cursor::from_text(&s))
+            .unwrap_or_default())
+    }
+
+    /// How many documents hold changes the server has not acknowledged.
+    pub fn unsynced_docs(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM docs WHERE dirty = 1", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// The changes to push next, up to about `max_bytes`. A document the server holds nothing
+    /// of goes whole; otherwise only the changes after the heads the server acknowledged.
+    ///
+    /// Client merges still undoable become final here: once their changes leave the device,
+    /// other devices build on them and an undo could no longer restore the cards as they were.
+    pub fn sync_outbox(&mut self, max_bytes: usize) -> Result<Outbox> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM merge_undo", [])?;
+        let cursor = meta_get(&tx, "sync.cursor")?
+            .and_then(|s| Cursor::from_text(&s))
+            .unwrap_or_default();
+        let mut out = Outbox {
+            cursor,
+            ..Outbox::default()
+        };
+        let mut size = 0;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT id, data, heads, synced FROM docs WHERE dirty = 1 ORDER BY rid",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                if size >= max_bytes && !out.chunks.is_empty() {
+                    out.more = true;
+                    break;
+                }
+                let id: Uuid = row.get(0)?;
+                let data: Vec<u8> = row.get(1)?;
+                let heads: Option<Vec<u8>> = row.get(2)?;
+                let synced: Option<Vec<u8>> = row.get(3)?;
+                let heads = match heads {
+                    Some(h) => h,
+                    // Saved before schema 3: read the heads once.
+                    None => crdt::encode_heads(&crdt::load_strict(id, &data)?.get_heads()),
+                };
+                if synced.as_deref() == Some(&heads[..]) {
+                    continue;
+                }
+                let send = match synced.as_deref().and_then(crdt::decode_heads) {
+                    Some(known) => {
+                        let doc = crdt::load_strict(id, &data)?;
+                        if known.iter().all(|h| doc.get_change_meta_by_hash(h).is_some()) {
+                            doc.save_after(&known)
+                        } else {
+                            data
+                        }
+                    }
+                    None => data,
+                };
+                size += send.len();
+                out.chunks.push(Chunk { doc: id, data: send });
+                out.heads.push(heads);
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Forgets what the server was thought to hold of `doc`: it is sent whole next time.
+    pub fn sync_resend_whole(&mut self, doc: Uuid) -> Result<()> {
+        self.conn.execute(
+            "UPDATE docs SET synced = NULL, dirty = 1 WHERE id = ?1",
+            params![doc],
+        )?;
+        Ok(())
+    }
+
+    /// Records the server's answer to `outbox`: what was pushed is now held by the server, what
+    /// was pulled is merged, and the cursor moves on (never back: answers to overlapping
+    /// requests may arrive in any order).
+    pub fn sync_apply(&mut self, outbox: &Outbox, resp: &SyncResponse) -> Result<Applied> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (chunk, heads) in outbox.chunks.iter().zip(&outbox.heads) {
+            // Still dirty if it changed again while the request was out.
+            tx.prepare_cached(
+                "UPDATE docs SET synced = ?2, dirty = (heads IS NOT ?2) WHERE id = ?1",
+            )?
+            .execute(params![chunk.doc, heads])?;
+        }
+        let mut applied = Applied::default();
+        let mut business_changed = false;
+        for chunk in &resp.pull {
+            let was_dirty: Option<bool> = tx
+                .prepare_cached("SELECT dirty FROM docs WHERE id = ?1")?
+                .query_row(params![chunk.doc], |r| r.get(0))
+                .optional()?;
+            let Some(kind) = docs::merge(&tx, &self.actor, chunk.doc, &chunk.data)? else {
+                continue;
+            };
+            applied.pulled += 1;
+            match kind {
+                docs::Kind::Client => applied.changed_clients.push(chunk.doc),
+                docs::Kind::Business => business_changed = true,
+            }
+            if was_dirty == Some(true) {
+                applied.concurrent += 1;
+            } else {
+                // The document holds exactly what the server sent on top of what it held:
+                // the server holds all of it.
+                tx.prepare_cached("UPDATE docs SET synced = heads, dirty = 0 WHERE id = ?1")?
+                    .execute(params![chunk.doc])?;
+            }
+        }
+        let current = meta_get(&tx, "sync.cursor")?
+            .and_then(|s| Cursor::from_text(&s))
+            .unwrap_or_default();
+        if rank(resp.cursor) > rank(current) {
+            meta_set(&tx, "sync.cursor", &resp.cursor.to_text())?;
+        }
+        self.checkpointer.commit(tx)?;
+        if business_changed {
+            self.refresh_business()?;
+        }
+        Ok(applied)
+    }
+
+    /// Every document's heads, for tests that compare devices.
+    pub fn doc_heads(&self, id: Uuid) -> Result<Vec<ChangeHash>> {
+        let bytes = self.export_doc(id)?;
+        Ok(crdt::load_strict(id, &bytes)?.get_heads())
+    }
+}
+
+fn rank(c: Cursor) -> (u8, u64) {
+    match c {
+        Cursor::Start => (0, 0),
+        Cursor::Full(n) => (1, n),
+        Cursor::Feed(n) => (2, n),
+    }
+}

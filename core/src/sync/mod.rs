@@ -1,0 +1,249 @@
+//! The device's sync client: pairing with a server, and converging with it.
+//!
+//! - [`wire`]: the protocol's messages, shared with the server;
+//! - [`remote`]: the HTTP calls;
+//! - this module: pairing, [`sync_now`] (push what the server lacks, pull what this device lacks,
+//!   page until both are done), a long-poll wait for live changes, and a background loop with
+//!   exponential backoff that reports its status.
+//!
+//! The store is locked only to build a request and to apply its answer, never across the
+//! network, so the UI keeps writing while a sync is out. See ARCHITECTURE.md, "Sync protocol".
+
+pub mod remote;
+pub mod wire;
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::store::{Store, SyncConfig};
+use remote::Remote;
+use wire::{CreateBusiness, Invite, JoinBusiness, Paired, SyncRequest};
+
+/// About how many bytes of changes one request pushes; the server accepts up to 8 MiB.
+pub const PUSH_BUDGET: usize = 1 << 20;
+
+/// Gives the sync client short, repeated access to the store it syncs.
+pub trait StoreAccess {
+    fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R;
+}
+
+impl StoreAccess for Mutex<Store> {
+    fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        // A panic while holding the lock leaves the store itself consistent (every write is
+        // one SQLite transaction), so a poisoned lock is safe to take over.
+        let mut guard = self.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+}
+
+impl StoreAccess for RefCell<Store> {
+    fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        f(&mut self.borrow_mut())
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Documents sent with changes.
+    pub pushed: u32,
+    /// Documents that received changes.
+    pub pulled: u32,
+    /// Documents edited here and elsewhere at once, merged.
+    pub concurrent: u32,
+    pub round_trips: u32,
+    pub changed_clients: Vec<Uuid>,
+}
+
+impl SyncReport {
+    fn add(&mut self, pushed: usize, applied: crate::store::Applied) {
+        self.pushed += pushed as u32;
+        self.pulled += applied.pulled;
+        self.concurrent += applied.concurrent;
+        self.round_trips += 1;
+        self.changed_clients.extend(applied.changed_clients);
+    }
+}
+
+/// Pairs a book that already has its business with a server, creating the business there. The
+/// device becomes the business's owner.
+pub fn create_business(store: &mut Store, server: &str, device_name: &str) -> Result<Paired> {
+    if store.sync_config()?.is_some() {
+        return Err(Error::validation("server", "this book is already paired"));
+    }
+    let business = store.business()?;
+    let paired = Remote::new(server, None)?.create_business(&CreateBusiness {
+        business_id: business.id,
+        name: business.name,
+        device_name: device_name.to_string(),
+    })?;
+    store.set_sync_config(&config(server, &paired))?;
+    Ok(paired)
+}
+
+/// Joins an existing business with an invite code. The book must be empty: everything of the
+/// business arrives with the first sync.
+pub fn join(store: &mut Store, server: &str, code: &str, device_name: &str) -> Result<Paired> {
+    if store.sync_config()?.is_some() {
+        return Err(Error::validation("server", "this book is already paired"));
+    }
+    if store.business().is_ok() {
+        return Err(Error::AlreadyInitialized);
+    }
+    let paired = Remote::new(server, None)?.join(&JoinBusiness {
+        code: code.trim().to_string(),
+        device_name: device_name.to_string(),
+    })?;
+    store.set_sync_config(&config(server, &paired))?;
+    Ok(paired)
+}
+
+fn config(server: &str, p: &Paired) -> SyncConfig {
+    SyncConfig {
+        server: server.trim_end_matches('/').to_string(),
+        token: p.token.clone(),
+        device_id: p.device_id,
+        business_id: p.business_id,
+    }
+}
+
+/// The remote of a paired book.
+pub fn remote_of(store: &Store) -> Result<Remote> {
+    let cfg = store.sync_config()?.ok_or(Error::NotPaired)?;
+    Remote::new(&cfg.server, Some(cfg.token))
+}
+
+/// Creates an invite code for another device (owner devices only).
+pub fn invite(store: &Store) -> Result<Invite> {
+    remote_of(store)?.invite()
+}
+
+/// Pushes everything this device has that the server lacks and pulls everything it lacks,
+/// paging until both sides are done.
+pub fn sync_now(access: &impl StoreAccess) -> Result<SyncReport> {
+    round(access, None)
+}
+
+/// Like [`sync_now`]; then, when nothing moved, waits up to `wait` on the server for a change
+/// made elsewhere, and pulls it. An edit on another device shows here within a second.
+pub fn sync_and_wait(access: &impl StoreAccess, wait: Duration) -> Result<SyncReport> {
+    let report = round(access, None)?;
+    if report.pulled > 0 || report.pushed > 0 {
+        return Ok(report);
+    }
+    let mut waited = round(access, Some(wait))?;
+    waited.round_trips += report.round_trips;
+    Ok(waited)
+}
+
+fn round(access: &impl StoreAccess, wait: Option<Duration>) -> Result<SyncReport> {
+    let remote = access.with_store(|s| remote_of(s))?;
+    let mut report = SyncReport::default();
+    let mut resent_whole = HashSet::new();
+    let mut wait = wait;
+    loop {
+        let outbox = access.with_store(|s| s.sync_outbox(PUSH_BUDGET))?;
+        let req = SyncRequest {
+            cursor: outbox.cursor,
+            push: outbox.chunks.clone(),
+        };
+        // Only an empty request may wait: pushed changes must be acknowledged at once.
+        let this_wait = if req.push.is_empty() { wait.take() } else { None };
+        let resp = match remote.sync(&req, this_wait) {
+            Ok(r) => r,
+            // The server could not build on what it was sent (it lacks the changes this
+            // device believed it held, as after a restore from backup): send it whole, once.
+            Err(Error::Server {
+                code, doc: Some(d), ..
+            }) if code == "document_rejected" && resent_whole.insert(d) => {
+                access.with_store(|s| s.sync_resend_whole(d))?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let applied = access.with_store(|s| s.sync_apply(&outbox, &resp))?;
+        report.add(outbox.chunks.len(), applied);
+        if !resp.more && !outbox.more {
+            return Ok(report);
+        }
+    }
+}
+
+/// What the background loop reports after every attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncStatus {
+    /// The last sync succeeded.
+    Synced { report: SyncReport },
+    /// The last sync failed; the next attempt is in `retry_in`.
+    Failed { error: String, retry_in: Duration },
+}
+
+/// Syncs until `stop` is set: a long-poll keeps the device live while online; failures back off
+/// exponentially (1 s doubling to 5 min, with jitter so a fleet of devices does not retry in
+/// step after an outage). A refused device (revoked, unpaired) stops the loop.
+pub fn run_loop(
+    access: &impl StoreAccess,
+    stop: &AtomicBool,
+    wait: Duration,
+    mut on_status: impl FnMut(&SyncStatus),
+) -> Result<()> {
+    let mut failures = 0u32;
+    while !stop.load(Ordering::Relaxed) {
+        match sync_and_wait(access, wait) {
+            Ok(report) => {
+                failures = 0;
+                on_status(&SyncStatus::Synced { report });
+            }
+            Err(e @ (Error::NotPaired | Error::Server { status: 401 | 403, .. })) => {
+                on_status(&SyncStatus::Failed {
+                    error: e.to_string(),
+                    retry_in: Duration::ZERO,
+                });
+                return Err(e);
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let retry_in = backoff(failures);
+                on_status(&SyncStatus::Failed {
+                    error: e.to_string(),
+                    retry_in,
+                });
+                let until = Instant::now() + retry_in;
+                while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50).min(retry_in));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The delay after `failures` failures in a row: 1 s, 2 s, 4 s, … up to 5 min, each with up to a
+/// quarter of random jitter.
+pub fn backoff(failures: u32) -> Duration {
+    let base = Duration::from_secs(1u64 << failures.saturating_sub(1).min(9)).min(Duration::from_secs(300));
+    let jitter = base.as_millis() as u64 / 4;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    base + Duration::from_millis(if jitter == 0 { 0 } else { nanos % jitter })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert!(backoff(1) >= Duration::from_secs(1) && backoff(1) < Duration::from_millis(1251));
+        assert!(backoff(3) >= Duration::from_secs(4));
+        assert!(backoff(40) >= Duration::from_secs(300) && backoff(40) <= Duration::from_secs(375));
+    }
+}

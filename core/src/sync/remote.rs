@@ -1,0 +1,124 @@
+//! The HTTP side of the sync client: one blocking call per endpoint.
+//!
+//! Blocking on purpose: the core is called from the apps' background threads (and the CLI), and a
+//! blocking client keeps the core free of an async runtime the apps would have to drive.
+
+use std::time::Duration;
+
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use uuid::Uuid;
+
+use super::wire::{
+    self, CreateBusiness, DeviceInfo, ErrorBody, Invite, JoinBusiness, Paired, SyncRequest,
+    SyncResponse,
+};
+use crate::error::{Error, Result};
+
+/// How long a request may take before it counts as a network failure (a long-poll adds its wait).
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct Remote {
+    http: Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Remote {
+    pub fn new(server: &str, token: Option<String>) -> Result<Remote> {
+        let base = server.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::validation("server", "must be an http:// or https:// URL"));
+        }
+        let http = Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("kartka/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(net)?;
+        Ok(Remote { http, base, token })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn authed(&self, rb: RequestBuilder) -> Result<RequestBuilder> {
+        let token = self.token.as_deref().ok_or(Error::NotPaired)?;
+        Ok(rb.bearer_auth(token))
+    }
+
+    pub fn create_business(&self, req: &CreateBusiness) -> Result<Paired> {
+        json(self.http.post(self.url("/v1/businesses")).json(req).send())
+    }
+
+    pub fn join(&self, req: &JoinBusiness) -> Result<Paired> {
+        json(self.http.post(self.url("/v1/join")).json(req).send())
+    }
+
+    pub fn invite(&self) -> Result<Invite> {
+        json(self.authed(self.http.post(self.url("/v1/invites")))?.send())
+    }
+
+    pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
+        json(self.authed(self.http.get(self.url("/v1/devices")))?.send())
+    }
+
+    pub fn revoke(&self, device: Uuid) -> Result<()> {
+        let resp = self
+            .authed(self.http.delete(self.url(&format!("/v1/devices/{device}"))))?
+            .send();
+        checked(resp).map(|_| ())
+    }
+
+    /// One sync round trip. With `wait`, the server holds an empty answer up to that long for
+    /// changes to arrive (long-poll).
+    pub fn sync(&self, req: &SyncRequest, wait: Option<Duration>) -> Result<SyncResponse> {
+        let mut url = self.url("/v1/sync");
+        let mut rb = self.http.post(&url);
+        if let Some(w) = wait {
+            url = format!("{url}?wait={}", w.as_secs());
+            rb = self.http.post(&url).timeout(TIMEOUT + w);
+        }
+        let resp = self
+            .authed(rb)?
+            .header(CONTENT_TYPE, HeaderValue::from_static(wire::MEDIA_TYPE))
+            .body(wire::encode(req))
+            .send();
+        let bytes = checked(resp)?.bytes().map_err(net)?;
+        wire::decode(&bytes).map_err(|e| Error::Protocol(e.to_string()))
+    }
+}
+
+fn net(e: reqwest::Error) -> Error {
+    // reqwest's text names the URL, never a body: no personal data.
+    Error::Network {
+        detail: e.to_string(),
+    }
+}
+
+fn checked(resp: reqwest::Result<Response>) -> Result<Response> {
+    let resp = resp.map_err(net)?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let body: Option<ErrorBody> = resp.json().ok();
+    let (code, detail, doc) = match body {
+        Some(b) => (b.error, b.detail, b.doc),
+        None => ("http".to_string(), status.to_string(), None),
+    };
+    Err(Error::Server {
+        status: status.as_u16(),
+        code,
+        detail,
+        doc,
+    })
+}
+
+fn json<T: serde::de::DeserializeOwned>(resp: reqwest::Result<Response>) -> Result<T> {
+    checked(resp)?
+        .json()
+        .map_err(|e| Error::Protocol(e.to_string()))
+}

@@ -1,0 +1,366 @@
+//! The storage conformance suite: every backend must pass every case here. The cases are plain
+//! async functions over a [`Storage`]; `tests/conformance.rs` runs them against SQLite and
+//! PostgreSQL. Documents are real Kartka documents made by the core's store.
+
+use std::time::Duration;
+
+use kartka_core::Store;
+use kartka_core::model::{ClientPatch, NewBusiness, NewClient};
+use kartka_core::sync::wire::{Chunk, Cursor};
+use uuid::Uuid;
+
+use super::{NewDevice, Storage, StorageError};
+use crate::auth;
+
+/// A device's book with a business and `clients` clients, and its documents ready to push.
+pub struct Book {
+    _dir: tempfile::TempDir,
+    pub store: Store,
+    pub business: Uuid,
+}
+
+impl Book {
+    pub fn new(clients: usize) -> Book {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path().join("book.db")).expect("open");
+        let business = store
+            .init_business(NewBusiness {
+                name: "Conformance".into(),
+                region: "UA".into(),
+                zone: "Europe/Kyiv".into(),
+                currency: "UAH".into(),
+                locale: None,
+            })
+            .expect("init")
+            .id;
+        for i in 0..clients {
+            store
+                .create_client(NewClient {
+                    name: format!("Клієнтка {i}"),
+                    phones: vec![(format!("+38067{:07}", i), String::new())],
+                    ..Default::default()
+                })
+                .expect("client");
+        }
+        Book {
+            _dir: dir,
+            store,
+            business,
+        }
+    }
+
+    /// Every document whole.
+    pub fn chunks(&self) -> Vec<Chunk> {
+        self.store
+            .doc_ids()
+            .expect("ids")
+            .into_iter()
+            .map(|doc| Chunk {
+                doc,
+                data: self.store.export_doc(doc).expect("export"),
+            })
+            .collect()
+    }
+
+    pub fn client_ids(&self) -> Vec<Uuid> {
+        self.store
+            .doc_ids()
+            .expect("ids")
+            .into_iter()
+            .filter(|d| *d != self.business)
+            .collect()
+    }
+}
+
+fn device(name: &str) -> (NewDevice, String) {
+    let token = auth::new_token();
+    (
+        NewDevice {
+            id: Uuid::now_v7(),
+            name: name.into(),
+            token_hash: auth::hash(&token),
+            at_ms: chrono::Utc::now().timestamp_millis(),
+        },
+        token,
+    )
+}
+
+/// Creates the book's business on the server; returns the owner device's id.
+pub async fn register<S: Storage>(s: &S, book: &Book) -> Uuid {
+    let (owner, _) = device("owner");
+    let id = owner.id;
+    s.create_business(book.business, "Conformance", owner)
+        .await
+        .expect("create business");
+    id
+}
+
+/// Pulls from `cursor` until `more` is false; returns every chunk and the final cursor.
+pub async fn pull_all<S: Storage>(
+    s: &S,
+    business: Uuid,
+    mut cursor: Cursor,
+    exclude: Option<Uuid>,
+    budget: usize,
+) -> (Vec<Chunk>, Cursor, usize) {
+    let mut all = Vec::new();
+    let mut pages = 0;
+    loop {
+        let p = s.pull(business, cursor, exclude, budget).await.expect("pull");
+        pages += 1;
+        all.extend(p.chunks);
+        cursor = p.cursor;
+        if !p.more {
+            return (all, cursor, pages);
+        }
+        assert!(pages < 10_000, "paging does not end");
+    }
+}
+
+pub async fn businesses_devices_and_tokens<S: Storage>(s: &S) {
+    let book = Book::new(0);
+    let (owner, token) = device("owner");
+    let owner_id = owner.id;
+    s.create_business(book.business, "A", owner).await.unwrap();
+    let d = s.device_by_token(auth::hash(&token)).await.unwrap().unwrap();
+    assert_eq!((d.id, d.business_id, d.owner, d.revoked), (owner_id, book.business, true, false));
+    assert!(s.device_by_token(auth::hash("nope")).await.unwrap().is_none());
+    let (again, _) = device("again");
+    assert!(matches!(
+        s.create_business(book.business, "A", again).await,
+        Err(StorageError::BusinessExists)
+    ));
+    s.touch_device(owner_id, 1_000).await.unwrap();
+    let list = s.list_devices(book.business).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].last_seen.map(|t| t.timestamp_millis()), Some(1_000));
+}
+
+pub async fn invites_are_single_use_short_lived_and_scoped<S: Storage>(s: &S) {
+    let a = Book::new(0);
+    let b = Book::new(0);
+    let owner_a = register(s, &a).await;
+    let owner_b = register(s, &b).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let code = auth::new_invite_code();
+    s.create_invite(a.business, owner_a, auth::hash(&code), now + 60_000)
+        .await
+        .unwrap();
+    let (dev, token) = device("phone 2");
+    assert_eq!(s.redeem_invite(auth::hash(&code), dev).await.unwrap(), a.business);
+    let joined = s.device_by_token(auth::hash(&token)).await.unwrap().unwrap();
+    assert_eq!((joined.business_id, joined.owner), (a.business, false));
+    let (dev, _) = device("phone 3");
+    assert!(matches!(
+        s.redeem_invite(auth::hash(&code), dev).await,
+        Err(StorageError::InviteInvalid)
+    ));
+    let expired = auth::new_invite_code();
+    s.create_invite(b.business, owner_b, auth::hash(&expired), now - 1)
+        .await
+        .unwrap();
+    let (dev, _) = device("late");
+    assert!(matches!(
+        s.redeem_invite(auth::hash(&expired), dev).await,
+        Err(StorageError::InviteInvalid)
+    ));
+    assert_eq!(s.list_devices(a.business).await.unwrap().len(), 2);
+    assert_eq!(s.list_devices(b.business).await.unwrap().len(), 1);
+}
+
+pub async fn revocation_is_scoped_to_the_business<S: Storage>(s: &S) {
+    let a = Book::new(0);
+    let b = Book::new(0);
+    let owner_a = register(s, &a).await;
+    let _owner_b = register(s, &b).await;
+    assert!(matches!(
+        s.revoke_device(b.business, owner_a, 1).await,
+        Err(StorageError::NotFound)
+    ));
+    let listed = s.list_devices(a.business).await.unwrap();
+    assert!(!listed[0].revoked);
+    s.revoke_device(a.business, owner_a, 1).await.unwrap();
+    assert!(s.list_devices(a.business).await.unwrap()[0].revoked);
+}
+
+pub async fn a_fresh_device_pages_through_whole_documents<S: Storage>(s: &S) {
+    let book = Book::new(40);
+    let owner = register(s, &book).await;
+    let chunks = book.chunks();
+    let sizes: usize = chunks.iter().map(|c| c.data.len()).sum();
+    let out = s.push(book.business, Some(owner), chunks.clone()).await.unwrap();
+    assert_eq!(out.accepted, 41);
+    // A small budget forces many pages; every document arrives exactly as stored.
+    let (pulled, cursor, pages) = pull_all(s, book.business, Cursor::Start, None, 2_000).await;
+    assert!(pages > 3, "{pages} pages");
+    assert_eq!(cursor, Cursor::Feed(41));
+    let mut got: Vec<Uuid> = pulled.iter().map(|c| c.doc).collect();
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 41);
+    let pulled_size: usize = pulled.iter().map(|c| c.data.len()).sum();
+    assert!(pulled_size <= sizes * 3 / 2, "{pulled_size} vs {sizes}");
+    // What a fresh device builds from them equals the original.
+    let dir = tempfile::tempdir().unwrap();
+    let mut fresh = Store::open(dir.path().join("b.db")).unwrap();
+    for c in &pulled {
+        fresh.apply_remote(c.doc, &c.data).unwrap();
+    }
+    assert_eq!(
+        fresh.projection_snapshot().unwrap(),
+        book.store.projection_snapshot().unwrap()
+    );
+}
+
+pub async fn the_feed_carries_only_what_is_new_and_never_echoes<S: Storage>(s: &S) {
+    let mut book = Book::new(3);
+    let owner = register(s, &book).await;
+    s.push(book.business, Some(owner), book.chunks()).await.unwrap();
+    let (_, cursor, _) = pull_all(s, book.business, Cursor::Start, None, 1 << 20).await;
+    // The same push again is harmless: nothing new, no feed row.
+    assert_eq!(s.push(book.business, Some(owner), book.chunks()).await.unwrap().accepted, 0);
+    let idle = s.pull(book.business, cursor, None, 1 << 20).await.unwrap();
+    assert!(idle.chunks.is_empty() && !idle.more);
+    assert_eq!(idle.cursor, cursor);
+    // One edit by another device arrives as a small run of changes.
+    let client = book.client_ids()[0];
+    let before = book.store.export_doc(client).unwrap();
+    let before_heads = kartka_core::crdt::load_strict(client, &before).unwrap().get_heads();
+    book.store
+        .update_client(client, ClientPatch {
+            comment: Some(Some("фарбування".into())),
+            ..Default::default()
+        })
+        .unwrap();
+    let doc = kartka_core::crdt::load_strict(client, &book.store.export_doc(client).unwrap()).unwrap();
+    let change = doc.save_after(&before_heads);
+    let other = Uuid::now_v7();
+    let out = s
+        .push(book.business, Some(other), vec![Chunk { doc: client, data: change.clone() }])
+        .await
+        .unwrap();
+    assert_eq!(out.accepted, 1);
+    let p = s.pull(book.business, cursor, Some(owner), 1 << 20).await.unwrap();
+    assert_eq!(p.chunks.len(), 1);
+    assert_eq!(p.chunks[0].doc, client);
+    assert!(p.chunks[0].data.len() < 400, "{} bytes", p.chunks[0].data.len());
+    // The device that pushed it does not get it back, but its cursor moves on.
+    let own = s.pull(book.business, cursor, Some(other), 1 << 20).await.unwrap();
+    assert!(own.chunks.is_empty());
+    assert_eq!(own.cursor, p.cursor);
+    assert_ne!(own.cursor, cursor);
+}
+
+pub async fn bad_documents_are_refused_and_nothing_is_kept<S: Storage>(s: &S) {
+    let book = Book::new(2);
+    let owner = register(s, &book).await;
+    let good = book.chunks();
+    let client = book.client_ids()[0];
+    let whole = book.store.export_doc(client).unwrap();
+    for bad in [
+        vec![0xde, 0xad, 0xbe, 0xef],
+        whole[..whole.len() / 2].to_vec(),
+        Vec::new(),
+    ] {
+        let mut batch = good.clone();
+        batch.push(Chunk { doc: Uuid::now_v7(), data: bad });
+        let err = s.push(book.business, Some(owner), batch).await.unwrap_err();
+        assert!(matches!(err, StorageError::Rejected { .. }), "{err:?}");
+    }
+    // All or nothing: the good chunks of the refused batches were not kept either.
+    let (pulled, _, _) = pull_all(s, book.business, Cursor::Start, None, 1 << 20).await;
+    assert!(pulled.is_empty());
+    assert!(s.read_doc(book.business, client).await.unwrap().is_none());
+    // A settings document under another id is refused.
+    let other = Book::new(0);
+    let err = s
+        .push(book.business, Some(owner), vec![Chunk {
+            doc: other.business,
+            data: other.store.export_doc(other.business).unwrap(),
+        }])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Rejected { .. }), "{err:?}");
+}
+
+pub async fn documents_of_another_business_are_out_of_reach<S: Storage>(s: &S) {
+    let a = Book::new(2);
+    let b = Book::new(0);
+    let owner_a = register(s, &a).await;
+    let owner_b = register(s, &b).await;
+    s.push(a.business, Some(owner_a), a.chunks()).await.unwrap();
+    let target = a.client_ids()[0];
+    let stored = s.read_doc(a.business, target).await.unwrap().unwrap();
+    // B pushes into A's document id: refused, A's document unchanged.
+    let err = s
+        .push(b.business, Some(owner_b), vec![Chunk {
+            doc: target,
+            data: a.store.export_doc(target).unwrap(),
+        }])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::ForeignDocument { doc } if doc == target), "{err:?}");
+    assert_eq!(s.read_doc(a.business, target).await.unwrap().unwrap(), stored);
+    assert!(s.read_doc(b.business, target).await.unwrap().is_none());
+    let (pulled, _, _) = pull_all(s, b.business, Cursor::Start, None, 1 << 20).await;
+    assert!(pulled.is_empty());
+    // A business that does not exist has nothing and accepts nothing.
+    assert!(matches!(
+        s.push(Uuid::now_v7(), None, a.chunks()).await,
+        Err(StorageError::NotFound)
+    ));
+}
+
+pub async fn a_cursor_from_the_future_starts_over<S: Storage>(s: &S) {
+    let book = Book::new(1);
+    let owner = register(s, &book).await;
+    s.push(book.business, Some(owner), book.chunks()).await.unwrap();
+    let p = s.pull(book.business, Cursor::Feed(1_000), None, 1 << 20).await.unwrap();
+    assert_eq!((p.cursor, p.more), (Cursor::Full(0), true));
+}
+
+pub async fn pushes_are_announced<S: Storage>(s: &S) {
+    let book = Book::new(1);
+    let owner = register(s, &book).await;
+    let mut rx = s.subscribe();
+    s.push(book.business, Some(owner), book.chunks()).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match rx.recv().await {
+                Ok(b) if b == book.business => return b,
+                Ok(_) => continue,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await
+    .expect("announced");
+    assert_eq!(got, book.business);
+}
+
+/// Many concurrent pushers: every change lands once, the feed has no gaps, and a reader
+/// following the feed misses nothing.
+pub async fn concurrent_pushes_make_a_gapless_feed<S: Storage + Clone>(s: &S) {
+    let book = Book::new(20);
+    let owner = register(s, &book).await;
+    let chunks = book.chunks();
+    let mut tasks = Vec::new();
+    for c in chunks.clone() {
+        let s = s.clone();
+        let business = book.business;
+        tasks.push(tokio::spawn(async move {
+            s.push(business, Some(owner), vec![c]).await.unwrap().accepted
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.unwrap();
+    }
+    assert_eq!(accepted, 21);
+    let (feed, cursor, _) = pull_all(s, book.business, Cursor::Feed(0), None, 1 << 20).await;
+    assert_eq!(cursor, Cursor::Feed(21));
+    let mut docs: Vec<Uuid> = feed.iter().map(|c| c.doc).collect();
+    docs.sort();
+    docs.dedup();
+    assert_eq!(docs.len(), 21);
+}

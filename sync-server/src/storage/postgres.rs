@@ -1,0 +1,414 @@
+//! The PostgreSQL backend: any number of server processes on one database.
+//!
+//! Processes keep no state of their own between requests. Pushes of one business serialize on
+//! its `businesses` row (`SELECT … FOR UPDATE`), which makes the feed's sequence numbers follow
+//! commit order across every process; a commit is announced with `NOTIFY`, and each process
+//! relays the notifications it LISTENs to onto its own broadcast channel for long-polls.
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures_util::future::poll_fn;
+use kartka_core::sync::wire::{Chunk, Cursor, DeviceInfo};
+use tokio::sync::broadcast;
+use tokio_postgres::{AsyncMessage, NoTls};
+use uuid::Uuid;
+
+use super::sqlite::{ms, restart};
+use super::{
+    Device, NewDevice, PAGE_ROWS, Pull, PushOutcome, Result, Row, Storage, StorageError, accept,
+    page,
+};
+
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/001_init.sql")];
+const CHANNEL: &str = "kartka_feed";
+
+#[derive(Clone)]
+pub struct PgStorage {
+    pool: Pool,
+    feed: broadcast::Sender<Uuid>,
+}
+
+impl PgStorage {
+    pub async fn connect(url: &str, pool_size: usize) -> Result<PgStorage> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| StorageError::Backend(e.to_string()))?;
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size)
+            .build()
+            .map_err(|e| StorageError::Backend(e.to_string()))?;
+        migrate(&pool).await?;
+        let feed = broadcast::channel(1024).0;
+        tokio::spawn(listen(config, feed.clone()));
+        Ok(PgStorage { pool, feed })
+    }
+}
+
+async fn migrate(pool: &Pool) -> Result<()> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    // Two processes starting at once must not both migrate.
+    tx.execute("SELECT pg_advisory_xact_lock(4242017)", &[]).await?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        .await?;
+    let found: i32 = tx
+        .query_opt("SELECT version FROM schema_version", &[])
+        .await?
+        .map(|r| r.get(0))
+        .unwrap_or(0);
+    if found as usize > MIGRATIONS.len() {
+        return Err(StorageError::Backend(format!(
+            "the database has schema {found}, newer than this server knows"
+        )));
+    }
+    for sql in &MIGRATIONS[found as usize..] {
+        tx.batch_execute(sql).await?;
+    }
+    tx.execute("DELETE FROM schema_version", &[]).await?;
+    tx.execute(
+        "INSERT INTO schema_version (version) VALUES ($1)",
+        &[&(MIGRATIONS.len() as i32)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Relays NOTIFYs to the local broadcast; reconnects when the connection drops. While it is
+/// down, long-polls simply wait out their timeout: nothing is lost, only delayed.
+async fn listen(config: tokio_postgres::Config, feed: broadcast::Sender<Uuid>) {
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut conn)) => {
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let driver = tokio::spawn(async move {
+                    while let Some(msg) = poll_fn(|cx| conn.poll_message(cx)).await {
+                        match msg {
+                            Ok(AsyncMessage::Notification(n)) => {
+                                if tx.send(n.payload().to_string()).is_err() {
+                                    break;
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(_) => break,
+                        }
+                    }
+                });
+                if client.batch_execute(&format!("LISTEN {CHANNEL}")).await.is_ok() {
+                    while let Some(payload) = rx.recv().await {
+                        if let Ok(b) = Uuid::parse_str(&payload) {
+                            let _ = feed.send(b);
+                        }
+                    }
+                }
+                driver.abort();
+            }
+            Err(e) => tracing::warn!(error = %e, "LISTEN connection failed"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn hash_param(h: &[u8; 32]) -> &[u8] {
+    &h[..]
+}
+
+impl Storage for PgStorage {
+    async fn create_business(&self, id: Uuid, name: &str, owner: NewDevice) -> Result<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let exists: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM businesses WHERE id = $1)
+                     OR EXISTS (SELECT 1 FROM docs WHERE id = $1)",
+                &[&id],
+            )
+            .await?
+            .get(0);
+        if exists {
+            return Err(StorageError::BusinessExists);
+        }
+        let inserted = tx
+            .execute(
+                "INSERT INTO businesses (id, name, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&id, &name, &owner.at_ms],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(StorageError::BusinessExists);
+        }
+        tx.execute(
+            "INSERT INTO devices (id, business_id, name, owner, token_hash, created_at)
+             VALUES ($1, $2, $3, true, $4, $5)",
+            &[
+                &owner.id,
+                &id,
+                &owner.name,
+                &hash_param(&owner.token_hash),
+                &owner.at_ms,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn device_by_token(&self, token_hash: [u8; 32]) -> Result<Option<Device>> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT id, business_id, owner, revoked_at IS NOT NULL
+                 FROM devices WHERE token_hash = $1",
+                &[&hash_param(&token_hash)],
+            )
+            .await?;
+        Ok(row.map(|r| Device {
+            id: r.get(0),
+            business_id: r.get(1),
+            owner: r.get(2),
+            revoked: r.get(3),
+        }))
+    }
+
+    async fn touch_device(&self, device: Uuid, at_ms: i64) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "UPDATE devices SET last_seen = $2::BIGINT
+                 WHERE id = $1 AND (last_seen IS NULL OR last_seen < $2::BIGINT - 60000)",
+                &[&device, &at_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn create_invite(
+        &self,
+        business: Uuid,
+        by: Uuid,
+        code_hash: [u8; 32],
+        expires_at_ms: i64,
+    ) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO invites (code_hash, business_id, created_by, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[&hash_param(&code_hash), &business, &by, &expires_at_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn redeem_invite(&self, code_hash: [u8; 32], device: NewDevice) -> Result<Uuid> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let row = tx
+            .query_opt(
+                "UPDATE invites SET used_at = $2
+                 WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
+                 RETURNING business_id",
+                &[&hash_param(&code_hash), &device.at_ms],
+            )
+            .await?;
+        let business: Uuid = row.ok_or(StorageError::InviteInvalid)?.get(0);
+        tx.execute(
+            "INSERT INTO devices (id, business_id, name, owner, token_hash, created_at)
+             VALUES ($1, $2, $3, false, $4, $5)",
+            &[
+                &device.id,
+                &business,
+                &device.name,
+                &hash_param(&device.token_hash),
+                &device.at_ms,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(business)
+    }
+
+    async fn list_devices(&self, business: Uuid) -> Result<Vec<DeviceInfo>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT id, name, owner, created_at, last_seen, revoked_at IS NOT NULL
+                 FROM devices WHERE business_id = $1 ORDER BY created_at, id",
+                &[&business],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DeviceInfo {
+                id: r.get(0),
+                name: r.get(1),
+                owner: r.get(2),
+                created_at: ms(r.get(3)),
+                last_seen: r.get::<_, Option<i64>>(4).map(ms),
+                revoked: r.get(5),
+            })
+            .collect())
+    }
+
+    async fn revoke_device(&self, business: Uuid, device: Uuid, at_ms: i64) -> Result<()> {
+        let client = self.pool.get().await?;
+        let n = client
+            .execute(
+                "UPDATE devices SET revoked_at = coalesce(revoked_at, $3)
+                 WHERE id = $1 AND business_id = $2",
+                &[&device, &business, &at_ms],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn push(
+        &self,
+        business: Uuid,
+        origin: Option<Uuid>,
+        chunks: Vec<Chunk>,
+    ) -> Result<PushOutcome> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let mut seq: i64 = tx
+            .query_opt(
+                "SELECT seq FROM businesses WHERE id = $1 FOR UPDATE",
+                &[&business],
+            )
+            .await?
+            .ok_or(StorageError::NotFound)?
+            .get(0);
+        let mut outcome = PushOutcome::default();
+        for chunk in chunks {
+            let stored = tx
+                .query_opt(
+                    "SELECT business_id, data FROM docs WHERE id = $1",
+                    &[&chunk.doc],
+                )
+                .await?;
+            let stored: Option<(Uuid, Vec<u8>)> = stored.map(|r| (r.get(0), r.get(1)));
+            if let Some((owner, _)) = &stored
+                && *owner != business
+            {
+                return Err(StorageError::ForeignDocument { doc: chunk.doc });
+            }
+            // Merging is CPU work on a document of kilobytes; it runs inline rather than on the
+            // blocking pool to keep the row lock's hold short and the code simple.
+            let Some(acc) = accept(
+                business,
+                chunk.doc,
+                stored.as_ref().map(|s| &s.1[..]),
+                &chunk.data,
+            )?
+            else {
+                continue;
+            };
+            seq += 1;
+            tx.execute(
+                "INSERT INTO docs (id, business_id, kind, seq, data) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
+                &[&chunk.doc, &business, &acc.kind, &seq, &acc.data],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO feed (business_id, seq, doc_id, origin, changes)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&business, &seq, &chunk.doc, &origin, &acc.changes],
+            )
+            .await?;
+            outcome.accepted += 1;
+        }
+        if outcome.accepted > 0 {
+            tx.execute(
+                "UPDATE businesses SET seq = $2 WHERE id = $1",
+                &[&business, &seq],
+            )
+            .await?;
+            tx.execute(
+                "SELECT pg_notify($1, $2)",
+                &[&CHANNEL, &business.to_string()],
+            )
+            .await?;
+            tx.commit().await?;
+            let _ = self.feed.send(business);
+        }
+        Ok(outcome)
+    }
+
+    async fn pull(
+        &self,
+        business: Uuid,
+        cursor: Cursor,
+        exclude: Option<Uuid>,
+        budget: usize,
+    ) -> Result<Pull> {
+        let client = self.pool.get().await?;
+        let (after, full) = match cursor {
+            Cursor::Start => (0, true),
+            Cursor::Full(n) => (n, true),
+            Cursor::Feed(n) => (n, false),
+        };
+        let after_i = i64::try_from(after).unwrap_or(i64::MAX);
+        let sql = if full {
+            "SELECT seq, id, NULL::uuid, data FROM docs
+             WHERE business_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        } else {
+            "SELECT seq, doc_id, origin, changes FROM feed
+             WHERE business_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        };
+        let rows: Vec<Row> = client
+            .query(sql, &[&business, &after_i, &PAGE_ROWS])
+            .await?
+            .into_iter()
+            .map(|r| Row {
+                seq: r.get(0),
+                doc: r.get(1),
+                origin: r.get(2),
+                data: r.get(3),
+            })
+            .collect();
+        if rows.is_empty() && !full && after > 0 {
+            let seq: i64 = client
+                .query_one("SELECT seq FROM businesses WHERE id = $1", &[&business])
+                .await?
+                .get(0);
+            if (seq as u64) < after {
+                return Ok(restart());
+            }
+        }
+        Ok(page(rows, after, full, exclude, budget))
+    }
+
+    async fn read_doc(&self, business: Uuid, doc: Uuid) -> Result<Option<Vec<u8>>> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_opt(
+                "SELECT data FROM docs WHERE id = $1 AND business_id = $2",
+                &[&doc, &business],
+            )
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Uuid> {
+        self.feed.subscribe()
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let client = self.pool.get().await?;
+        client.query_one("SELECT 1", &[]).await?;
+        Ok(())
+    }
+}
