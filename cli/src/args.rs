@@ -71,6 +71,44 @@ pub enum Cmd {
     Templates(TemplateCmd),
     #[command(subcommand)]
     Import(ImportCmd),
+    /// Pair this book with a sync server: create the business there, or join one with a code.
+    Pair(PairArgs),
+    /// Create an invite code for another device (owner only; valid 15 minutes, once).
+    Invite,
+    /// The devices of the business, or remove one (owner only).
+    #[command(subcommand)]
+    Devices(DevicesCmd),
+    /// Sync with the server now; with --watch, keep syncing and show changes as they come.
+    Sync {
+        #[arg(long)]
+        watch: bool,
+        /// Seconds the server may hold a --watch request open waiting for changes.
+        #[arg(long, default_value_t = 25)]
+        wait: u64,
+    },
+}
+
+#[derive(Args)]
+pub struct PairArgs {
+    /// The server's URL, e.g. http://127.0.0.1:8787.
+    #[arg(long)]
+    pub server: String,
+    /// Create the business of this book on the server (this device becomes its owner).
+    #[arg(long, conflicts_with = "invite", required_unless_present = "invite")]
+    pub create_business: bool,
+    /// Join an existing business with an invite code (the book must be empty).
+    #[arg(long)]
+    pub invite: Option<String>,
+    /// How this device is listed among the business's devices.
+    #[arg(long, default_value = "kartka CLI")]
+    pub device_name: String,
+}
+
+#[derive(Subcommand)]
+pub enum DevicesCmd {
+    List,
+    /// Remove a device: its token stops working at once.
+    Revoke { id: String },
 }
 
 #[derive(Args)]

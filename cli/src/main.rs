@@ -7,6 +7,7 @@ mod args;
 mod comms;
 mod output;
 mod run;
+mod sync;
 
 use clap::Parser;
 

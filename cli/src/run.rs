@@ -33,7 +33,9 @@ impl CliError {
                 | Error::NotInitialized
                 | Error::AlreadyInitialized
                 | Error::NoConsent { .. }
-                | Error::NoAddress { .. },
+                | Error::NoAddress { .. }
+                | Error::NotPaired
+                | Error::Server { status: 400..=499, .. },
             ) => 2,
             CliError::Core(_) => 1,
         }
@@ -55,7 +57,7 @@ impl From<Error> for CliError {
     }
 }
 
-type Result<T> = std::result::Result<T, CliError>;
+pub(crate) type Result<T> = std::result::Result<T, CliError>;
 
 pub(crate) fn input(msg: impl Into<String>) -> CliError {
     CliError::Input(msg.into())
@@ -106,6 +108,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::History { client } => crate::comms::history(&store, &out, &client)?,
         Cmd::Templates(t) => crate::comms::templates(&mut store, &out, t)?,
         Cmd::Import(i) => crate::comms::import(&mut store, &out, i)?,
+        Cmd::Pair(p) => crate::sync::pair(&mut store, &out, p)?,
+        Cmd::Invite => crate::sync::invite(&store, &out)?,
+        Cmd::Devices(d) => crate::sync::devices(&store, &out, d)?,
+        Cmd::Sync { watch, wait } => crate::sync::sync(store, &out, watch, wait)?,
         Cmd::Whoami { staff } => {
             if let Some(s) = staff {
                 let id = parse_uuid(&s, "staff id")?;
@@ -124,7 +130,7 @@ pub fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn parse_uuid(s: &str, what: &str) -> Result<Uuid> {
+pub(crate) fn parse_uuid(s: &str, what: &str) -> Result<Uuid> {
     Uuid::parse_str(s.trim()).map_err(|_| input(format!("invalid {what}: expected a UUID")))
 }
 

@@ -1,0 +1,113 @@
+//! `kartka pair`, `invite`, `devices`, `sync`: the book and the sync server.
+
+use std::cell::RefCell;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use kartka_core::Store;
+use kartka_core::sync::{self, SyncReport, SyncStatus};
+use serde_json::json;
+
+use crate::args::{DevicesCmd, PairArgs};
+use crate::output::Out;
+use crate::run::{Result, input, parse_uuid};
+
+pub fn pair(store: &mut Store, out: &Out, p: PairArgs) -> Result<()> {
+    let paired = match p.invite {
+        Some(code) => sync::join(store, &p.server, &code, &p.device_name)?,
+        None => sync::create_business(store, &p.server, &p.device_name)?,
+    };
+    if out.json {
+        println!(
+            "{}",
+            json!({ "business_id": paired.business_id, "device_id": paired.device_id })
+        );
+    } else {
+        println!(
+            "paired: business {} as device {}",
+            paired.business_id, paired.device_id
+        );
+    }
+    Ok(())
+}
+
+pub fn invite(store: &Store, out: &Out) -> Result<()> {
+    let inv = sync::invite(store)?;
+    if out.json {
+        println!("{}", serde_json::to_string(&inv).map_err(|e| input(e.to_string()))?);
+    } else {
+        println!("{}  (valid until {}, once)", inv.code, inv.expires_at.format("%H:%M UTC"));
+    }
+    Ok(())
+}
+
+pub fn devices(store: &Store, out: &Out, cmd: DevicesCmd) -> Result<()> {
+    let remote = sync::remote_of(store)?;
+    match cmd {
+        DevicesCmd::List => {
+            let list = remote.devices()?;
+            if out.json {
+                println!("{}", serde_json::to_string_pretty(&list).map_err(|e| input(e.to_string()))?);
+            } else {
+                for d in list {
+                    println!(
+                        "{}  {}{}{}",
+                        d.id,
+                        d.name,
+                        if d.owner { "  (owner)" } else { "" },
+                        if d.revoked { "  (revoked)" } else { "" }
+                    );
+                }
+            }
+        }
+        DevicesCmd::Revoke { id } => {
+            let id = parse_uuid(&id, "device id")?;
+            remote.revoke(id)?;
+            out.done("revoked", id);
+        }
+    }
+    Ok(())
+}
+
+fn report(out: &Out, r: &SyncReport) {
+    if out.json {
+        println!(
+            "{}",
+            json!({
+                "pushed": r.pushed,
+                "pulled": r.pulled,
+                "concurrent": r.concurrent,
+                "round_trips": r.round_trips,
+                "changed_clients": r.changed_clients,
+            })
+        );
+    } else {
+        println!(
+            "synced: {} sent, {} received, {} merged with local edits",
+            r.pushed, r.pulled, r.concurrent
+        );
+    }
+}
+
+pub fn sync(store: Store, out: &Out, watch: bool, wait: u64) -> Result<()> {
+    let access = RefCell::new(store);
+    if !watch {
+        let r = sync::sync_now(&access)?;
+        report(out, &r);
+        return Ok(());
+    }
+    // Runs until interrupted (Ctrl-C ends the process; every applied answer is already
+    // committed, so nothing is lost).
+    let stop = AtomicBool::new(false);
+    sync::run_loop(&access, &stop, Duration::from_secs(wait), |status| match status {
+        SyncStatus::Synced { report: r } => {
+            if r.pushed > 0 || r.pulled > 0 {
+                report(out, r);
+            }
+        }
+        SyncStatus::Failed { error, retry_in } => {
+            eprintln!("sync failed: {error}; retrying in {} s", retry_in.as_secs());
+        }
+    })?;
+    Ok(())
+}
