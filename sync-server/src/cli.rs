@@ -26,9 +26,12 @@ pub fn main_entry() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KARTKA_LOG")
-                .unwrap_or_else(|_| "info".into()),
+                // automerge logs refused input at ERROR; the server already answers it with a 4xx.
+                .unwrap_or_else(|_| "info,automerge=off".into()),
         )
         .with_target(false)
+        // Logs go to stderr: stdout carries only the "listening on" line a supervisor reads.
+        .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
     let mut config = match Config::load(args.config.as_deref()) {

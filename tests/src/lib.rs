@@ -19,6 +19,7 @@ pub struct Server {
     dir: PathBuf,
     env: Vec<(String, String)>,
     bin: PathBuf,
+    extra: String,
 }
 
 impl Server {
@@ -29,6 +30,11 @@ impl Server {
 
     /// Starts a server with extra environment (e.g. `KARTKA_DATABASE_URL`, `KARTKA_CONFIG`).
     pub fn start_with(bin: &Path, dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_configured(bin, dir, env, "")
+    }
+
+    /// Starts a server whose configuration file has `extra` appended to the test defaults.
+    pub fn start_configured(bin: &Path, dir: &Path, env: &[(&str, &str)], extra: &str) -> Server {
         let mut s = Server {
             child: None,
             url: String::new(),
@@ -36,6 +42,7 @@ impl Server {
             dir: dir.to_path_buf(),
             env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             bin: bin.to_path_buf(),
+            extra: extra.to_string(),
         };
         s.spawn();
         s
@@ -47,14 +54,18 @@ impl Server {
         cmd.current_dir(&self.dir)
             .arg("--bind")
             .arg(&self.bind)
-            .env("KARTKA_LOG", "warn")
+            .env("KARTKA_LOG", "warn,automerge=off")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if !self.env.iter().any(|(k, _)| k == "KARTKA_CONFIG") {
             // Tests pair many businesses from one address.
             let config = self.dir.join("test-server.toml");
-            std::fs::write(&config, "[limits]\npairing_per_minute = 100000\nsync_per_second = 100000\n")
-                .unwrap();
+            let limits = if self.extra.contains("[limits]") {
+                String::new()
+            } else {
+                "[limits]\npairing_per_minute = 100000\nsync_per_second = 100000\n".into()
+            };
+            std::fs::write(&config, format!("{limits}{}", self.extra)).unwrap();
             cmd.env("KARTKA_CONFIG", config);
         }
         for (k, v) in &self.env {
@@ -110,6 +121,26 @@ impl Drop for Server {
     }
 }
 
+/// `POST /v1/sync` with raw bytes: (status, body).
+pub fn raw_sync(url: &str, token: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{url}/v1/sync"))
+        .bearer_auth(token)
+        .header("content-type", kartka_core::sync::wire::MEDIA_TYPE)
+        .body(body)
+        .send()
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.bytes().unwrap().to_vec())
+}
+
+/// The `error` code of a JSON error body.
+pub fn error_code(body: &[u8]) -> String {
+    serde_json::from_slice::<kartka_core::sync::wire::ErrorBody>(body)
+        .map(|b| b.error)
+        .unwrap_or_else(|_| format!("not an error body: {}", String::from_utf8_lossy(body)))
+}
+
 /// A device: a real book in its own directory.
 pub struct Device {
     pub dir: tempfile::TempDir,
@@ -148,11 +179,19 @@ impl Device {
             s.init_business(business()).unwrap();
             sync::create_business(&mut s, server, "owner").unwrap();
         }
+        d.sync().unwrap();
         d
     }
 
-    /// Another device of `owner`'s business.
+    /// Another device of `owner`'s business, paired and synced once (so it has the business).
     pub fn join(server: &str, owner: &Device) -> Device {
+        let d = Device::join_unsynced(server, owner);
+        d.sync().unwrap();
+        d
+    }
+
+    /// Another device of `owner`'s business, paired but still empty.
+    pub fn join_unsynced(server: &str, owner: &Device) -> Device {
         let code = sync::invite(&owner.store.lock().unwrap()).unwrap().code;
         let d = Device::empty();
         sync::join(&mut d.store.lock().unwrap(), server, &code, "phone").unwrap();
@@ -163,8 +202,27 @@ impl Device {
         f(&mut self.store.lock().unwrap())
     }
 
+    pub fn token(&self) -> String {
+        self.with(|s| s.sync_config().unwrap().unwrap().token)
+    }
+
     pub fn sync(&self) -> kartka_core::Result<SyncReport> {
         sync::sync_now(&self.store)
+    }
+
+    /// Closes the book, keeping its directory (for another process to open it).
+    pub fn close(self) -> tempfile::TempDir {
+        drop(self.store);
+        self.dir
+    }
+
+    /// Opens the book a [`Device::close`] left.
+    pub fn open_at(dir: tempfile::TempDir) -> Device {
+        let store = Store::open(dir.path().join("book.db")).unwrap();
+        Device {
+            dir,
+            store: Mutex::new(store),
+        }
     }
 
     /// Reopens the book from its file (as after the app was killed).

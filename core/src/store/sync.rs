@@ -175,6 +175,8 @@ impl Store {
             )?
             .execute(params![chunk.doc, heads])?;
         }
+        let pushed: std::collections::HashSet<Uuid> =
+            outbox.chunks.iter().map(|c| c.doc).collect();
         let mut applied = Applied::default();
         let mut business_changed = false;
         for chunk in &resp.pull {
@@ -190,11 +192,13 @@ impl Store {
                 docs::Kind::Client => applied.changed_clients.push(chunk.doc),
                 docs::Kind::Business => business_changed = true,
             }
-            if was_dirty == Some(true) {
+            if was_dirty == Some(true) || pushed.contains(&chunk.doc) {
                 applied.concurrent += 1;
-            } else {
-                // The document holds exactly what the server sent on top of what it held:
-                // the server holds all of it.
+            }
+            if was_dirty != Some(true) {
+                // New here, or without local changes the server lacks: the document holds
+                // exactly what the server sent on top of what it held, so the server holds
+                // all of it.
                 tx.prepare_cached("UPDATE docs SET synced = heads, dirty = 0 WHERE id = ?1")?
                     .execute(params![chunk.doc])?;
             }

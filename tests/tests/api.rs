@@ -1,0 +1,295 @@
+//! The server's HTTP API against hostile and unlucky input, scoping between businesses, live
+//! updates, conflict resolution and shutdown — all over loopback against a real server process.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, ROOT, ReadDoc};
+use kartka_core::model::{Channel, ClientPatch, ConsentSource, ConsentSubject, NewClient};
+use kartka_core::sync::wire::{self, Chunk, Cursor, SyncRequest, SyncResponse};
+use kartka_core::{Error, sync};
+use kartka_tests::{Device, Server, converge, error_code, raw_sync};
+use uuid::Uuid;
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
+}
+
+fn server() -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(bin(), dir.path());
+    (dir, s)
+}
+
+fn add_client(d: &Device, name: &str) -> Uuid {
+    d.with(|s| {
+        s.create_client(NewClient {
+            name: name.into(),
+            phones: vec![("+380671234567".into(), String::new())],
+            ..Default::default()
+        })
+        .unwrap()
+        .id
+    })
+}
+
+/// Everything the server holds for the token's business, as a fresh device would get it.
+fn server_state(url: &str, token: &str) -> BTreeMap<Uuid, Vec<u8>> {
+    let mut cursor = Cursor::Start;
+    let mut docs = BTreeMap::new();
+    loop {
+        let (status, body) = raw_sync(url, token, wire::encode(&SyncRequest { cursor, push: vec![] }));
+        assert_eq!(status, 200);
+        let resp: SyncResponse = wire::decode(&body).unwrap();
+        for c in resp.pull {
+            docs.entry(c.doc).or_insert_with(Vec::new).extend(c.data);
+        }
+        cursor = resp.cursor;
+        if !resp.more {
+            return docs;
+        }
+    }
+}
+
+#[test]
+fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let (_dir, server) = server();
+    let owner = Device::owner(&server.url);
+    let client = add_client(&owner, "Олена");
+    owner.sync().unwrap();
+    let token = owner.token();
+    let before = server_state(&server.url, &token);
+    assert_eq!(before.len(), 2);
+
+    let good = SyncRequest { cursor: Cursor::Start, push: vec![] };
+    let encoded = wire::encode(&good);
+    let whole = owner.with(|s| s.export_doc(client).unwrap());
+    let push = |data: Vec<u8>, doc: Uuid| {
+        wire::encode(&SyncRequest { cursor: Cursor::Start, push: vec![Chunk { doc, data }] })
+    };
+    let mut trailing = encoded.clone();
+    trailing.push(7);
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("empty body", vec![], 400, "bad_body"),
+        ("unknown version", vec![99, 0, 0], 400, "bad_body"),
+        ("truncated encoding", push(whole.clone(), client)[..20].to_vec(), 400, "bad_body"),
+        ("trailing bytes", trailing, 400, "bad_body"),
+        ("garbage automerge", push(b"not automerge at all".to_vec(), client), 422, "document_rejected"),
+        ("truncated document", push(whole[..whole.len() - 9].to_vec(), Uuid::now_v7()), 422, "document_rejected"),
+        ("empty chunk", push(vec![], Uuid::now_v7()), 422, "document_rejected"),
+    ];
+    for (what, body, status, code) in cases {
+        let (got, resp) = raw_sync(&server.url, &token, body);
+        assert_eq!((got, error_code(&resp).as_str()), (status, code), "{what}");
+    }
+    // Oversized: refused before it is read whole.
+    let (got, _) = raw_sync(&server.url, &token, vec![1u8; 9 << 20]);
+    assert_eq!(got, 413);
+    // No token, a malformed token, a well-formed unknown token.
+    for t in ["", "short", &"ab".repeat(32)] {
+        let (got, resp) = raw_sync(&server.url, t, encoded.clone());
+        assert_eq!((got, error_code(&resp).as_str()), (401, "unauthorized"));
+    }
+    assert_eq!(server_state(&server.url, &token), before);
+    // The device itself still syncs normally.
+    owner.sync().unwrap();
+}
+
+#[test]
+fn every_endpoint_is_scoped_to_the_tokens_business() {
+    let (_dir, server) = server();
+    let a = Device::owner(&server.url);
+    let a_phone = Device::join(&server.url, &a);
+    let a_client = add_client(&a, "Клієнтка А");
+    a.sync().unwrap();
+    let b = Device::owner(&server.url);
+    add_client(&b, "Клієнтка Б");
+    b.sync().unwrap();
+    let remote_b = b.with(|s| sync::remote_of(s).unwrap());
+
+    // Devices: B sees only its own, and cannot revoke A's.
+    let listed = remote_b.devices().unwrap();
+    assert_eq!(listed.len(), 1);
+    let a_phone_id = a_phone.with(|s| s.sync_config().unwrap().unwrap().device_id);
+    match remote_b.revoke(a_phone_id) {
+        Err(Error::Server { status: 404, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(!a.with(|s| sync::remote_of(s).unwrap()).devices().unwrap().iter().any(|d| d.revoked));
+    // Sync: B pulls only B's documents, and cannot push into A's.
+    let b_docs = server_state(&server.url, &b.token());
+    assert!(!b_docs.contains_key(&a_client));
+    assert_eq!(b_docs.len(), 2);
+    let stolen = a.with(|s| s.export_doc(a_client).unwrap());
+    let (status, body) = raw_sync(
+        &server.url,
+        &b.token(),
+        wire::encode(&SyncRequest { cursor: Cursor::Start, push: vec![Chunk { doc: a_client, data: stolen }] }),
+    );
+    assert_eq!((status, error_code(&body).as_str()), (403, "foreign_document"));
+    // Invites: B's code joins B, never A.
+    let joined = Device::join(&server.url, &b);
+    joined.sync().unwrap();
+    assert_eq!(joined.with(|s| s.business().unwrap().id), b.with(|s| s.business().unwrap().id));
+    // Owner-only endpoints refuse a plain device.
+    let remote_phone = a_phone.with(|s| sync::remote_of(s).unwrap());
+    for r in [remote_phone.invite().map(|_| ()), remote_phone.revoke(a_phone_id)] {
+        match r {
+            Err(Error::Server { status: 403, code, .. }) => assert_eq!(code, "owner_only"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_revoked_device_is_refused_and_codes_are_single_use() {
+    let (_dir, server) = server();
+    let owner = Device::owner(&server.url);
+    let code = owner.with(|s| sync::invite(s).unwrap().code);
+    let phone = Device::empty();
+    phone.with(|s| sync::join(s, &server.url, &code, "phone").unwrap());
+    let again = Device::empty();
+    match again.with(|s| sync::join(s, &server.url, &code, "again")) {
+        Err(Error::Server { status: 404, code, .. }) => assert_eq!(code, "invite_invalid"),
+        other => panic!("{other:?}"),
+    }
+    phone.sync().unwrap();
+    let id = phone.with(|s| s.sync_config().unwrap().unwrap().device_id);
+    owner.with(|s| sync::remote_of(s).unwrap().revoke(id).unwrap());
+    match phone.sync() {
+        Err(Error::Server { status: 401, code, .. }) => assert_eq!(code, "device_revoked"),
+        other => panic!("{other:?}"),
+    }
+    let listed = owner.with(|s| sync::remote_of(s).unwrap().devices().unwrap());
+    assert!(listed.iter().any(|d| d.id == id && d.revoked));
+}
+
+#[test]
+fn pairing_is_rate_limited_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_configured(bin(), dir.path(), &[], "[limits]\npairing_per_minute = 2\n");
+    let _a = Device::owner(&server.url);
+    let _b = Device::owner(&server.url);
+    let c = Device::empty();
+    c.with(|s| s.init_business(kartka_tests::business()).unwrap());
+    match c.with(|s| sync::create_business(s, &server.url, "third")) {
+        Err(Error::Server { status: 429, code, .. }) => assert_eq!(code, "rate_limited"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_waiting_device_gets_a_change_made_elsewhere() {
+    let (_dir, server) = server();
+    let a = Device::owner(&server.url);
+    let b = Device::join(&server.url, &a);
+    converge(&[&a, &b]);
+    let waiter = std::thread::spawn(move || {
+        // Nothing is new: this waits on the server until A's change lands. Were it not woken,
+        // it would return empty after the wait.
+        let r = sync::sync_and_wait(&b.store, Duration::from_secs(25)).unwrap();
+        (r, b)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let id = add_client(&a, "Нова клієнтка");
+    a.sync().unwrap();
+    let (report, b) = waiter.join().unwrap();
+    assert_eq!(report.pulled, 1);
+    assert_eq!(report.changed_clients, vec![id]);
+    assert_eq!(b.with(|s| s.get_client(id).unwrap().name), "Нова клієнтка");
+}
+
+#[test]
+fn concurrent_edits_resolve_the_same_everywhere_and_withdrawal_wins() {
+    let (_dir, server) = server();
+    let a = Device::owner(&server.url);
+    let b = Device::join(&server.url, &a);
+    let id = add_client(&a, "Олена");
+    let sms = ConsentSubject::Channel(Channel::Sms);
+    a.with(|s| s.set_consent(id, sms, true, ConsentSource::Written, "form").unwrap());
+    converge(&[&a, &b]);
+    // Both offline: the same field edited differently; SMS withdrawn on A, re-granted on B.
+    a.with(|s| {
+        s.update_client(id, ClientPatch { comment: Some(Some("з A".into())), ..Default::default() })
+            .unwrap();
+        s.set_consent(id, sms, false, ConsentSource::Verbal, "asked to stop").unwrap();
+    });
+    b.with(|s| {
+        s.update_client(id, ClientPatch { comment: Some(Some("з B".into())), ..Default::default() })
+            .unwrap();
+        s.set_consent(id, sms, true, ConsentSource::Written, "renewed").unwrap();
+    });
+    b.sync().unwrap();
+    let report = a.sync().unwrap();
+    assert_eq!(report.concurrent, 1);
+    converge(&[&a, &b]);
+    let fresh = Device::join(&server.url, &a);
+    fresh.sync().unwrap();
+    let comment = a.with(|s| s.get_client(id).unwrap().comment);
+    assert!(comment.as_deref() == Some("з A") || comment.as_deref() == Some("з B"));
+    for d in [&a, &b, &fresh] {
+        assert_eq!(d.with(|s| s.get_client(id).unwrap().comment), comment);
+        assert!(!d.with(|s| s.consent(id).unwrap().granted(Channel::Sms)));
+        assert_eq!(d.with(|s| s.consent(id).unwrap().evidence.len()), 3);
+    }
+}
+
+#[test]
+fn fields_of_a_newer_schema_survive_an_older_device() {
+    let (_dir, server) = server();
+    let a = Device::owner(&server.url);
+    let old = Device::join(&server.url, &a);
+    let id = add_client(&a, "Олена");
+    converge(&[&a, &old]);
+    // A newer app version writes a field this code does not know, as its own actor.
+    let bytes = a.with(|s| s.export_doc(id).unwrap());
+    let mut doc = automerge::Automerge::load(&bytes).unwrap().with_actor(ActorId::random());
+    let heads = doc.get_heads();
+    let mut tx = doc.transaction();
+    tx.put(ROOT, "loyalty_tier_v2", "gold").unwrap();
+    tx.commit();
+    let change = doc.save_after(&heads);
+    let (status, _) = raw_sync(
+        &server.url,
+        &a.token(),
+        wire::encode(&SyncRequest { cursor: Cursor::Start, push: vec![Chunk { doc: id, data: change }] }),
+    );
+    assert_eq!(status, 200);
+    // The older device reads it, edits the card, and syncs back.
+    old.sync().unwrap();
+    old.with(|s| {
+        s.update_client(id, ClientPatch { comment: Some(Some("стара версія".into())), ..Default::default() })
+            .unwrap()
+    });
+    converge(&[&a, &old]);
+    let fresh = Device::join(&server.url, &a);
+    fresh.sync().unwrap();
+    let doc = automerge::Automerge::load(&fresh.with(|s| s.export_doc(id).unwrap())).unwrap();
+    let tier = doc.get(ROOT, "loyalty_tier_v2").unwrap().map(|(v, _)| v.to_string());
+    assert_eq!(tier.as_deref(), Some("\"gold\""));
+    assert_eq!(fresh.with(|s| s.get_client(id).unwrap().comment).as_deref(), Some("стара версія"));
+}
+
+#[test]
+fn health_metrics_and_graceful_shutdown() {
+    let (_dir, mut server) = server();
+    let http = reqwest::blocking::Client::new();
+    let health = http.get(format!("{}/healthz", server.url)).send().unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.headers()["x-content-type-options"], "nosniff");
+    let a = Device::owner(&server.url);
+    let b = Device::join(&server.url, &a);
+    add_client(&a, "Олена");
+    converge(&[&a, &b]);
+    let metrics = http.get(format!("{}/metrics", server.url)).send().unwrap().text().unwrap();
+    assert!(metrics.contains("kartka_http_requests_total{route=\"/v1/sync\",status=\"200\"}"), "{metrics}");
+    assert!(metrics.contains("kartka_docs_accepted_total 2"), "{metrics}");
+    // A long-poll in flight is answered when the server stops, and the server exits cleanly.
+    let waiter = std::thread::spawn(move || sync::sync_and_wait(&b.store, Duration::from_secs(25)));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(server.terminate().success());
+    let r = waiter.join().unwrap().unwrap();
+    assert_eq!(r.pulled, 0);
+}
