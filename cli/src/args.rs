@@ -108,7 +108,9 @@ pub struct PairArgs {
 pub enum DevicesCmd {
     List,
     /// Remove a device: its token stops working at once.
-    Revoke { id: String },
+    Revoke {
+        id: String,
+    },
 }
 
 #[derive(Args)]

@@ -35,7 +35,9 @@ impl CliError {
                 | Error::NoConsent { .. }
                 | Error::NoAddress { .. }
                 | Error::NotPaired
-                | Error::Server { status: 400..=499, .. },
+                | Error::Server {
+                    status: 400..=499, ..
+                },
             ) => 2,
             CliError::Core(_) => 1,
         }

@@ -17,15 +17,22 @@ pub fn pair(store: &mut Store, out: &Out, p: PairArgs) -> Result<()> {
         Some(code) => sync::join(store, &p.server, &code, &p.device_name)?,
         None => sync::create_business(store, &p.server, &p.device_name)?,
     };
+    // The first sync at once: the owner's book goes up, a joining device gets the business.
+    let first = sync::sync_now(&RefCell::new(&mut *store))?;
     if out.json {
         println!(
             "{}",
-            json!({ "business_id": paired.business_id, "device_id": paired.device_id })
+            json!({
+                "business_id": paired.business_id,
+                "device_id": paired.device_id,
+                "pushed": first.pushed,
+                "pulled": first.pulled,
+            })
         );
     } else {
         println!(
-            "paired: business {} as device {}",
-            paired.business_id, paired.device_id
+            "paired: business {} as device {} ({} sent, {} received)",
+            paired.business_id, paired.device_id, first.pushed, first.pulled
         );
     }
     Ok(())
@@ -34,9 +41,16 @@ pub fn pair(store: &mut Store, out: &Out, p: PairArgs) -> Result<()> {
 pub fn invite(store: &Store, out: &Out) -> Result<()> {
     let inv = sync::invite(store)?;
     if out.json {
-        println!("{}", serde_json::to_string(&inv).map_err(|e| input(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string(&inv).map_err(|e| input(e.to_string()))?
+        );
     } else {
-        println!("{}  (valid until {}, once)", inv.code, inv.expires_at.format("%H:%M UTC"));
+        println!(
+            "{}  (valid until {}, once)",
+            inv.code,
+            inv.expires_at.format("%H:%M UTC")
+        );
     }
     Ok(())
 }
@@ -47,7 +61,10 @@ pub fn devices(store: &Store, out: &Out, cmd: DevicesCmd) -> Result<()> {
         DevicesCmd::List => {
             let list = remote.devices()?;
             if out.json {
-                println!("{}", serde_json::to_string_pretty(&list).map_err(|e| input(e.to_string()))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).map_err(|e| input(e.to_string()))?
+                );
             } else {
                 for d in list {
                     println!(
@@ -99,15 +116,20 @@ pub fn sync(store: Store, out: &Out, watch: bool, wait: u64) -> Result<()> {
     // Runs until interrupted (Ctrl-C ends the process; every applied answer is already
     // committed, so nothing is lost).
     let stop = AtomicBool::new(false);
-    sync::run_loop(&access, &stop, Duration::from_secs(wait), |status| match status {
-        SyncStatus::Synced { report: r } => {
-            if r.pushed > 0 || r.pulled > 0 {
-                report(out, r);
+    sync::run_loop(
+        &access,
+        &stop,
+        Duration::from_secs(wait),
+        |status| match status {
+            SyncStatus::Synced { report: r } => {
+                if r.pushed > 0 || r.pulled > 0 {
+                    report(out, r);
+                }
             }
-        }
-        SyncStatus::Failed { error, retry_in } => {
-            eprintln!("sync failed: {error}; retrying in {} s", retry_in.as_secs());
-        }
-    })?;
+            SyncStatus::Failed { error, retry_in } => {
+                eprintln!("sync failed: {error}; retrying in {} s", retry_in.as_secs());
+            }
+        },
+    )?;
     Ok(())
 }

@@ -718,3 +718,94 @@ fn two_cards_merge_and_the_merge_can_be_undone() {
     b.ok(&["client", "undo-merge", m["undo"].as_str().unwrap()]);
     assert_eq!(b.json(&["client", "list"]).as_array().unwrap().len(), 2);
 }
+
+/// A `kartka-server` on loopback, on its own runtime thread, for as long as the value lives.
+struct LocalServer {
+    url: String,
+    _dir: tempfile::TempDir,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn local_server() -> LocalServer {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let config = kartka_server::Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: format!("sqlite://{}", dir.path().join("server.db").display()),
+        ..Default::default()
+    };
+    let running = rt.block_on(kartka_server::start(config)).unwrap();
+    let url = running.url();
+    rt.spawn(running.wait());
+    LocalServer {
+        url,
+        _dir: dir,
+        _rt: rt,
+    }
+}
+
+#[test]
+fn pair_invite_sync_and_devices() {
+    let server = local_server();
+    let a = Book::new();
+    let id = a.json(&["client", "add", "--name", "Олена", "--phone", "0671234567"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let paired = a.json(&[
+        "pair",
+        "--server",
+        &server.url,
+        "--create-business",
+        "--device-name",
+        "A",
+    ]);
+    assert_eq!(paired["pushed"], 2);
+    let code = a.json(&["invite"])["code"].as_str().unwrap().to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    let b_path = dir.path().join("b.db");
+    let joined = run_at(
+        &b_path,
+        &["pair", "--server", &server.url, "--invite", &code, "--json"],
+    );
+    assert!(
+        joined.status.success(),
+        "{}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    let out = run_at(&b_path, &["client", "show", &id, "--json"]);
+    assert!(out.status.success());
+    let card: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(card["name"], "Олена");
+
+    // An edit on B reaches A.
+    let edited = run_at(
+        &b_path,
+        &["client", "edit", &id, "--comment", "з телефону B"],
+    );
+    assert!(
+        edited.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edited.stderr)
+    );
+    let synced: Value =
+        serde_json::from_slice(&run_at(&b_path, &["sync", "--json"]).stdout).unwrap();
+    assert_eq!(synced["pushed"], 1);
+    let synced = a.json(&["sync"]);
+    assert_eq!(synced["pulled"], 1);
+    assert_eq!(a.json(&["client", "show", &id])["comment"], "з телефону B");
+
+    let devices = a.json(&["devices", "list"]);
+    assert_eq!(devices.as_array().unwrap().len(), 2);
+    // The code was used; a second join is bad input (exit 2), and the book stays unpaired.
+    let dir2 = tempfile::tempdir().unwrap();
+    let again = run_at(
+        &dir2.path().join("c.db"),
+        &["pair", "--server", &server.url, "--invite", &code],
+    );
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("invite_invalid"));
+    let unpaired = run_at(&dir2.path().join("c.db"), &["sync"]);
+    assert_eq!(unpaired.status.code(), Some(2));
+}

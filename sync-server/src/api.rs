@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Query, Request, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Query, Request, State,
+};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -18,6 +20,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use kartka_core::sync::wire::{
     self, CreateBusiness, DeviceInfo, ErrorBody, Invite, JoinBusiness, Paired, SyncRequest,
@@ -67,8 +70,11 @@ pub fn router<S: Storage>(app: Arc<App<S>>) -> Router {
     Router::new()
         .route("/healthz", get(healthz::<S>))
         .route("/metrics", get(metrics::<S>))
-        .route("/v1/businesses", post(create_business::<S>).layer(json_limit.clone()))
-        .route("/v1/join", post(join::<S>).layer(json_limit.clone()))
+        .route(
+            "/v1/businesses",
+            post(create_business::<S>).layer(json_limit),
+        )
+        .route("/v1/join", post(join::<S>).layer(json_limit))
         .route("/v1/invites", post(create_invite::<S>))
         .route("/v1/devices", get(list_devices::<S>))
         .route("/v1/devices/{id}", delete(revoke_device::<S>))
@@ -96,7 +102,10 @@ async fn observe<S: Storage>(State(app): State<Arc<App<S>>>, req: Request, next:
         })
         .inc();
     let h = resp.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("cache-control", HeaderValue::from_static("no-store"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     resp
@@ -140,7 +149,8 @@ impl From<StorageError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "invite_invalid", e.to_string())
             }
             StorageError::ForeignDocument { doc } => {
-                let mut err = ApiError::new(StatusCode::FORBIDDEN, "foreign_document", e.to_string());
+                let mut err =
+                    ApiError::new(StatusCode::FORBIDDEN, "foreign_document", e.to_string());
                 err.body.doc = Some(doc);
                 err
             }
@@ -153,7 +163,9 @@ impl From<StorageError> for ApiError {
                 err.body.doc = Some(doc);
                 err
             }
-            StorageError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "not found"),
+            StorageError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "not found")
+            }
             StorageError::Backend(detail) => {
                 // The detail may name tables or values: it goes to the log, not to the client.
                 tracing::error!(%detail, "storage failure");
@@ -188,7 +200,13 @@ impl<S: Storage> FromRequestParts<Arc<App<S>>> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App<S>>) -> Result<Self, ApiError> {
-        let unauthorized = || ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid device token is required");
+        let unauthorized = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid device token is required",
+            )
+        };
         let token = parts
             .headers
             .get(AUTHORIZATION)
@@ -224,10 +242,13 @@ fn client_ip(ci: &ConnectInfo<SocketAddr>) -> std::net::IpAddr {
     ci.0.ip()
 }
 
+/// A 429 telling when the bucket has room again.
+fn limited(n: governor::NotUntil<governor::clock::QuantaInstant>) -> ApiError {
+    ApiError::limited(n.wait_time_from(DefaultClock::default().now()))
+}
+
 fn check_pairing<S: Storage>(app: &App<S>, ip: std::net::IpAddr) -> Result<(), ApiError> {
-    app.pairing_limit
-        .check_key(&ip)
-        .map_err(|n| ApiError::limited(n.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()))))
+    app.pairing_limit.check_key(&ip).map_err(limited)
 }
 
 fn device_name(name: &str) -> Result<String, ApiError> {
@@ -262,7 +283,10 @@ async fn healthz<S: Storage>(State(app): State<Arc<App<S>>>) -> Result<&'static 
 
 async fn metrics<S: Storage>(State(app): State<Arc<App<S>>>) -> Response {
     (
-        [(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         app.metrics.render(),
     )
         .into_response()
@@ -276,7 +300,11 @@ async fn create_business<S: Storage>(
     check_pairing(&app, client_ip(&ci))?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_name", "a business name of 1 to 200 characters is required"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_name",
+            "a business name of 1 to 200 characters is required",
+        ));
     }
     let (device, token) = new_device(device_name(&req.device_name)?);
     let device_id = device.id;
@@ -299,7 +327,11 @@ async fn create_invite<S: Storage>(
     who: Authed,
 ) -> Result<(StatusCode, Json<Invite>), ApiError> {
     if !who.owner {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "owner_only", "only the owner's device can invite"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "owner_only",
+            "only the owner's device can invite",
+        ));
     }
     let code = auth::new_invite_code();
     let expires_at = chrono::Utc::now() + INVITE_TTL;
@@ -323,10 +355,7 @@ async fn join<S: Storage>(
     let (device, token) = new_device(device_name(&req.device_name)?);
     let device_id = device.id;
     let code = auth::normalize_code(&req.code);
-    let business = app
-        .storage
-        .redeem_invite(auth::hash(&code), device)
-        .await?;
+    let business = app.storage.redeem_invite(auth::hash(&code), device).await?;
     tracing::info!(%business, device = %device_id, "device joined");
     Ok((
         StatusCode::CREATED,
@@ -351,12 +380,22 @@ async fn revoke_device<S: Storage>(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     if !who.owner {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "owner_only", "only the owner's device can remove devices"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "owner_only",
+            "only the owner's device can remove devices",
+        ));
     }
     if id == who.device {
-        return Err(ApiError::new(StatusCode::CONFLICT, "cannot_revoke_self", "the owner's device cannot remove itself"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "cannot_revoke_self",
+            "the owner's device cannot remove itself",
+        ));
     }
-    app.storage.revoke_device(who.business, id, now_ms()).await?;
+    app.storage
+        .revoke_device(who.business, id, now_ms())
+        .await?;
     tracing::info!(business = %who.business, device = %id, "device revoked");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -374,9 +413,7 @@ async fn sync<S: Storage>(
     Query(q): Query<SyncQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if let Err(n) = app.sync_limit.check_key(&who.device) {
-        return Err(ApiError::limited(n.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()))));
-    }
+    app.sync_limit.check_key(&who.device).map_err(limited)?;
     app.metrics.sync_bytes_in.inc_by(body.len() as u64);
     let req: SyncRequest = wire::decode(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string()))?;
@@ -395,7 +432,12 @@ async fn sync<S: Storage>(
     let mut feed = (!pushed && !wait.is_zero()).then(|| app.storage.subscribe());
     let mut pull = app
         .storage
-        .pull(who.business, req.cursor, Some(who.device), app.limits.pull_budget)
+        .pull(
+            who.business,
+            req.cursor,
+            Some(who.device),
+            app.limits.pull_budget,
+        )
         .await?;
     if let Some(feed) = feed.as_mut()
         && pull.chunks.is_empty()
@@ -417,7 +459,12 @@ async fn sync<S: Storage>(
             if woke {
                 pull = app
                     .storage
-                    .pull(who.business, req.cursor, Some(who.device), app.limits.pull_budget)
+                    .pull(
+                        who.business,
+                        req.cursor,
+                        Some(who.device),
+                        app.limits.pull_budget,
+                    )
                     .await?;
                 if !pull.chunks.is_empty() || pull.more || pull.cursor != req.cursor {
                     break;

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
 use crate::Config;
+use clap::Parser;
 
 #[derive(Parser)]
 #[command(name = "kartka-server", version, about = "Kartka's sync server")]
@@ -47,7 +47,10 @@ pub fn main_entry() -> ExitCode {
     if let Some(u) = args.database_url {
         config.database_url = u;
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("kartka-server: cannot start the runtime: {e}");

@@ -162,7 +162,10 @@ mod tests {
         assert_eq!(c.limits.sync_per_second, 5);
         assert_eq!(c.limits.pairing_per_minute, 20);
         std::fs::write(&path, "bnid = \"x\"\n").unwrap();
-        assert!(matches!(Config::load(Some(&path)), Err(ConfigError::Parse { .. })));
+        assert!(matches!(
+            Config::load(Some(&path)),
+            Err(ConfigError::Parse { .. })
+        ));
     }
 
     #[test]

@@ -31,11 +31,23 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("kartka");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
         let sync_bytes_in = Counter::default();
-        registry.register("sync_bytes_in", "Sync request body bytes", sync_bytes_in.clone());
+        registry.register(
+            "sync_bytes_in",
+            "Sync request body bytes",
+            sync_bytes_in.clone(),
+        );
         let sync_bytes_out = Counter::default();
-        registry.register("sync_bytes_out", "Sync response body bytes", sync_bytes_out.clone());
+        registry.register(
+            "sync_bytes_out",
+            "Sync response body bytes",
+            sync_bytes_out.clone(),
+        );
         let docs_accepted = Counter::default();
         registry.register(
             "docs_accepted",
@@ -43,9 +55,17 @@ impl Metrics {
             docs_accepted.clone(),
         );
         let docs_sent = Counter::default();
-        registry.register("docs_sent", "Document chunks sent to devices", docs_sent.clone());
+        registry.register(
+            "docs_sent",
+            "Document chunks sent to devices",
+            docs_sent.clone(),
+        );
         let dispatch = Family::<OutcomeLabels, Counter>::default();
-        registry.register("dispatch", "Messages dispatched, by outcome", dispatch.clone());
+        registry.register(
+            "dispatch",
+            "Messages dispatched, by outcome",
+            dispatch.clone(),
+        );
         Metrics {
             registry,
             requests,

@@ -16,7 +16,11 @@ fn sqlite() -> (tempfile::TempDir, SqliteStorage) {
 
 async fn postgres() -> Option<PgStorage> {
     match std::env::var("KARTKA_TEST_POSTGRES") {
-        Ok(url) => Some(PgStorage::connect(&url, 8).await.expect("connect to PostgreSQL")),
+        Ok(url) => Some(
+            PgStorage::connect(&url, 8)
+                .await
+                .expect("connect to PostgreSQL"),
+        ),
         Err(_) => {
             assert!(
                 std::env::var("KARTKA_REQUIRE_POSTGRES").as_deref() != Ok("1"),

@@ -40,7 +40,10 @@ impl Server {
             url: String::new(),
             bind: "127.0.0.1:0".into(),
             dir: dir.to_path_buf(),
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             bin: bin.to_path_buf(),
             extra: extra.to_string(),
         };
@@ -110,7 +113,10 @@ impl Server {
     /// SIGTERM, and the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let mut c = self.child.take().expect("running");
-        let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
         c.wait().unwrap()
     }
 }

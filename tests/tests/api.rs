@@ -40,7 +40,14 @@ fn server_state(url: &str, token: &str) -> BTreeMap<Uuid, Vec<u8>> {
     let mut cursor = Cursor::Start;
     let mut docs = BTreeMap::new();
     loop {
-        let (status, body) = raw_sync(url, token, wire::encode(&SyncRequest { cursor, push: vec![] }));
+        let (status, body) = raw_sync(
+            url,
+            token,
+            wire::encode(&SyncRequest {
+                cursor,
+                push: vec![],
+            }),
+        );
         assert_eq!(status, 200);
         let resp: SyncResponse = wire::decode(&body).unwrap();
         for c in resp.pull {
@@ -63,22 +70,48 @@ fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let before = server_state(&server.url, &token);
     assert_eq!(before.len(), 2);
 
-    let good = SyncRequest { cursor: Cursor::Start, push: vec![] };
+    let good = SyncRequest {
+        cursor: Cursor::Start,
+        push: vec![],
+    };
     let encoded = wire::encode(&good);
     let whole = owner.with(|s| s.export_doc(client).unwrap());
     let push = |data: Vec<u8>, doc: Uuid| {
-        wire::encode(&SyncRequest { cursor: Cursor::Start, push: vec![Chunk { doc, data }] })
+        wire::encode(&SyncRequest {
+            cursor: Cursor::Start,
+            push: vec![Chunk { doc, data }],
+        })
     };
     let mut trailing = encoded.clone();
     trailing.push(7);
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
         ("empty body", vec![], 400, "bad_body"),
         ("unknown version", vec![99, 0, 0], 400, "bad_body"),
-        ("truncated encoding", push(whole.clone(), client)[..20].to_vec(), 400, "bad_body"),
+        (
+            "truncated encoding",
+            push(whole.clone(), client)[..20].to_vec(),
+            400,
+            "bad_body",
+        ),
         ("trailing bytes", trailing, 400, "bad_body"),
-        ("garbage automerge", push(b"not automerge at all".to_vec(), client), 422, "document_rejected"),
-        ("truncated document", push(whole[..whole.len() - 9].to_vec(), Uuid::now_v7()), 422, "document_rejected"),
-        ("empty chunk", push(vec![], Uuid::now_v7()), 422, "document_rejected"),
+        (
+            "garbage automerge",
+            push(b"not automerge at all".to_vec(), client),
+            422,
+            "document_rejected",
+        ),
+        (
+            "truncated document",
+            push(whole[..whole.len() - 9].to_vec(), Uuid::now_v7()),
+            422,
+            "document_rejected",
+        ),
+        (
+            "empty chunk",
+            push(vec![], Uuid::now_v7()),
+            422,
+            "document_rejected",
+        ),
     ];
     for (what, body, status, code) in cases {
         let (got, resp) = raw_sync(&server.url, &token, body);
@@ -117,7 +150,13 @@ fn every_endpoint_is_scoped_to_the_tokens_business() {
         Err(Error::Server { status: 404, .. }) => {}
         other => panic!("{other:?}"),
     }
-    assert!(!a.with(|s| sync::remote_of(s).unwrap()).devices().unwrap().iter().any(|d| d.revoked));
+    assert!(
+        !a.with(|s| sync::remote_of(s).unwrap())
+            .devices()
+            .unwrap()
+            .iter()
+            .any(|d| d.revoked)
+    );
     // Sync: B pulls only B's documents, and cannot push into A's.
     let b_docs = server_state(&server.url, &b.token());
     assert!(!b_docs.contains_key(&a_client));
@@ -126,18 +165,35 @@ fn every_endpoint_is_scoped_to_the_tokens_business() {
     let (status, body) = raw_sync(
         &server.url,
         &b.token(),
-        wire::encode(&SyncRequest { cursor: Cursor::Start, push: vec![Chunk { doc: a_client, data: stolen }] }),
+        wire::encode(&SyncRequest {
+            cursor: Cursor::Start,
+            push: vec![Chunk {
+                doc: a_client,
+                data: stolen,
+            }],
+        }),
     );
-    assert_eq!((status, error_code(&body).as_str()), (403, "foreign_document"));
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (403, "foreign_document")
+    );
     // Invites: B's code joins B, never A.
     let joined = Device::join(&server.url, &b);
     joined.sync().unwrap();
-    assert_eq!(joined.with(|s| s.business().unwrap().id), b.with(|s| s.business().unwrap().id));
+    assert_eq!(
+        joined.with(|s| s.business().unwrap().id),
+        b.with(|s| s.business().unwrap().id)
+    );
     // Owner-only endpoints refuse a plain device.
     let remote_phone = a_phone.with(|s| sync::remote_of(s).unwrap());
-    for r in [remote_phone.invite().map(|_| ()), remote_phone.revoke(a_phone_id)] {
+    for r in [
+        remote_phone.invite().map(|_| ()),
+        remote_phone.revoke(a_phone_id),
+    ] {
         match r {
-            Err(Error::Server { status: 403, code, .. }) => assert_eq!(code, "owner_only"),
+            Err(Error::Server {
+                status: 403, code, ..
+            }) => assert_eq!(code, "owner_only"),
             other => panic!("{other:?}"),
         }
     }
@@ -152,14 +208,18 @@ fn a_revoked_device_is_refused_and_codes_are_single_use() {
     phone.with(|s| sync::join(s, &server.url, &code, "phone").unwrap());
     let again = Device::empty();
     match again.with(|s| sync::join(s, &server.url, &code, "again")) {
-        Err(Error::Server { status: 404, code, .. }) => assert_eq!(code, "invite_invalid"),
+        Err(Error::Server {
+            status: 404, code, ..
+        }) => assert_eq!(code, "invite_invalid"),
         other => panic!("{other:?}"),
     }
     phone.sync().unwrap();
     let id = phone.with(|s| s.sync_config().unwrap().unwrap().device_id);
     owner.with(|s| sync::remote_of(s).unwrap().revoke(id).unwrap());
     match phone.sync() {
-        Err(Error::Server { status: 401, code, .. }) => assert_eq!(code, "device_revoked"),
+        Err(Error::Server {
+            status: 401, code, ..
+        }) => assert_eq!(code, "device_revoked"),
         other => panic!("{other:?}"),
     }
     let listed = owner.with(|s| sync::remote_of(s).unwrap().devices().unwrap());
@@ -169,13 +229,16 @@ fn a_revoked_device_is_refused_and_codes_are_single_use() {
 #[test]
 fn pairing_is_rate_limited_per_address() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_configured(bin(), dir.path(), &[], "[limits]\npairing_per_minute = 2\n");
+    let server =
+        Server::start_configured(bin(), dir.path(), &[], "[limits]\npairing_per_minute = 2\n");
     let _a = Device::owner(&server.url);
     let _b = Device::owner(&server.url);
     let c = Device::empty();
     c.with(|s| s.init_business(kartka_tests::business()).unwrap());
     match c.with(|s| sync::create_business(s, &server.url, "third")) {
-        Err(Error::Server { status: 429, code, .. }) => assert_eq!(code, "rate_limited"),
+        Err(Error::Server {
+            status: 429, code, ..
+        }) => assert_eq!(code, "rate_limited"),
         other => panic!("{other:?}"),
     }
 }
@@ -208,18 +271,35 @@ fn concurrent_edits_resolve_the_same_everywhere_and_withdrawal_wins() {
     let b = Device::join(&server.url, &a);
     let id = add_client(&a, "Олена");
     let sms = ConsentSubject::Channel(Channel::Sms);
-    a.with(|s| s.set_consent(id, sms, true, ConsentSource::Written, "form").unwrap());
+    a.with(|s| {
+        s.set_consent(id, sms, true, ConsentSource::Written, "form")
+            .unwrap()
+    });
     converge(&[&a, &b]);
     // Both offline: the same field edited differently; SMS withdrawn on A, re-granted on B.
     a.with(|s| {
-        s.update_client(id, ClientPatch { comment: Some(Some("з A".into())), ..Default::default() })
+        s.update_client(
+            id,
+            ClientPatch {
+                comment: Some(Some("з A".into())),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        s.set_consent(id, sms, false, ConsentSource::Verbal, "asked to stop")
             .unwrap();
-        s.set_consent(id, sms, false, ConsentSource::Verbal, "asked to stop").unwrap();
     });
     b.with(|s| {
-        s.update_client(id, ClientPatch { comment: Some(Some("з B".into())), ..Default::default() })
+        s.update_client(
+            id,
+            ClientPatch {
+                comment: Some(Some("з B".into())),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        s.set_consent(id, sms, true, ConsentSource::Written, "renewed")
             .unwrap();
-        s.set_consent(id, sms, true, ConsentSource::Written, "renewed").unwrap();
     });
     b.sync().unwrap();
     let report = a.sync().unwrap();
@@ -245,7 +325,9 @@ fn fields_of_a_newer_schema_survive_an_older_device() {
     converge(&[&a, &old]);
     // A newer app version writes a field this code does not know, as its own actor.
     let bytes = a.with(|s| s.export_doc(id).unwrap());
-    let mut doc = automerge::Automerge::load(&bytes).unwrap().with_actor(ActorId::random());
+    let mut doc = automerge::Automerge::load(&bytes)
+        .unwrap()
+        .with_actor(ActorId::random());
     let heads = doc.get_heads();
     let mut tx = doc.transaction();
     tx.put(ROOT, "loyalty_tier_v2", "gold").unwrap();
@@ -254,22 +336,40 @@ fn fields_of_a_newer_schema_survive_an_older_device() {
     let (status, _) = raw_sync(
         &server.url,
         &a.token(),
-        wire::encode(&SyncRequest { cursor: Cursor::Start, push: vec![Chunk { doc: id, data: change }] }),
+        wire::encode(&SyncRequest {
+            cursor: Cursor::Start,
+            push: vec![Chunk {
+                doc: id,
+                data: change,
+            }],
+        }),
     );
     assert_eq!(status, 200);
     // The older device reads it, edits the card, and syncs back.
     old.sync().unwrap();
     old.with(|s| {
-        s.update_client(id, ClientPatch { comment: Some(Some("стара версія".into())), ..Default::default() })
-            .unwrap()
+        s.update_client(
+            id,
+            ClientPatch {
+                comment: Some(Some("стара версія".into())),
+                ..Default::default()
+            },
+        )
+        .unwrap()
     });
     converge(&[&a, &old]);
     let fresh = Device::join(&server.url, &a);
     fresh.sync().unwrap();
     let doc = automerge::Automerge::load(&fresh.with(|s| s.export_doc(id).unwrap())).unwrap();
-    let tier = doc.get(ROOT, "loyalty_tier_v2").unwrap().map(|(v, _)| v.to_string());
+    let tier = doc
+        .get(ROOT, "loyalty_tier_v2")
+        .unwrap()
+        .map(|(v, _)| v.to_string());
     assert_eq!(tier.as_deref(), Some("\"gold\""));
-    assert_eq!(fresh.with(|s| s.get_client(id).unwrap().comment).as_deref(), Some("стара версія"));
+    assert_eq!(
+        fresh.with(|s| s.get_client(id).unwrap().comment).as_deref(),
+        Some("стара версія")
+    );
 }
 
 #[test]
@@ -283,9 +383,20 @@ fn health_metrics_and_graceful_shutdown() {
     let b = Device::join(&server.url, &a);
     add_client(&a, "Олена");
     converge(&[&a, &b]);
-    let metrics = http.get(format!("{}/metrics", server.url)).send().unwrap().text().unwrap();
-    assert!(metrics.contains("kartka_http_requests_total{route=\"/v1/sync\",status=\"200\"}"), "{metrics}");
-    assert!(metrics.contains("kartka_docs_accepted_total 2"), "{metrics}");
+    let metrics = http
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("kartka_http_requests_total{route=\"/v1/sync\",status=\"200\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kartka_docs_accepted_total 2"),
+        "{metrics}"
+    );
     // A long-poll in flight is answered when the server stops, and the server exits cleanly.
     let waiter = std::thread::spawn(move || sync::sync_and_wait(&b.store, Duration::from_secs(25)));
     std::thread::sleep(Duration::from_millis(300));

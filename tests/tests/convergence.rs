@@ -19,44 +19,103 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Create { dev: usize, n: u8 },
-    Comment { dev: usize, client: usize, n: u8 },
-    Visit { dev: usize, client: usize, day: u8 },
-    Status { dev: usize, visit: usize, status: usize },
-    Consent { dev: usize, client: usize, channel: usize, granted: bool },
-    Delete { dev: usize, client: usize, restore: bool },
+    Create {
+        dev: usize,
+        n: u8,
+    },
+    Comment {
+        dev: usize,
+        client: usize,
+        n: u8,
+    },
+    Visit {
+        dev: usize,
+        client: usize,
+        day: u8,
+    },
+    Status {
+        dev: usize,
+        visit: usize,
+        status: usize,
+    },
+    Consent {
+        dev: usize,
+        client: usize,
+        channel: usize,
+        granted: bool,
+    },
+    Delete {
+        dev: usize,
+        client: usize,
+        restore: bool,
+    },
     /// The device is online for a moment: one sync.
-    Sync { dev: usize },
+    Sync {
+        dev: usize,
+    },
 }
 
 fn op(devices: usize) -> impl Strategy<Value = Op> {
     let d = 0..devices;
     prop_oneof![
         (d.clone(), any::<u8>()).prop_map(|(dev, n)| Op::Create { dev, n }),
-        (d.clone(), any::<usize>(), any::<u8>()).prop_map(|(dev, client, n)| Op::Comment { dev, client, n }),
-        (d.clone(), any::<usize>(), 0..30u8).prop_map(|(dev, client, day)| Op::Visit { dev, client, day }),
+        (d.clone(), any::<usize>(), any::<u8>()).prop_map(|(dev, client, n)| Op::Comment {
+            dev,
+            client,
+            n
+        }),
+        (d.clone(), any::<usize>(), 0..30u8).prop_map(|(dev, client, day)| Op::Visit {
+            dev,
+            client,
+            day
+        }),
         (d.clone(), any::<usize>(), 0..VisitStatus::ALL.len())
             .prop_map(|(dev, visit, status)| Op::Status { dev, visit, status }),
-        (d.clone(), any::<usize>(), 0..Channel::ALL.len(), any::<bool>())
-            .prop_map(|(dev, client, channel, granted)| Op::Consent { dev, client, channel, granted }),
-        (d.clone(), any::<usize>(), any::<bool>())
-            .prop_map(|(dev, client, restore)| Op::Delete { dev, client, restore }),
+        (
+            d.clone(),
+            any::<usize>(),
+            0..Channel::ALL.len(),
+            any::<bool>()
+        )
+            .prop_map(|(dev, client, channel, granted)| Op::Consent {
+                dev,
+                client,
+                channel,
+                granted
+            }),
+        (d.clone(), any::<usize>(), any::<bool>()).prop_map(|(dev, client, restore)| Op::Delete {
+            dev,
+            client,
+            restore
+        }),
         d.clone().prop_map(|dev| Op::Sync { dev }),
         d.prop_map(|dev| Op::Sync { dev }),
     ]
 }
 
 fn clients(s: &Store) -> Vec<Uuid> {
-    let all = ClientFilter { include_deleted: true, ..Default::default() };
-    s.list_clients(&all, Page { offset: 0, limit: 100_000 })
-        .unwrap()
-        .iter()
-        .map(|c| c.id)
-        .collect()
+    let all = ClientFilter {
+        include_deleted: true,
+        ..Default::default()
+    };
+    s.list_clients(
+        &all,
+        Page {
+            offset: 0,
+            limit: 100_000,
+        },
+    )
+    .unwrap()
+    .iter()
+    .map(|c| c.id)
+    .collect()
 }
 
 fn visits(s: &Store) -> Vec<Uuid> {
-    let all = VisitFilter { include_deleted: true, ..Default::default() };
+    let all = VisitFilter {
+        include_deleted: true,
+        ..Default::default()
+    };
     s.list_visits(&all).unwrap().iter().map(|v| v.id).collect()
 }
 
@@ -89,20 +148,32 @@ fn apply(devs: &[Device], op: &Op, w: &mut Written) {
         Op::Comment { dev, client, n } => devs[dev].with(|s| {
             if let Some(id) = pick(&clients(s), client) {
                 let text = format!("d{dev} #{n}");
-                s.update_client(id, ClientPatch { comment: Some(Some(text.clone())), ..Default::default() })
-                    .unwrap();
+                s.update_client(
+                    id,
+                    ClientPatch {
+                        comment: Some(Some(text.clone())),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
                 w.comments.entry(id).or_default().insert(text);
             }
         }),
         Op::Visit { dev, client, day } => devs[dev].with(|s| {
             if let Some(id) = pick(&clients(s), client) {
-                let start = chrono::DateTime::from_timestamp(1_790_000_000 + i64::from(day) * 86_400, 0).unwrap();
+                let start =
+                    chrono::DateTime::from_timestamp(1_790_000_000 + i64::from(day) * 86_400, 0)
+                        .unwrap();
                 let v = s
                     .add_visit(NewVisit {
                         client_id: id,
                         start,
                         duration_min: 45,
-                        services: vec![ServiceLine { name: "Стрижка".into(), price: 50_000, quantity: 1 }],
+                        services: vec![ServiceLine {
+                            name: "Стрижка".into(),
+                            price: 50_000,
+                            quantity: 1,
+                        }],
                         total: None,
                         paid: 0,
                         status: VisitStatus::Booked,
@@ -120,17 +191,36 @@ fn apply(devs: &[Device], op: &Op, w: &mut Written) {
                 s.set_visit_status(id, VisitStatus::ALL[status]).unwrap();
             }
         }),
-        Op::Consent { dev, client, channel, granted } => devs[dev].with(|s| {
+        Op::Consent {
+            dev,
+            client,
+            channel,
+            granted,
+        } => devs[dev].with(|s| {
             if let Some(id) = pick(&clients(s), client) {
                 let ev = s
-                    .set_consent(id, ConsentSubject::Channel(Channel::ALL[channel]), granted, ConsentSource::Written, "form")
+                    .set_consent(
+                        id,
+                        ConsentSubject::Channel(Channel::ALL[channel]),
+                        granted,
+                        ConsentSource::Written,
+                        "form",
+                    )
                     .unwrap();
                 w.consent_events.insert(ev.id);
             }
         }),
-        Op::Delete { dev, client, restore } => devs[dev].with(|s| {
+        Op::Delete {
+            dev,
+            client,
+            restore,
+        } => devs[dev].with(|s| {
             if let Some(id) = pick(&clients(s), client) {
-                if restore { s.restore_client(id).unwrap() } else { s.delete_client(id).unwrap() }
+                if restore {
+                    s.restore_client(id).unwrap()
+                } else {
+                    s.delete_client(id).unwrap()
+                }
             }
         }),
         Op::Sync { dev } => {
@@ -161,11 +251,19 @@ fn run(server: &Server, devices: usize, ops: &[Op]) {
 
     let expected = devs[0].with(|s| s.projection_snapshot().unwrap());
     for (i, d) in devs.iter().chain([&fresh]).enumerate() {
-        assert_eq!(d.with(|s| s.projection_snapshot().unwrap()), expected, "device {i} differs");
+        assert_eq!(
+            d.with(|s| s.projection_snapshot().unwrap()),
+            expected,
+            "device {i} differs"
+        );
         // Incremental projection equals one rebuilt from the documents.
         d.with(|s| {
             s.rebuild_projection().unwrap();
-            assert_eq!(s.projection_snapshot().unwrap(), expected, "device {i} rebuilt differs");
+            assert_eq!(
+                s.projection_snapshot().unwrap(),
+                expected,
+                "device {i} rebuilt differs"
+            );
         });
     }
     fresh.with(|s| {
@@ -176,13 +274,19 @@ fn run(server: &Server, devices: usize, ops: &[Op]) {
         for (id, written) in &w.comments {
             let c = s.get_client(*id).unwrap();
             let comment = c.comment.expect("a comment was written");
-            assert!(written.contains(&comment), "comment {comment:?} was never written");
+            assert!(
+                written.contains(&comment),
+                "comment {comment:?} was never written"
+            );
         }
         let mut events = BTreeSet::new();
         for id in clients(s) {
             events.extend(s.consent(id).unwrap().evidence.iter().map(|e| e.id));
         }
-        assert!(w.consent_events.is_subset(&events), "consent evidence was lost");
+        assert!(
+            w.consent_events.is_subset(&events),
+            "consent evidence was lost"
+        );
     });
 }
 
@@ -194,9 +298,16 @@ fn server_bin() -> &'static Path {
 fn devices_converge_through_the_server_and_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(server_bin(), dir.path());
-    let cases = std::env::var("KARTKA_PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases, ..ProptestConfig::default() });
-    let strategy = (3..=5usize).prop_flat_map(|n| (Just(n), proptest::collection::vec(op(n), 10..60)));
+    let cases = std::env::var("KARTKA_PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    });
+    let strategy =
+        (3..=5usize).prop_flat_map(|n| (Just(n), proptest::collection::vec(op(n), 10..60)));
     runner
         .run(&strategy, |(n, ops)| {
             run(&server, n, &ops);

@@ -21,12 +21,21 @@ fn bin() -> &'static Path {
 
 fn all_clients(d: &Device) -> BTreeSet<Uuid> {
     d.with(|s| {
-        let all = ClientFilter { include_deleted: true, ..Default::default() };
-        s.list_clients(&all, Page { offset: 0, limit: 1_000_000 })
-            .unwrap()
-            .iter()
-            .map(|c| c.id)
-            .collect()
+        let all = ClientFilter {
+            include_deleted: true,
+            ..Default::default()
+        };
+        s.list_clients(
+            &all,
+            Page {
+                offset: 0,
+                limit: 1_000_000,
+            },
+        )
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect()
     })
 }
 
@@ -64,10 +73,13 @@ fn the_server_killed_at_random_points_loses_nothing() {
                     created.lock().unwrap().insert(id);
                     if rng.random_bool(0.5) {
                         d.with(|s| {
-                            s.update_client(id, ClientPatch {
-                                comment: Some(Some(format!("edit {n}"))),
-                                ..Default::default()
-                            })
+                            s.update_client(
+                                id,
+                                ClientPatch {
+                                    comment: Some(Some(format!("edit {n}"))),
+                                    ..Default::default()
+                                },
+                            )
                             .unwrap()
                         });
                     }
@@ -94,7 +106,11 @@ fn the_server_killed_at_random_points_loses_nothing() {
     assert_eq!(created.len(), 180);
     let expected = devices[0].with(|s| s.projection_snapshot().unwrap());
     for d in refs.iter().copied().chain([&fresh]) {
-        assert_eq!(all_clients(d), created, "every client on every device, once");
+        assert_eq!(
+            all_clients(d),
+            created,
+            "every client on every device, once"
+        );
         assert_eq!(d.with(|s| s.projection_snapshot().unwrap()), expected);
         assert_eq!(d.with(|s| s.unsynced_docs().unwrap()), 0);
     }
@@ -109,7 +125,9 @@ fn sync_with_kills(book: &Path, step_ms: u64) -> usize {
     let mut killed = 0;
     for attempt in 1..200 {
         let mut child = Command::new(device).arg(book).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(rng.random_range(0..step_ms * attempt)));
+        std::thread::sleep(Duration::from_millis(
+            rng.random_range(0..step_ms * attempt),
+        ));
         match child.try_wait().unwrap() {
             Some(status) if status.success() => return killed,
             Some(status) => panic!("device failed: {status}"),
@@ -137,7 +155,10 @@ fn a_device_killed_mid_sync_reopens_and_finishes() {
     );
     let owner = Device::owner(&server.url);
     let ids: BTreeSet<Uuid> = owner
-        .with(|s| s.create_clients((0..200).map(new_client).collect()).unwrap())
+        .with(|s| {
+            s.create_clients((0..200).map(new_client).collect())
+                .unwrap()
+        })
         .into_iter()
         .collect();
     // Pushing 200 new documents, killed at random moments.
@@ -176,12 +197,33 @@ fn duplicated_and_reordered_requests_change_nothing_twice() {
     let token = a.token();
     // Two pushes built without hearing back, as when answers are lost: the second repeats the
     // first's change and adds one.
-    a.with(|s| s.update_client(id, ClientPatch { comment: Some(Some("перша".into())), ..Default::default() }).unwrap());
+    a.with(|s| {
+        s.update_client(
+            id,
+            ClientPatch {
+                comment: Some(Some("перша".into())),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    });
     let first = a.with(|s| s.sync_outbox(1 << 20).unwrap());
-    a.with(|s| s.update_client(id, ClientPatch { comment: Some(Some("друга".into())), ..Default::default() }).unwrap());
+    a.with(|s| {
+        s.update_client(
+            id,
+            ClientPatch {
+                comment: Some(Some("друга".into())),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    });
     let second = a.with(|s| s.sync_outbox(1 << 20).unwrap());
     let body = |o: &kartka_core::store::Outbox| {
-        wire::encode(&SyncRequest { cursor: o.cursor, push: o.chunks.clone() })
+        wire::encode(&SyncRequest {
+            cursor: o.cursor,
+            push: o.chunks.clone(),
+        })
     };
     let mut accepted = Vec::new();
     let mut answers = Vec::new();
@@ -199,17 +241,29 @@ fn duplicated_and_reordered_requests_change_nothing_twice() {
     a.with(|s| s.sync_apply(&first, &answers[1]).unwrap());
     assert_eq!(a.with(|s| s.sync_cursor().unwrap()), cursor);
     converge(&[&a, &b]);
-    assert_eq!(b.with(|s| s.get_client(id).unwrap().comment).as_deref(), Some("друга"));
+    assert_eq!(
+        b.with(|s| s.get_client(id).unwrap().comment).as_deref(),
+        Some("друга")
+    );
     // B received the edit once: one feed entry, however often it was pushed.
     let (status, resp) = raw_sync(
         &server.url,
         &b.token(),
-        wire::encode(&SyncRequest { cursor: wire::Cursor::Feed(0), push: vec![] }),
+        wire::encode(&SyncRequest {
+            cursor: wire::Cursor::Feed(0),
+            push: vec![],
+        }),
     );
     assert_eq!(status, 200);
     let resp: SyncResponse = wire::decode(&resp).unwrap();
     let doc = resp.pull.iter().find(|c| c.doc == id).unwrap();
-    let changes = automerge::Automerge::load(&doc.data).unwrap().get_changes(&[]).len();
-    let local = automerge::Automerge::load(&a.with(|s| s.export_doc(id).unwrap())).unwrap().get_changes(&[]).len();
+    let changes = automerge::Automerge::load(&doc.data)
+        .unwrap()
+        .get_changes(&[])
+        .len();
+    let local = automerge::Automerge::load(&a.with(|s| s.export_doc(id).unwrap()))
+        .unwrap()
+        .get_changes(&[])
+        .len();
     assert_eq!(changes, local, "the feed holds each change once");
 }

@@ -189,7 +189,7 @@ pub fn encode_heads(heads: &[automerge::ChangeHash]) -> Vec<u8> {
 
 /// The inverse of [`encode_heads`]; `None` when the bytes are not whole hashes.
 pub fn decode_heads(bytes: &[u8]) -> Option<Vec<automerge::ChangeHash>> {
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return None;
     }
     Some(

@@ -89,7 +89,9 @@ impl Store {
     pub fn unsynced_docs(&self) -> Result<u64> {
         Ok(self
             .conn
-            .query_row("SELECT count(*) FROM docs WHERE dirty = 1", [], |r| r.get::<_, i64>(0))? as u64)
+            .query_row("SELECT count(*) FROM docs WHERE dirty = 1", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
     }
 
     /// The changes to push next, up to about `max_bytes`. A document the server holds nothing
@@ -111,9 +113,8 @@ impl Store {
         };
         let mut size = 0;
         {
-            let mut stmt = tx.prepare(
-                "SELECT id, data, heads, synced FROM docs WHERE dirty = 1 ORDER BY rid",
-            )?;
+            let mut stmt = tx
+                .prepare("SELECT id, data, heads, synced FROM docs WHERE dirty = 1 ORDER BY rid")?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
                 if size >= max_bytes && !out.chunks.is_empty() {
@@ -135,7 +136,10 @@ impl Store {
                 let send = match synced.as_deref().and_then(crdt::decode_heads) {
                     Some(known) => {
                         let doc = crdt::load_strict(id, &data)?;
-                        if known.iter().all(|h| doc.get_change_meta_by_hash(h).is_some()) {
+                        if known
+                            .iter()
+                            .all(|h| doc.get_change_meta_by_hash(h).is_some())
+                        {
                             doc.save_after(&known)
                         } else {
                             data
@@ -144,7 +148,10 @@ impl Store {
                     None => data,
                 };
                 size += send.len();
-                out.chunks.push(Chunk { doc: id, data: send });
+                out.chunks.push(Chunk {
+                    doc: id,
+                    data: send,
+                });
                 out.heads.push(heads);
             }
         }
@@ -175,8 +182,7 @@ impl Store {
             )?
             .execute(params![chunk.doc, heads])?;
         }
-        let pushed: std::collections::HashSet<Uuid> =
-            outbox.chunks.iter().map(|c| c.doc).collect();
+        let pushed: std::collections::HashSet<Uuid> = outbox.chunks.iter().map(|c| c.doc).collect();
         let mut applied = Applied::default();
         let mut business_changed = false;
         for chunk in &resp.pull {

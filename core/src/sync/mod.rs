@@ -48,6 +48,12 @@ impl StoreAccess for RefCell<Store> {
     }
 }
 
+impl StoreAccess for RefCell<&mut Store> {
+    fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        f(&mut self.borrow_mut())
+    }
+}
+
 /// What a sync did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SyncReport {
@@ -154,7 +160,11 @@ fn round(access: &impl StoreAccess, wait: Option<Duration>) -> Result<SyncReport
             push: outbox.chunks.clone(),
         };
         // Only an empty request may wait: pushed changes must be acknowledged at once.
-        let this_wait = if req.push.is_empty() { wait.take() } else { None };
+        let this_wait = if req.push.is_empty() {
+            wait.take()
+        } else {
+            None
+        };
         let resp = match remote.sync(&req, this_wait) {
             Ok(r) => r,
             // The server could not build on what it was sent (it lacks the changes this
@@ -200,7 +210,12 @@ pub fn run_loop(
                 failures = 0;
                 on_status(&SyncStatus::Synced { report });
             }
-            Err(e @ (Error::NotPaired | Error::Server { status: 401 | 403, .. })) => {
+            Err(
+                e @ (Error::NotPaired
+                | Error::Server {
+                    status: 401 | 403, ..
+                }),
+            ) => {
                 on_status(&SyncStatus::Failed {
                     error: e.to_string(),
                     retry_in: Duration::ZERO,
@@ -227,7 +242,8 @@ pub fn run_loop(
 /// The delay after `failures` failures in a row: 1 s, 2 s, 4 s, … up to 5 min, each with up to a
 /// quarter of random jitter.
 pub fn backoff(failures: u32) -> Duration {
-    let base = Duration::from_secs(1u64 << failures.saturating_sub(1).min(9)).min(Duration::from_secs(300));
+    let base = Duration::from_secs(1u64 << failures.saturating_sub(1).min(9))
+        .min(Duration::from_secs(300));
     let jitter = base.as_millis() as u64 / 4;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

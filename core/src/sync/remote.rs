@@ -29,7 +29,10 @@ impl Remote {
     pub fn new(server: &str, token: Option<String>) -> Result<Remote> {
         let base = server.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(Error::validation("server", "must be an http:// or https:// URL"));
+            return Err(Error::validation(
+                "server",
+                "must be an http:// or https:// URL",
+            ));
         }
         let http = Client::builder()
             .timeout(TIMEOUT)

@@ -106,7 +106,10 @@ pub async fn pull_all<S: Storage>(
     let mut all = Vec::new();
     let mut pages = 0;
     loop {
-        let p = s.pull(business, cursor, exclude, budget).await.expect("pull");
+        let p = s
+            .pull(business, cursor, exclude, budget)
+            .await
+            .expect("pull");
         pages += 1;
         all.extend(p.chunks);
         cursor = p.cursor;
@@ -122,9 +125,21 @@ pub async fn businesses_devices_and_tokens<S: Storage>(s: &S) {
     let (owner, token) = device("owner");
     let owner_id = owner.id;
     s.create_business(book.business, "A", owner).await.unwrap();
-    let d = s.device_by_token(auth::hash(&token)).await.unwrap().unwrap();
-    assert_eq!((d.id, d.business_id, d.owner, d.revoked), (owner_id, book.business, true, false));
-    assert!(s.device_by_token(auth::hash("nope")).await.unwrap().is_none());
+    let d = s
+        .device_by_token(auth::hash(&token))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (d.id, d.business_id, d.owner, d.revoked),
+        (owner_id, book.business, true, false)
+    );
+    assert!(
+        s.device_by_token(auth::hash("nope"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let (again, _) = device("again");
     assert!(matches!(
         s.create_business(book.business, "A", again).await,
@@ -147,8 +162,15 @@ pub async fn invites_are_single_use_short_lived_and_scoped<S: Storage>(s: &S) {
         .await
         .unwrap();
     let (dev, token) = device("phone 2");
-    assert_eq!(s.redeem_invite(auth::hash(&code), dev).await.unwrap(), a.business);
-    let joined = s.device_by_token(auth::hash(&token)).await.unwrap().unwrap();
+    assert_eq!(
+        s.redeem_invite(auth::hash(&code), dev).await.unwrap(),
+        a.business
+    );
+    let joined = s
+        .device_by_token(auth::hash(&token))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((joined.business_id, joined.owner), (a.business, false));
     let (dev, _) = device("phone 3");
     assert!(matches!(
@@ -188,7 +210,10 @@ pub async fn a_fresh_device_pages_through_whole_documents<S: Storage>(s: &S) {
     let owner = register(s, &book).await;
     let chunks = book.chunks();
     let sizes: usize = chunks.iter().map(|c| c.data.len()).sum();
-    let out = s.push(book.business, Some(owner), chunks.clone()).await.unwrap();
+    let out = s
+        .push(book.business, Some(owner), chunks.clone())
+        .await
+        .unwrap();
     assert_eq!(out.accepted, 41);
     // A small budget forces many pages; every document arrives exactly as stored.
     let (pulled, cursor, pages) = pull_all(s, book.business, Cursor::Start, None, 2_000).await;
@@ -215,37 +240,68 @@ pub async fn a_fresh_device_pages_through_whole_documents<S: Storage>(s: &S) {
 pub async fn the_feed_carries_only_what_is_new_and_never_echoes<S: Storage>(s: &S) {
     let mut book = Book::new(3);
     let owner = register(s, &book).await;
-    s.push(book.business, Some(owner), book.chunks()).await.unwrap();
+    s.push(book.business, Some(owner), book.chunks())
+        .await
+        .unwrap();
     let (_, cursor, _) = pull_all(s, book.business, Cursor::Start, None, 1 << 20).await;
     // The same push again is harmless: nothing new, no feed row.
-    assert_eq!(s.push(book.business, Some(owner), book.chunks()).await.unwrap().accepted, 0);
+    assert_eq!(
+        s.push(book.business, Some(owner), book.chunks())
+            .await
+            .unwrap()
+            .accepted,
+        0
+    );
     let idle = s.pull(book.business, cursor, None, 1 << 20).await.unwrap();
     assert!(idle.chunks.is_empty() && !idle.more);
     assert_eq!(idle.cursor, cursor);
     // One edit by another device arrives as a small run of changes.
     let client = book.client_ids()[0];
     let before = book.store.export_doc(client).unwrap();
-    let before_heads = kartka_core::crdt::load_strict(client, &before).unwrap().get_heads();
+    let before_heads = kartka_core::crdt::load_strict(client, &before)
+        .unwrap()
+        .get_heads();
     book.store
-        .update_client(client, ClientPatch {
-            comment: Some(Some("фарбування".into())),
-            ..Default::default()
-        })
+        .update_client(
+            client,
+            ClientPatch {
+                comment: Some(Some("фарбування".into())),
+                ..Default::default()
+            },
+        )
         .unwrap();
-    let doc = kartka_core::crdt::load_strict(client, &book.store.export_doc(client).unwrap()).unwrap();
+    let doc =
+        kartka_core::crdt::load_strict(client, &book.store.export_doc(client).unwrap()).unwrap();
     let change = doc.save_after(&before_heads);
     let other = Uuid::now_v7();
     let out = s
-        .push(book.business, Some(other), vec![Chunk { doc: client, data: change.clone() }])
+        .push(
+            book.business,
+            Some(other),
+            vec![Chunk {
+                doc: client,
+                data: change.clone(),
+            }],
+        )
         .await
         .unwrap();
     assert_eq!(out.accepted, 1);
-    let p = s.pull(book.business, cursor, Some(owner), 1 << 20).await.unwrap();
+    let p = s
+        .pull(book.business, cursor, Some(owner), 1 << 20)
+        .await
+        .unwrap();
     assert_eq!(p.chunks.len(), 1);
     assert_eq!(p.chunks[0].doc, client);
-    assert!(p.chunks[0].data.len() < 400, "{} bytes", p.chunks[0].data.len());
+    assert!(
+        p.chunks[0].data.len() < 400,
+        "{} bytes",
+        p.chunks[0].data.len()
+    );
     // The device that pushed it does not get it back, but its cursor moves on.
-    let own = s.pull(book.business, cursor, Some(other), 1 << 20).await.unwrap();
+    let own = s
+        .pull(book.business, cursor, Some(other), 1 << 20)
+        .await
+        .unwrap();
     assert!(own.chunks.is_empty());
     assert_eq!(own.cursor, p.cursor);
     assert_ne!(own.cursor, cursor);
@@ -263,7 +319,10 @@ pub async fn bad_documents_are_refused_and_nothing_is_kept<S: Storage>(s: &S) {
         Vec::new(),
     ] {
         let mut batch = good.clone();
-        batch.push(Chunk { doc: Uuid::now_v7(), data: bad });
+        batch.push(Chunk {
+            doc: Uuid::now_v7(),
+            data: bad,
+        });
         let err = s.push(book.business, Some(owner), batch).await.unwrap_err();
         assert!(matches!(err, StorageError::Rejected { .. }), "{err:?}");
     }
@@ -274,10 +333,14 @@ pub async fn bad_documents_are_refused_and_nothing_is_kept<S: Storage>(s: &S) {
     // A settings document under another id is refused.
     let other = Book::new(0);
     let err = s
-        .push(book.business, Some(owner), vec![Chunk {
-            doc: other.business,
-            data: other.store.export_doc(other.business).unwrap(),
-        }])
+        .push(
+            book.business,
+            Some(owner),
+            vec![Chunk {
+                doc: other.business,
+                data: other.store.export_doc(other.business).unwrap(),
+            }],
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::Rejected { .. }), "{err:?}");
@@ -293,14 +356,24 @@ pub async fn documents_of_another_business_are_out_of_reach<S: Storage>(s: &S) {
     let stored = s.read_doc(a.business, target).await.unwrap().unwrap();
     // B pushes into A's document id: refused, A's document unchanged.
     let err = s
-        .push(b.business, Some(owner_b), vec![Chunk {
-            doc: target,
-            data: a.store.export_doc(target).unwrap(),
-        }])
+        .push(
+            b.business,
+            Some(owner_b),
+            vec![Chunk {
+                doc: target,
+                data: a.store.export_doc(target).unwrap(),
+            }],
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, StorageError::ForeignDocument { doc } if doc == target), "{err:?}");
-    assert_eq!(s.read_doc(a.business, target).await.unwrap().unwrap(), stored);
+    assert!(
+        matches!(err, StorageError::ForeignDocument { doc } if doc == target),
+        "{err:?}"
+    );
+    assert_eq!(
+        s.read_doc(a.business, target).await.unwrap().unwrap(),
+        stored
+    );
     assert!(s.read_doc(b.business, target).await.unwrap().is_none());
     let (pulled, _, _) = pull_all(s, b.business, Cursor::Start, None, 1 << 20).await;
     assert!(pulled.is_empty());
@@ -314,8 +387,13 @@ pub async fn documents_of_another_business_are_out_of_reach<S: Storage>(s: &S) {
 pub async fn a_cursor_from_the_future_starts_over<S: Storage>(s: &S) {
     let book = Book::new(1);
     let owner = register(s, &book).await;
-    s.push(book.business, Some(owner), book.chunks()).await.unwrap();
-    let p = s.pull(book.business, Cursor::Feed(1_000), None, 1 << 20).await.unwrap();
+    s.push(book.business, Some(owner), book.chunks())
+        .await
+        .unwrap();
+    let p = s
+        .pull(book.business, Cursor::Feed(1_000), None, 1 << 20)
+        .await
+        .unwrap();
     assert_eq!((p.cursor, p.more), (Cursor::Full(0), true));
 }
 
@@ -323,7 +401,9 @@ pub async fn pushes_are_announced<S: Storage>(s: &S) {
     let book = Book::new(1);
     let owner = register(s, &book).await;
     let mut rx = s.subscribe();
-    s.push(book.business, Some(owner), book.chunks()).await.unwrap();
+    s.push(book.business, Some(owner), book.chunks())
+        .await
+        .unwrap();
     let got = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match rx.recv().await {
@@ -349,7 +429,10 @@ pub async fn concurrent_pushes_make_a_gapless_feed<S: Storage + Clone>(s: &S) {
         let s = s.clone();
         let business = book.business;
         tasks.push(tokio::spawn(async move {
-            s.push(business, Some(owner), vec![c]).await.unwrap().accepted
+            s.push(business, Some(owner), vec![c])
+                .await
+                .unwrap()
+                .accepted
         }));
     }
     let mut accepted = 0;

@@ -119,8 +119,7 @@ pub trait Storage: Send + Sync + 'static {
         device: NewDevice,
     ) -> impl Future<Output = Result<Uuid>> + Send;
 
-    fn list_devices(&self, business: Uuid)
-    -> impl Future<Output = Result<Vec<DeviceInfo>>> + Send;
+    fn list_devices(&self, business: Uuid) -> impl Future<Output = Result<Vec<DeviceInfo>>> + Send;
 
     /// Revokes a device of `business`; `NotFound` for a device of another business.
     fn revoke_device(

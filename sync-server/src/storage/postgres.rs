@@ -56,7 +56,8 @@ async fn migrate(pool: &Pool) -> Result<()> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     // Two processes starting at once must not both migrate.
-    tx.execute("SELECT pg_advisory_xact_lock(4242017)", &[]).await?;
+    tx.execute("SELECT pg_advisory_xact_lock(4242017)", &[])
+        .await?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         .await?;
     let found: i32 = tx
@@ -102,7 +103,11 @@ async fn listen(config: tokio_postgres::Config, feed: broadcast::Sender<Uuid>) {
                         }
                     }
                 });
-                if client.batch_execute(&format!("LISTEN {CHANNEL}")).await.is_ok() {
+                if client
+                    .batch_execute(&format!("LISTEN {CHANNEL}"))
+                    .await
+                    .is_ok()
+                {
                     while let Some(payload) = rx.recv().await {
                         if let Ok(b) = Uuid::parse_str(&payload) {
                             let _ = feed.send(b);

@@ -301,7 +301,13 @@ impl Storage for SqliteStorage {
                         "INSERT INTO feed (business_id, seq, doc_id, origin, changes)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                     )?
-                    .execute(params![business, seq, chunk.doc, origin, acc.changes])?;
+                    .execute(params![
+                        business,
+                        seq,
+                        chunk.doc,
+                        origin,
+                        acc.changes
+                    ])?;
                     outcome.accepted += 1;
                 }
                 if outcome.accepted > 0 {
