@@ -5,6 +5,7 @@
 mod data;
 mod floor;
 mod import;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,6 +51,23 @@ enum Cmd {
         #[arg(long, default_value = "target/bench-data")]
         dir: PathBuf,
     },
+    /// Sync figures on a real server over loopback (builds the book like `store` if needed).
+    Sync {
+        #[arg(long, default_value_t = 50_000)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        visits_per_client: usize,
+        #[arg(long, default_value = "target/bench-data")]
+        dir: PathBuf,
+        /// A PostgreSQL URL: the server uses it instead of its embedded SQLite.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// Devices in the load phase, each pushing one edit a second.
+        #[arg(long, default_value_t = 200)]
+        devices: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// Child process of `store`: open a book cold, read the first page, report peak RSS.
     FirstPage {
         #[arg(long)]
@@ -85,6 +103,27 @@ fn main() {
             );
             let r = import::run(&book, &dir);
             println!("{}", serde_json::to_string_pretty(&r).unwrap());
+        }
+        Cmd::Sync {
+            clients,
+            visits_per_client,
+            dir,
+            postgres,
+            devices,
+            seconds,
+        } => {
+            std::fs::create_dir_all(&dir).unwrap();
+            let book = dir.join(format!("book-{clients}x{visits_per_client}.db"));
+            let plain = dir.join(format!("floor-{clients}x{visits_per_client}.db"));
+            if !book.exists() {
+                build(&book, &plain, clients, visits_per_client);
+            }
+            let backend = match postgres {
+                Some(url) => sync::Backend::Postgres(url),
+                None => sync::Backend::Sqlite(dir.join("sync-server.db")),
+            };
+            let f = sync::run(&book, &dir, backend, devices, seconds);
+            println!("{}", serde_json::to_string_pretty(&f).unwrap());
         }
         Cmd::FirstPage { db, floor } => {
             let n = if floor {
@@ -413,7 +452,7 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
     r
 }
 
-fn build(book: &Path, plain: &Path, clients: usize, visits_per_client: usize) {
+pub fn build(book: &Path, plain: &Path, clients: usize, visits_per_client: usize) {
     let mut store = Store::open(book).unwrap();
     store
         .init_business(NewBusiness {

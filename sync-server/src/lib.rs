@@ -3,6 +3,7 @@
 //! - [`api`]: the HTTP API (pairing, sync, health, metrics);
 //! - [`storage`]: businesses, devices, documents and the change feed, on SQLite or PostgreSQL;
 //! - [`auth`]: tokens and invite codes;
+//! - [`writer`]: the server's own edits of documents (as its own actor);
 //! - [`config`]: configuration from file, environment and flags.
 //!
 //! See ARCHITECTURE.md, "Sync protocol".
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod metrics;
 pub mod storage;
+pub mod writer;
 
 use std::net::SocketAddr;
 

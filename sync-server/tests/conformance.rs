@@ -69,4 +69,5 @@ conformance!(
     a_cursor_from_the_future_starts_over,
     pushes_are_announced,
     concurrent_pushes_make_a_gapless_feed,
+    server_writes_reach_devices,
 );

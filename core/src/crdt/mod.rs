@@ -253,6 +253,17 @@ pub fn merge_bytes(id: Uuid, stored: Option<&[u8]>, received: &[u8]) -> Result<O
     if old_kind.is_some_and(|k| k != kind) {
         return Err(corrupt("kind changed"));
     }
+    if stored.is_none() {
+        // A new document: the received bytes, now known to load whole, are kept as they came.
+        // Re-saving would cost a compression pass per document (most of an upload's time)
+        // and a saved document is what devices send for documents the server has not seen.
+        return Ok(Some(Merged {
+            data: received.to_vec(),
+            changes: received.to_vec(),
+            heads,
+            kind,
+        }));
+    }
     Ok(Some(Merged {
         data: doc.save(),
         changes: doc.save_after(&before),

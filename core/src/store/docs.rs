@@ -56,16 +56,22 @@ pub(crate) fn load(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<Optio
 
 /// Saves a document and marks it dirty: every save is a change the server may not hold yet.
 pub(crate) fn save(conn: &Connection, id: Uuid, kind: Kind, doc: &Automerge) -> Result<()> {
+    save_bytes(conn, id, kind, &doc.save(), &doc.get_heads())
+}
+
+/// Stores a document's saved bytes as they are.
+fn save_bytes(
+    conn: &Connection,
+    id: Uuid,
+    kind: Kind,
+    data: &[u8],
+    heads: &[automerge::ChangeHash],
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO docs (id, kind, data, heads, dirty) VALUES (?1, ?2, ?3, ?4, 1)
          ON CONFLICT (id) DO UPDATE SET data = excluded.data, heads = excluded.heads, dirty = 1",
     )?
-    .execute(params![
-        id,
-        kind.as_str(),
-        doc.save(),
-        crdt::encode_heads(&doc.get_heads())
-    ])?;
+    .execute(params![id, kind.as_str(), data, crdt::encode_heads(heads)])?;
     Ok(())
 }
 
@@ -77,15 +83,54 @@ pub(crate) fn ids(conn: &Connection) -> Result<Vec<Uuid>> {
     Ok(ids)
 }
 
+/// A received document, decoded and checked, before anything is written.
+pub(crate) struct Decoded {
+    doc: Automerge,
+    kind: Kind,
+    record: Option<crdt::client::ClientRecord>,
+}
+
+fn corrupt(id: Uuid, reason: &str) -> Error {
+    Error::CorruptDocument {
+        id,
+        reason: reason.into(),
+    }
+}
+
+fn decode(id: Uuid, doc: Automerge) -> Result<Decoded> {
+    let (kind, _schema) = crdt::doc_kind(&doc).ok_or_else(|| corrupt(id, "no kind"))?;
+    let kind = Kind::parse(&kind).ok_or_else(|| corrupt(id, "unknown kind"))?;
+    let record = match kind {
+        Kind::Client => Some(crdt::client::read(&doc, id)?),
+        Kind::Business => {
+            crdt::business::read(&doc, id)?;
+            None
+        }
+    };
+    Ok(Decoded { doc, kind, record })
+}
+
+/// Decodes the bytes of a document this device does not hold yet. Pure, so a page of a fresh
+/// device's first sync is decoded on every core while the writer stores what is ready.
+/// `Ok(None)`: the bytes hold no change at all.
+pub(crate) fn decode_new(id: Uuid, bytes: &[u8]) -> Result<Option<Decoded>> {
+    let doc = load_strict(id, bytes)?;
+    if doc.get_heads().is_empty() {
+        return Ok(None);
+    }
+    decode(id, doc).map(Some)
+}
+
 /// Merges `bytes` (a saved document or a run of changes) into document `id`. Returns the kind of
 /// the document when something new arrived, `None` when nothing did. On any error nothing has
 /// been written: the caller's transaction is dropped.
-pub(crate) fn merge(
-    conn: &Connection,
-    actor: &ActorId,
-    id: Uuid,
-    bytes: &[u8],
-) -> Result<Option<Kind>> {
+pub(crate) fn merge(conn: &Connection, id: Uuid, bytes: &[u8]) -> Result<Option<Kind>> {
+    let Some(stored) = raw(conn, id)? else {
+        return match decode_new(id, bytes)? {
+            Some(d) => write_new(conn, id, d, bytes).map(Some),
+            None => Ok(None),
+        };
+    };
     let existing_kind: Option<Kind> = conn
         .query_row("SELECT kind FROM docs WHERE id = ?1", params![id], |r| {
             r.get::<_, String>(0)
@@ -95,43 +140,60 @@ pub(crate) fn merge(
     // The received bytes are appended to what is stored and the whole is loaded strictly:
     // automerge's own `load_incremental` silently skips a truncated or damaged tail, and a sync
     // payload that is not whole must be refused, not half-applied.
-    let stored = raw(conn, id)?;
-    let before = match &stored {
-        Some(b) => load_strict(id, b)?.get_heads(),
-        None => Vec::new(),
-    };
-    let mut combined = stored.unwrap_or_default();
+    let before = load_strict(id, &stored)?.get_heads();
+    let mut combined = stored;
     combined.extend_from_slice(bytes);
-    let doc = load_strict(id, &combined)?.with_actor(actor.clone());
+    let doc = load_strict(id, &combined)?;
     if doc.get_heads() == before {
         return Ok(None);
     }
-    let corrupt = |reason: &str| Error::CorruptDocument {
-        id,
-        reason: reason.into(),
-    };
-    let (kind, _schema) = crdt::doc_kind(&doc).ok_or_else(|| corrupt("no kind"))?;
-    let kind = Kind::parse(&kind).ok_or_else(|| corrupt("unknown kind"))?;
-    if existing_kind.is_some_and(|k| k != kind) {
-        return Err(corrupt("kind changed"));
+    let d = decode(id, doc)?;
+    if existing_kind.is_some_and(|k| k != d.kind) {
+        return Err(corrupt(id, "kind changed"));
     }
-    match kind {
-        Kind::Client => {
-            let record = crdt::client::read(&doc, id)?;
-            save(conn, id, kind, &doc)?;
-            projection::project_client(conn, &record, existing_kind.is_none())?;
-        }
-        Kind::Business => {
-            crdt::business::read(&doc, id)?;
-            match meta_get(conn, "business_id")? {
-                Some(b) if b != id.to_string() => {
-                    return Err(corrupt("settings of another business"));
-                }
-                Some(_) => {}
-                None => meta_set(conn, "business_id", &id.to_string())?,
+    write(conn, id, d, None, false)
+}
+
+/// Stores a document decoded by [`decode_new`] (it must still be absent from the book).
+pub(crate) fn write_new(conn: &Connection, id: Uuid, d: Decoded, bytes: &[u8]) -> Result<Kind> {
+    write(conn, id, d, Some(bytes), true).map(|k| k.expect("written"))
+}
+
+fn write(
+    conn: &Connection,
+    id: Uuid,
+    d: Decoded,
+    received: Option<&[u8]>,
+    fresh: bool,
+) -> Result<Option<Kind>> {
+    if d.kind == Kind::Business {
+        match meta_get(conn, "business_id")? {
+            Some(b) if b != id.to_string() => {
+                return Err(corrupt(id, "settings of another business"));
             }
-            save(conn, id, kind, &doc)?;
+            Some(_) => {}
+            None => meta_set(conn, "business_id", &id.to_string())?,
         }
     }
-    Ok(Some(kind))
+    store_merged(conn, id, d.kind, &d.doc, received)?;
+    if let Some(record) = &d.record {
+        projection::project_client(conn, record, fresh)?;
+    }
+    Ok(Some(d.kind))
+}
+
+/// Stores a merged document: a document new to this device as the bytes it came in (they loaded
+/// whole, and a saved document is what arrives for a document this device has not seen),
+/// otherwise saved anew. Skipping the re-save halves the cost of a fresh device's first sync.
+fn store_merged(
+    conn: &Connection,
+    id: Uuid,
+    kind: Kind,
+    doc: &Automerge,
+    received: Option<&[u8]>,
+) -> Result<()> {
+    match received {
+        Some(bytes) => save_bytes(conn, id, kind, bytes, &doc.get_heads()),
+        None => save(conn, id, kind, doc),
+    }
 }

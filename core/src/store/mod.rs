@@ -309,7 +309,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = docs::merge(&tx, &self.actor, id, bytes)?;
+        let changed = docs::merge(&tx, id, bytes)?;
         self.checkpointer.commit(tx)?;
         if changed == Some(docs::Kind::Business) {
             self.refresh_business()?;

@@ -68,13 +68,16 @@ impl Store {
         }))
     }
 
-    pub(crate) fn set_sync_config(&mut self, cfg: &SyncConfig) -> Result<()> {
+    /// Records the pairing. `cursor` is where pulling starts: `Start` for a device joining a
+    /// business, the head of an empty feed for the device that created it (everything on the
+    /// server will have come from it, so there is nothing to page through).
+    pub(crate) fn set_sync_config(&mut self, cfg: &SyncConfig, cursor: Cursor) -> Result<()> {
         let tx = self.conn.transaction()?;
         meta_set(&tx, "sync.server", &cfg.server)?;
         meta_set(&tx, "sync.token", &cfg.token)?;
         meta_set(&tx, "sync.device", &cfg.device_id.to_string())?;
         meta_set(&tx, "sync.business", &cfg.business_id.to_string())?;
-        meta_set(&tx, "sync.cursor", &Cursor::Start.to_text())?;
+        meta_set(&tx, "sync.cursor", &cursor.to_text())?;
         tx.commit()?;
         Ok(())
     }
@@ -185,12 +188,32 @@ impl Store {
         let pushed: std::collections::HashSet<Uuid> = outbox.chunks.iter().map(|c| c.doc).collect();
         let mut applied = Applied::default();
         let mut business_changed = false;
-        for chunk in &resp.pull {
+        // Documents new to this device (their first appearance in the page) are decoded on
+        // every core first; the rest merge with what is stored, in order.
+        let mut seen = std::collections::HashSet::new();
+        let mut fresh = Vec::new();
+        for (i, chunk) in resp.pull.iter().enumerate() {
+            let present: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM docs WHERE id = ?1)")?
+                .query_row(params![chunk.doc], |r| r.get(0))?;
+            if seen.insert(chunk.doc) && !present {
+                fresh.push(i);
+            }
+        }
+        let mut decoded = decode_all(&resp.pull, &fresh);
+        for (i, chunk) in resp.pull.iter().enumerate() {
             let was_dirty: Option<bool> = tx
                 .prepare_cached("SELECT dirty FROM docs WHERE id = ?1")?
                 .query_row(params![chunk.doc], |r| r.get(0))
                 .optional()?;
-            let Some(kind) = docs::merge(&tx, &self.actor, chunk.doc, &chunk.data)? else {
+            let kind = match decoded.remove(&i) {
+                Some(d) => match d? {
+                    Some(d) => Some(docs::write_new(&tx, chunk.doc, d, &chunk.data)?),
+                    None => None,
+                },
+                None => docs::merge(&tx, chunk.doc, &chunk.data)?,
+            };
+            let Some(kind) = kind else {
                 continue;
             };
             applied.pulled += 1;
@@ -227,6 +250,41 @@ impl Store {
         let bytes = self.export_doc(id)?;
         Ok(crdt::load_strict(id, &bytes)?.get_heads())
     }
+}
+
+/// Decodes the chunks at `which` on all cores; keyed by chunk index.
+fn decode_all(
+    chunks: &[Chunk],
+    which: &[usize],
+) -> std::collections::HashMap<usize, Result<Option<docs::Decoded>>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if which.len() < 16 || threads == 1 {
+        return which
+            .iter()
+            .map(|&i| (i, docs::decode_new(chunks[i].doc, &chunks[i].data)))
+            .collect();
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    which
+                        .iter()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|&i| (i, docs::decode_new(chunks[i].doc, &chunks[i].data)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("decoding does not panic"))
+            .collect()
+    })
 }
 
 fn rank(c: Cursor) -> (u8, u64) {

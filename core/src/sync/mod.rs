@@ -89,7 +89,7 @@ pub fn create_business(store: &mut Store, server: &str, device_name: &str) -> Re
         name: business.name,
         device_name: device_name.to_string(),
     })?;
-    store.set_sync_config(&config(server, &paired))?;
+    store.set_sync_config(&config(server, &paired), wire::Cursor::Feed(0))?;
     Ok(paired)
 }
 
@@ -106,7 +106,7 @@ pub fn join(store: &mut Store, server: &str, code: &str, device_name: &str) -> R
         code: code.trim().to_string(),
         device_name: device_name.to_string(),
     })?;
-    store.set_sync_config(&config(server, &paired))?;
+    store.set_sync_config(&config(server, &paired), wire::Cursor::Start)?;
     Ok(paired)
 }
 
@@ -133,23 +133,43 @@ pub fn invite(store: &Store) -> Result<Invite> {
 /// Pushes everything this device has that the server lacks and pulls everything it lacks,
 /// paging until both sides are done.
 pub fn sync_now(access: &impl StoreAccess) -> Result<SyncReport> {
-    round(access, None)
+    let remote = access.with_store(|s| remote_of(s))?;
+    round(access, &remote, None)
+}
+
+/// [`sync_now`] over a [`Remote`] kept by the caller: its connections are reused from one sync
+/// to the next (a loop, an app's sync service).
+pub fn sync_with(access: &impl StoreAccess, remote: &Remote) -> Result<SyncReport> {
+    round(access, remote, None)
 }
 
 /// Like [`sync_now`]; then, when nothing moved, waits up to `wait` on the server for a change
 /// made elsewhere, and pulls it. An edit on another device shows here within a second.
 pub fn sync_and_wait(access: &impl StoreAccess, wait: Duration) -> Result<SyncReport> {
-    let report = round(access, None)?;
+    let remote = access.with_store(|s| remote_of(s))?;
+    sync_and_wait_with(access, &remote, wait)
+}
+
+/// [`sync_and_wait`] over a [`Remote`] kept by the caller.
+pub fn sync_and_wait_with(
+    access: &impl StoreAccess,
+    remote: &Remote,
+    wait: Duration,
+) -> Result<SyncReport> {
+    let report = round(access, remote, None)?;
     if report.pulled > 0 || report.pushed > 0 {
         return Ok(report);
     }
-    let mut waited = round(access, Some(wait))?;
+    let mut waited = round(access, remote, Some(wait))?;
     waited.round_trips += report.round_trips;
     Ok(waited)
 }
 
-fn round(access: &impl StoreAccess, wait: Option<Duration>) -> Result<SyncReport> {
-    let remote = access.with_store(|s| remote_of(s))?;
+fn round(
+    access: &impl StoreAccess,
+    remote: &Remote,
+    wait: Option<Duration>,
+) -> Result<SyncReport> {
     let mut report = SyncReport::default();
     let mut resent_whole = HashSet::new();
     let mut wait = wait;
@@ -204,8 +224,9 @@ pub fn run_loop(
     mut on_status: impl FnMut(&SyncStatus),
 ) -> Result<()> {
     let mut failures = 0u32;
+    let remote = access.with_store(|s| remote_of(s))?;
     while !stop.load(Ordering::Relaxed) {
-        match sync_and_wait(access, wait) {
+        match sync_and_wait_with(access, &remote, wait) {
             Ok(report) => {
                 failures = 0;
                 on_status(&SyncStatus::Synced { report });

@@ -447,3 +447,51 @@ pub async fn concurrent_pushes_make_a_gapless_feed<S: Storage + Clone>(s: &S) {
     docs.dedup();
     assert_eq!(docs.len(), 21);
 }
+
+/// The server writes into a client's document as its own actor (a delivery status); the device
+/// that owns the card pulls it like any other change and shows it in the history.
+pub async fn server_writes_reach_devices<S: Storage>(s: &S) {
+    use kartka_core::model::{Channel, MessageKind, MessageRecord, MessageStatus};
+
+    let mut book = Book::new(1);
+    let owner = register(s, &book).await;
+    s.push(book.business, Some(owner), book.chunks()).await.unwrap();
+    let (_, cursor, _) = pull_all(s, book.business, Cursor::Start, Some(owner), 1 << 20).await;
+    let client = book.client_ids()[0];
+    let writer = crate::writer::ServerWriter::default();
+    let at = chrono::Utc::now();
+    let msg = MessageRecord {
+        id: Uuid::now_v7(),
+        client_id: client,
+        channel: Channel::Sms,
+        kind: MessageKind::Automatic,
+        body: "Нагадуємо про візит".into(),
+        at,
+        staff_id: None,
+        device_id: None,
+        visit_id: None,
+        template_id: None,
+        status: MessageStatus::Sent,
+        status_at: at,
+        detail: None,
+    };
+    let m = msg.clone();
+    let done = writer
+        .edit(s, book.business, client, |doc| kartka_core::crdt::client::put_message(doc, &m))
+        .await
+        .unwrap();
+    assert!(done.is_some());
+    // Not this business's document: nothing to edit.
+    let other = writer
+        .edit(s, Uuid::now_v7(), client, |_| Ok(()))
+        .await
+        .unwrap();
+    assert!(other.is_none());
+    let p = s.pull(book.business, cursor, Some(owner), 1 << 20).await.unwrap();
+    assert_eq!(p.chunks.len(), 1);
+    assert!(book.store.apply_remote(client, &p.chunks[0].data).unwrap());
+    let history = book.store.history(client).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].status, MessageStatus::Sent);
+    assert_eq!(history[0].body, "Нагадуємо про візит");
+}
