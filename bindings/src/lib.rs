@@ -5,6 +5,7 @@
 
 mod error;
 mod records;
+mod sync;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -21,6 +22,7 @@ use uuid::Uuid;
 pub use error::ApiError;
 use error::bad;
 pub use records::*;
+pub use sync::*;
 
 uniffi::setup_scaffolding!();
 
@@ -36,6 +38,8 @@ pub trait ChangeListener: Send + Sync {
 pub struct ClientBook {
     store: Mutex<Store>,
     listener: Mutex<Option<Arc<dyn ChangeListener>>>,
+    /// The stop flag of the background sync loop, while one runs.
+    sync_stop: Mutex<Option<Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 fn instant(s: &str) -> Result<DateTime<Utc>, ApiError> {
@@ -83,6 +87,7 @@ impl ClientBook {
         Ok(Arc::new(ClientBook {
             store: Mutex::new(Store::open(path)?),
             listener: Mutex::new(None),
+            sync_stop: Mutex::new(None),
         }))
     }
 

@@ -126,6 +126,9 @@ pub fn sync(store: Store, out: &Out, watch: bool, wait: u64) -> Result<()> {
                     report(out, r);
                 }
             }
+            SyncStatus::Progress { so_far } => {
+                eprint!("\rsyncing: {} received so far", so_far.pulled);
+            }
             SyncStatus::Failed { error, retry_in } => {
                 eprintln!("sync failed: {error}; retrying in {} s", retry_in.as_secs());
             }

@@ -420,7 +420,7 @@ pub fn put_message(doc: &mut Automerge, m: &MessageRecord) -> Result<()> {
 
 /// Reads the whole client document.
 pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
-    let root = MapReader::root(doc);
+    let root = MapReader::root(doc).snapshot();
     let corrupt = |reason: &str| Error::CorruptDocument {
         id: expected_id,
         reason: reason.into(),
@@ -485,7 +485,7 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
         .prefixed(VISIT)
         .into_iter()
         .filter_map(|(k, full)| {
-            let v = read_visit(&root.map(&full)?, &k, expected_id);
+            let v = read_visit(&root.map(&full)?.snapshot(), &k, expected_id);
             if v.is_none() {
                 tracing::warn!(client = %expected_id, "skipping an unreadable visit");
             }
@@ -497,7 +497,7 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
     let mut messages: Vec<MessageRecord> = root
         .prefixed(MESSAGE)
         .into_iter()
-        .filter_map(|(k, full)| read_message(&root.map(&full)?, &k, expected_id))
+        .filter_map(|(k, full)| read_message(&root.map(&full)?.snapshot(), &k, expected_id))
         .collect();
     messages.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
 
@@ -578,7 +578,9 @@ fn read_consent(root: &MapReader<'_, Automerge>) -> ConsentState {
     let mut granted_by_event: BTreeMap<String, bool> = BTreeMap::new();
     {
         for (key, full) in root.prefixed(CONSENT_EVENT) {
-            let Some(e) = root.map(&full) else { continue };
+            let Some(e) = root.map(&full).map(MapReader::snapshot) else {
+                continue;
+            };
             let Some(granted) = e.bool("g") else { continue };
             granted_by_event.insert(key.clone(), granted);
             let (Ok(id), Some(subject), Some(at)) = (

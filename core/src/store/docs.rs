@@ -59,7 +59,7 @@ pub(crate) fn save(conn: &Connection, id: Uuid, kind: Kind, doc: &Automerge) -> 
     save_bytes(conn, id, kind, &doc.save(), &doc.get_heads())
 }
 
-/// Stores a document's saved bytes as they are.
+/// Stores a document's saved bytes as they are, dirty: the server may not hold them.
 fn save_bytes(
     conn: &Connection,
     id: Uuid,
@@ -72,6 +72,23 @@ fn save_bytes(
          ON CONFLICT (id) DO UPDATE SET data = excluded.data, heads = excluded.heads, dirty = 1",
     )?
     .execute(params![id, kind.as_str(), data, crdt::encode_heads(heads)])?;
+    Ok(())
+}
+
+/// Stores a document that came from the server as it came, marked as held by the server (one
+/// write rather than a write and an update of a row kilobytes long).
+fn insert_synced(
+    conn: &Connection,
+    id: Uuid,
+    kind: Kind,
+    data: &[u8],
+    heads: &[automerge::ChangeHash],
+) -> Result<()> {
+    let heads = crdt::encode_heads(heads);
+    conn.prepare_cached(
+        "INSERT INTO docs (id, kind, data, heads, synced, dirty) VALUES (?1, ?2, ?3, ?4, ?4, 0)",
+    )?
+    .execute(params![id, kind.as_str(), data, heads])?;
     Ok(())
 }
 
@@ -154,8 +171,37 @@ pub(crate) fn merge(conn: &Connection, id: Uuid, bytes: &[u8]) -> Result<Option<
     write(conn, id, d, None, false)
 }
 
+/// Stores a document decoded by [`decode_new`] from the server's bytes (it must still be absent
+/// from the book), already marked as held by the server.
+pub(crate) fn write_new_synced(
+    conn: &Connection,
+    id: Uuid,
+    d: Decoded,
+    bytes: &[u8],
+) -> Result<Kind> {
+    check_business(conn, id, &d)?;
+    insert_synced(conn, id, d.kind, bytes, &d.doc.get_heads())?;
+    if let Some(record) = &d.record {
+        projection::project_client(conn, record, true)?;
+    }
+    Ok(d.kind)
+}
+
+fn check_business(conn: &Connection, id: Uuid, d: &Decoded) -> Result<()> {
+    if d.kind == Kind::Business {
+        match meta_get(conn, "business_id")? {
+            Some(b) if b != id.to_string() => {
+                return Err(corrupt(id, "settings of another business"));
+            }
+            Some(_) => {}
+            None => meta_set(conn, "business_id", &id.to_string())?,
+        }
+    }
+    Ok(())
+}
+
 /// Stores a document decoded by [`decode_new`] (it must still be absent from the book).
-pub(crate) fn write_new(conn: &Connection, id: Uuid, d: Decoded, bytes: &[u8]) -> Result<Kind> {
+fn write_new(conn: &Connection, id: Uuid, d: Decoded, bytes: &[u8]) -> Result<Kind> {
     write(conn, id, d, Some(bytes), true).map(|k| k.expect("written"))
 }
 
@@ -166,15 +212,7 @@ fn write(
     received: Option<&[u8]>,
     fresh: bool,
 ) -> Result<Option<Kind>> {
-    if d.kind == Kind::Business {
-        match meta_get(conn, "business_id")? {
-            Some(b) if b != id.to_string() => {
-                return Err(corrupt(id, "settings of another business"));
-            }
-            Some(_) => {}
-            None => meta_set(conn, "business_id", &id.to_string())?,
-        }
-    }
+    check_business(conn, id, &d)?;
     store_merged(conn, id, d.kind, &d.doc, received)?;
     if let Some(record) = &d.record {
         projection::project_client(conn, record, fresh)?;

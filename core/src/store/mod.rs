@@ -113,6 +113,10 @@ impl Store {
         if upgraded {
             store.rebuild_projection()?;
         }
+        // A first sync cut short during its bulk load: its indexes are built again now.
+        let tx = store.conn.transaction()?;
+        sync::bulk::end(&tx)?;
+        tx.commit()?;
         store.refresh_business()?;
         Ok(store)
     }

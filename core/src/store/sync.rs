@@ -186,6 +186,19 @@ impl Store {
             .execute(params![chunk.doc, heads])?;
         }
         let pushed: std::collections::HashSet<Uuid> = outbox.chunks.iter().map(|c| c.doc).collect();
+        // An empty book's first pass through whole documents is a bulk load: the projection's
+        // secondary indexes are dropped for it and built once at its end (index maintenance on
+        // a growing book was most of a fresh device's first sync).
+        let whole_pass = matches!(resp.cursor, Cursor::Full(_)) && resp.more;
+        if whole_pass && matches!(outbox.cursor, Cursor::Start) {
+            let empty: bool =
+                tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM clients)", [], |r| {
+                    r.get(0)
+                })?;
+            if empty {
+                bulk::begin(&tx)?;
+            }
+        }
         let mut applied = Applied::default();
         let mut business_changed = false;
         // Documents new to this device (their first appearance in the page) are decoded on
@@ -200,37 +213,84 @@ impl Store {
                 fresh.push(i);
             }
         }
-        let mut decoded = decode_all(&resp.pull, &fresh);
-        for (i, chunk) in resp.pull.iter().enumerate() {
-            let was_dirty: Option<bool> = tx
-                .prepare_cached("SELECT dirty FROM docs WHERE id = ?1")?
-                .query_row(params![chunk.doc], |r| r.get(0))
-                .optional()?;
-            let kind = match decoded.remove(&i) {
-                Some(d) => match d? {
-                    Some(d) => Some(docs::write_new(&tx, chunk.doc, d, &chunk.data)?),
-                    None => None,
-                },
-                None => docs::merge(&tx, chunk.doc, &chunk.data)?,
-            };
-            let Some(kind) = kind else {
-                continue;
-            };
-            applied.pulled += 1;
-            match kind {
-                docs::Kind::Client => applied.changed_clients.push(chunk.doc),
-                docs::Kind::Business => business_changed = true,
+        // Decoders on every core feed the writer, which stores in page order as soon as each
+        // document is ready: decoding (automerge's load) and writing (the projection) overlap.
+        let fresh_set: std::collections::HashSet<usize> = fresh.iter().copied().collect();
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let pull = &resp.pull;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+
+        std::thread::scope(|scope| -> Result<()> {
+            let (send, decoded) = std::sync::mpsc::channel();
+            for _ in 0..threads.min(fresh.len()) {
+                let (send, next, fresh) = (send.clone(), &next, &fresh);
+                scope.spawn(move || {
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = fresh.get(k) else { break };
+                        let d = docs::decode_new(pull[i].doc, &pull[i].data);
+                        // The writer stopped (an error): nothing more is wanted.
+                        if send.send((i, d)).is_err() {
+                            break;
+                        }
+                    }
+                });
             }
-            if was_dirty == Some(true) || pushed.contains(&chunk.doc) {
-                applied.concurrent += 1;
+            drop(send);
+            let mut ready = std::collections::HashMap::new();
+            for (i, chunk) in pull.iter().enumerate() {
+                let is_fresh = fresh_set.contains(&i);
+                let was_dirty: Option<bool> = if is_fresh {
+                    None
+                } else {
+                    tx.prepare_cached("SELECT dirty FROM docs WHERE id = ?1")?
+                        .query_row(params![chunk.doc], |r| r.get(0))
+                        .optional()?
+                };
+                let decoded = if is_fresh {
+                    loop {
+                        if let Some(d) = ready.remove(&i) {
+                            break Some(d);
+                        }
+                        let (j, d) = decoded.recv().expect("every fresh chunk is decoded");
+                        ready.insert(j, d);
+                    }
+                } else {
+                    None
+                };
+                let kind = match decoded {
+                    Some(d) => match d? {
+                        Some(d) => Some(docs::write_new_synced(&tx, chunk.doc, d, &chunk.data)?),
+                        None => None,
+                    },
+                    None => docs::merge(&tx, chunk.doc, &chunk.data)?,
+                };
+                let Some(kind) = kind else {
+                    continue;
+                };
+                applied.pulled += 1;
+                match kind {
+                    docs::Kind::Client => applied.changed_clients.push(chunk.doc),
+                    docs::Kind::Business => business_changed = true,
+                }
+                if was_dirty == Some(true) || pushed.contains(&chunk.doc) {
+                    applied.concurrent += 1;
+                }
+                if !is_fresh && was_dirty != Some(true) {
+                    // New here, or without local changes the server lacks: the document holds
+                    // exactly what the server sent on top of what it held, so the server holds
+                    // all of it.
+                    tx.prepare_cached("UPDATE docs SET synced = heads, dirty = 0 WHERE id = ?1")?
+                        .execute(params![chunk.doc])?;
+                }
             }
-            if was_dirty != Some(true) {
-                // New here, or without local changes the server lacks: the document holds
-                // exactly what the server sent on top of what it held, so the server holds
-                // all of it.
-                tx.prepare_cached("UPDATE docs SET synced = heads, dirty = 0 WHERE id = ?1")?
-                    .execute(params![chunk.doc])?;
-            }
+            Ok(())
+        })?;
+        if !whole_pass {
+            bulk::end(&tx)?;
         }
         let current = meta_get(&tx, "sync.cursor")?
             .and_then(|s| Cursor::from_text(&s))
@@ -252,39 +312,55 @@ impl Store {
     }
 }
 
-/// Decodes the chunks at `which` on all cores; keyed by chunk index.
-fn decode_all(
-    chunks: &[Chunk],
-    which: &[usize],
-) -> std::collections::HashMap<usize, Result<Option<docs::Decoded>>> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
-    if which.len() < 16 || threads == 1 {
-        return which
-            .iter()
-            .map(|&i| (i, docs::decode_new(chunks[i].doc, &chunks[i].data)))
-            .collect();
+/// The bulk load of an empty book: secondary indexes of the projection dropped, their SQL kept in
+/// `meta` so that they are built again at the end of the pass, or when the book is next opened
+/// if the pass was cut short (reads are correct without them, only slower).
+pub(crate) mod bulk {
+    use rusqlite::Connection;
+
+    use crate::error::Result;
+    use crate::store::{meta_get, meta_set};
+
+    const KEY: &str = "sync.bulk_indexes";
+
+    pub(crate) fn begin(conn: &Connection) -> Result<()> {
+        if meta_get(conn, KEY)?.is_some() {
+            return Ok(());
+        }
+        let indexes: Vec<(String, String)> = conn
+            .prepare(
+                "SELECT name, sql FROM sqlite_schema
+                 WHERE type = 'index' AND sql IS NOT NULL
+                   AND tbl_name IN ('clients', 'client_tags', 'name_words', 'phone_keys',
+                                    'visits', 'consent_events', 'messages')
+                   AND sql NOT LIKE 'CREATE UNIQUE%'",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let sqls: Vec<&str> = indexes.iter().map(|(_, sql)| sql.as_str()).collect();
+        meta_set(
+            conn,
+            KEY,
+            &serde_json::to_string(&sqls).expect("strings serialise"),
+        )?;
+        for (name, _) in &indexes {
+            conn.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+        }
+        Ok(())
     }
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    which
-                        .iter()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|&i| (i, docs::decode_new(chunks[i].doc, &chunks[i].data)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("decoding does not panic"))
-            .collect()
-    })
+
+    /// Builds the dropped indexes again; nothing to do outside a bulk load.
+    pub(crate) fn end(conn: &Connection) -> Result<()> {
+        let Some(json) = meta_get(conn, KEY)? else {
+            return Ok(());
+        };
+        let sqls: Vec<String> = serde_json::from_str(&json).unwrap_or_default();
+        for sql in sqls {
+            conn.execute_batch(&sql)?;
+        }
+        conn.execute("DELETE FROM meta WHERE key = ?1", [KEY])?;
+        Ok(())
+    }
 }
 
 fn rank(c: Cursor) -> (u8, u64) {

@@ -134,13 +134,23 @@ pub fn invite(store: &Store) -> Result<Invite> {
 /// paging until both sides are done.
 pub fn sync_now(access: &impl StoreAccess) -> Result<SyncReport> {
     let remote = access.with_store(|s| remote_of(s))?;
-    round(access, &remote, None)
+    round(access, &remote, None, &mut |_| {})
+}
+
+/// [`sync_now`], reporting the running totals after every round trip (a fresh device's first
+/// sync takes many: an app shows how far it is).
+pub fn sync_with_progress(
+    access: &impl StoreAccess,
+    on_page: &mut dyn FnMut(&SyncReport),
+) -> Result<SyncReport> {
+    let remote = access.with_store(|s| remote_of(s))?;
+    round(access, &remote, None, on_page)
 }
 
 /// [`sync_now`] over a [`Remote`] kept by the caller: its connections are reused from one sync
 /// to the next (a loop, an app's sync service).
 pub fn sync_with(access: &impl StoreAccess, remote: &Remote) -> Result<SyncReport> {
-    round(access, remote, None)
+    round(access, remote, None, &mut |_| {})
 }
 
 /// Like [`sync_now`]; then, when nothing moved, waits up to `wait` on the server for a change
@@ -156,11 +166,20 @@ pub fn sync_and_wait_with(
     remote: &Remote,
     wait: Duration,
 ) -> Result<SyncReport> {
-    let report = round(access, remote, None)?;
+    sync_and_wait_progress(access, remote, wait, &mut |_| {})
+}
+
+fn sync_and_wait_progress(
+    access: &impl StoreAccess,
+    remote: &Remote,
+    wait: Duration,
+    on_page: &mut dyn FnMut(&SyncReport),
+) -> Result<SyncReport> {
+    let report = round(access, remote, None, on_page)?;
     if report.pulled > 0 || report.pushed > 0 {
         return Ok(report);
     }
-    let mut waited = round(access, remote, Some(wait))?;
+    let mut waited = round(access, remote, Some(wait), on_page)?;
     waited.round_trips += report.round_trips;
     Ok(waited)
 }
@@ -169,6 +188,7 @@ fn round(
     access: &impl StoreAccess,
     remote: &Remote,
     wait: Option<Duration>,
+    on_page: &mut dyn FnMut(&SyncReport),
 ) -> Result<SyncReport> {
     let mut report = SyncReport::default();
     let mut resent_whole = HashSet::new();
@@ -202,12 +222,15 @@ fn round(
         if !resp.more && !outbox.more {
             return Ok(report);
         }
+        on_page(&report);
     }
 }
 
 /// What the background loop reports after every attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncStatus {
+    /// A sync is under way: the totals so far (sent after each round trip but the last).
+    Progress { so_far: SyncReport },
     /// The last sync succeeded.
     Synced { report: SyncReport },
     /// The last sync failed; the next attempt is in `retry_in`.
@@ -226,7 +249,13 @@ pub fn run_loop(
     let mut failures = 0u32;
     let remote = access.with_store(|s| remote_of(s))?;
     while !stop.load(Ordering::Relaxed) {
-        match sync_and_wait_with(access, &remote, wait) {
+        let mut progress = |so_far: &SyncReport| {
+            on_status(&SyncStatus::Progress {
+                so_far: so_far.clone(),
+            })
+        };
+        let outcome = sync_and_wait_progress(access, &remote, wait, &mut progress);
+        match outcome {
             Ok(report) => {
                 failures = 0;
                 on_status(&SyncStatus::Synced { report });

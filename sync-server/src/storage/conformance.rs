@@ -455,7 +455,9 @@ pub async fn server_writes_reach_devices<S: Storage>(s: &S) {
 
     let mut book = Book::new(1);
     let owner = register(s, &book).await;
-    s.push(book.business, Some(owner), book.chunks()).await.unwrap();
+    s.push(book.business, Some(owner), book.chunks())
+        .await
+        .unwrap();
     let (_, cursor, _) = pull_all(s, book.business, Cursor::Start, Some(owner), 1 << 20).await;
     let client = book.client_ids()[0];
     let writer = crate::writer::ServerWriter::default();
@@ -477,7 +479,9 @@ pub async fn server_writes_reach_devices<S: Storage>(s: &S) {
     };
     let m = msg.clone();
     let done = writer
-        .edit(s, book.business, client, |doc| kartka_core::crdt::client::put_message(doc, &m))
+        .edit(s, book.business, client, |doc| {
+            kartka_core::crdt::client::put_message(doc, &m)
+        })
         .await
         .unwrap();
     assert!(done.is_some());
@@ -487,7 +491,10 @@ pub async fn server_writes_reach_devices<S: Storage>(s: &S) {
         .await
         .unwrap();
     assert!(other.is_none());
-    let p = s.pull(book.business, cursor, Some(owner), 1 << 20).await.unwrap();
+    let p = s
+        .pull(book.business, cursor, Some(owner), 1 << 20)
+        .await
+        .unwrap();
     assert_eq!(p.chunks.len(), 1);
     assert!(book.store.apply_remote(client, &p.chunks[0].data).unwrap());
     let history = book.store.history(client).unwrap();

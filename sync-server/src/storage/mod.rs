@@ -84,7 +84,7 @@ pub struct Pull {
 }
 
 /// At most this many rows are read per page, whatever their size.
-pub const PAGE_ROWS: i64 = 512;
+pub const PAGE_ROWS: i64 = 2048;
 
 pub trait Storage: Send + Sync + 'static {
     /// Creates a business with its first device, the owner.

@@ -1,0 +1,174 @@
+//! Pairing and sync at the FFI edge: blocking calls for an app's background thread, and a
+//! background loop the app starts and stops, reporting its status through a callback.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use kartka_core::sync::{self, SyncReport, SyncStatus};
+
+use crate::{ApiError, ClientBook};
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PairedRec {
+    pub business_id: String,
+    pub device_id: String,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct InviteRec {
+    pub code: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncReportRec {
+    /// Documents sent with changes.
+    pub pushed: u32,
+    /// Documents that received changes.
+    pub pulled: u32,
+    /// Documents edited here and elsewhere at once, merged (show "conflicts resolved").
+    pub concurrent: u32,
+    pub round_trips: u32,
+}
+
+impl From<&SyncReport> for SyncReportRec {
+    fn from(r: &SyncReport) -> Self {
+        SyncReportRec {
+            pushed: r.pushed,
+            pulled: r.pulled,
+            concurrent: r.concurrent,
+            round_trips: r.round_trips,
+        }
+    }
+}
+
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum SyncStatusRec {
+    /// A long sync is under way (a fresh device's first): the totals so far.
+    Progress {
+        so_far: SyncReportRec,
+    },
+    Synced {
+        report: SyncReportRec,
+    },
+    /// The last attempt failed; the loop retries in `retry_in_ms` (0: it stopped for good, as
+    /// for a revoked device).
+    Failed {
+        error: String,
+        retry_in_ms: u64,
+    },
+    /// The loop ended (stopped, or refused for good).
+    Stopped,
+}
+
+/// Told about every attempt of the background sync loop, on the loop's thread.
+#[uniffi::export(with_foreign)]
+pub trait SyncStatusListener: Send + Sync {
+    fn sync_status(&self, status: SyncStatusRec);
+}
+
+impl ClientBook {
+    fn after_sync(&self, report: &SyncReport) {
+        if !report.changed_clients.is_empty() {
+            self.notify(report.changed_clients.clone());
+        }
+    }
+}
+
+#[uniffi::export]
+impl ClientBook {
+    /// Creates this book's business on the server at `server` (this device becomes its owner)
+    /// and uploads the book. Blocks on the network: call it off the UI thread.
+    pub fn pair_create_business(
+        &self,
+        server: String,
+        device_name: String,
+    ) -> Result<PairedRec, ApiError> {
+        let p = sync::create_business(&mut *self.store()?, &server, &device_name)?;
+        Ok(PairedRec {
+            business_id: p.business_id.to_string(),
+            device_id: p.device_id.to_string(),
+        })
+    }
+
+    /// Joins a business with an invite code; the book must be empty. Call `sync_now` next to
+    /// receive the business. Blocks on the network.
+    pub fn pair_join(
+        &self,
+        server: String,
+        code: String,
+        device_name: String,
+    ) -> Result<PairedRec, ApiError> {
+        let p = sync::join(&mut *self.store()?, &server, &code, &device_name)?;
+        Ok(PairedRec {
+            business_id: p.business_id.to_string(),
+            device_id: p.device_id.to_string(),
+        })
+    }
+
+    /// An invite code for another device (owner only). Blocks on the network.
+    pub fn invite(&self) -> Result<InviteRec, ApiError> {
+        // The book is not locked across the network call.
+        let remote = sync::remote_of(&*self.store()?)?;
+        let inv = remote.invite()?;
+        Ok(InviteRec {
+            code: inv.code,
+            expires_at: inv.expires_at.to_rfc3339(),
+        })
+    }
+
+    /// Pushes what the server lacks and pulls what this book lacks. The book stays usable from
+    /// other threads meanwhile (it is locked only to build a request and to apply its answer);
+    /// the change listener hears about clients that changed. Blocks on the network.
+    pub fn sync_now(&self) -> Result<SyncReportRec, ApiError> {
+        let report = sync::sync_now(&self.store)?;
+        self.after_sync(&report);
+        Ok((&report).into())
+    }
+
+    /// Starts syncing in the background until `stop_sync`: a long-poll of up to `wait_seconds`
+    /// keeps the book live while online; failures back off (1 s doubling to 5 min). Every
+    /// attempt is reported to `listener`. A second start replaces the first loop.
+    pub fn start_sync(self: Arc<Self>, wait_seconds: u32, listener: Arc<dyn SyncStatusListener>) {
+        self.stop_sync();
+        let stop = Arc::new(AtomicBool::new(false));
+        *self.sync_stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(stop.clone());
+        let book = self.clone();
+        std::thread::spawn(move || {
+            let wait = Duration::from_secs(u64::from(wait_seconds.clamp(1, 30)));
+            let _ = sync::run_loop(&book.store, &stop, wait, |status| match status {
+                SyncStatus::Progress { so_far } => listener.sync_status(SyncStatusRec::Progress {
+                    so_far: so_far.into(),
+                }),
+                SyncStatus::Synced { report } => {
+                    book.after_sync(report);
+                    listener.sync_status(SyncStatusRec::Synced {
+                        report: report.into(),
+                    });
+                }
+                SyncStatus::Failed { error, retry_in } => {
+                    listener.sync_status(SyncStatusRec::Failed {
+                        error: error.clone(),
+                        retry_in_ms: retry_in.as_millis() as u64,
+                    })
+                }
+            });
+            listener.sync_status(SyncStatusRec::Stopped);
+        });
+    }
+
+    /// Asks the background loop to stop; it ends after its current request (at most the
+    /// long-poll's wait) and reports `Stopped`.
+    pub fn stop_sync(&self) {
+        if let Some(stop) = self
+            .sync_stop
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+// Pairing and sync from Kotlin on the JVM against a real kartka-server process on loopback
+// (the binary built by scripts/test-bindings, given in KARTKA_SERVER_BIN).
+
+import app.kartka.core.ApiException
+import app.kartka.core.ChangeListener
+import app.kartka.core.ClientBook
+import app.kartka.core.NewBusinessRec
+import app.kartka.core.NewClientRec
+import app.kartka.core.SyncStatusListener
+import app.kartka.core.SyncStatusRec
+import java.nio.file.Files
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import kotlin.test.AfterTest
+import kotlin.test.BeforeTest
+import kotlin.test.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertTrue
+
+class SyncTest {
+    private lateinit var server: Process
+    private lateinit var url: String
+
+    @BeforeTest
+    fun startServer() {
+        val bin = System.getenv("KARTKA_SERVER_BIN") ?: error("KARTKA_SERVER_BIN is not set")
+        val dir = Files.createTempDirectory("kartka-server").toFile()
+        val pb = ProcessBuilder(bin, "--bind", "127.0.0.1:0").directory(dir)
+        pb.environment()["KARTKA_LOG"] = "warn"
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT)
+        server = pb.start()
+        val line = server.inputStream.bufferedReader().readLine()
+        assertTrue(line.startsWith("listening on "), line)
+        url = line.removePrefix("listening on ")
+    }
+
+    @AfterTest
+    fun stopServer() {
+        server.destroy()
+        server.waitFor(30, TimeUnit.SECONDS)
+    }
+
+    private fun book(name: String): ClientBook =
+        ClientBook.open(Files.createTempDirectory("kartka").resolve("$name.db").toString())
+
+    private fun owner(): ClientBook {
+        val a = book("a")
+        a.initBusiness(NewBusinessRec("Студія", "UA", "Europe/Kyiv", "UAH", "uk"))
+        return a
+    }
+
+    private fun client(name: String) = NewClientRec(name, listOf("0671234567"), null, null, null, null, emptyList())
+
+    @Test
+    fun twoBooksConvergeThroughARealServer() {
+        val a = owner()
+        val olena = a.addClient(client("Олена Коваленко"))
+        a.pairCreateBusiness(url, "phone A")
+        assertEquals(2u, a.syncNow().pushed)
+        val b = book("b")
+        b.pairJoin(url, a.invite().code, "phone B")
+        val heard = mutableListOf<String>()
+        b.setChangeListener(object : ChangeListener {
+            override fun clientsChanged(clientIds: List<String>) {
+                heard.addAll(clientIds)
+            }
+        })
+        assertEquals(2u, b.syncNow().pulled)
+        assertEquals(listOf(olena.id), heard)
+        assertEquals("Олена Коваленко", b.getClient(olena.id).name)
+        b.setConsent(olena.id, "whatsapp", true, "written", "анкета")
+        assertEquals(1u, b.syncNow().pushed)
+        assertEquals(1u, a.syncNow().pulled)
+        assertEquals(listOf("whatsapp"), a.getClient(olena.id).consented)
+    }
+
+    @Test
+    fun syncErrorsAreTyped() {
+        val lonely = book("lonely")
+        assertFailsWith<ApiException.NotPaired> { lonely.syncNow() }
+        val e = assertFailsWith<ApiException.Server> { lonely.pairJoin(url, "NOTACODE22", "phone") }
+        assertEquals("invite_invalid", e.code)
+    }
+
+    @Test
+    fun theBackgroundLoopBringsEditsMadeElsewhere() {
+        val a = owner()
+        a.pairCreateBusiness(url, "phone A")
+        a.syncNow()
+        val b = book("b")
+        b.pairJoin(url, a.invite().code, "phone B")
+        b.syncNow()
+        val pulled = CountDownLatch(1)
+        val stopped = CountDownLatch(1)
+        b.startSync(5u, object : SyncStatusListener {
+            override fun syncStatus(status: SyncStatusRec) {
+                when (status) {
+                    is SyncStatusRec.Synced -> if (status.report.pulled > 0u) pulled.countDown()
+                    is SyncStatusRec.Stopped -> stopped.countDown()
+                    is SyncStatusRec.Failed, is SyncStatusRec.Progress -> {}
+                }
+            }
+        })
+        val marta = a.addClient(client("Марта"))
+        a.syncNow()
+        assertTrue(pulled.await(20, TimeUnit.SECONDS))
+        assertEquals("Марта", b.getClient(marta.id).name)
+        b.stopSync()
+        assertTrue(stopped.await(20, TimeUnit.SECONDS))
+    }
+}

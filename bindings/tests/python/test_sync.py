@@ -1,0 +1,108 @@
+"""Pairing and sync through the Python bindings against a real kartka-server process on
+loopback (the binary built by scripts/test-bindings, given in KARTKA_SERVER_BIN)."""
+import os
+import subprocess
+import threading
+
+import pytest
+
+import kartka_ffi as k
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("server")
+    p = subprocess.Popen(
+        [os.environ["KARTKA_SERVER_BIN"], "--bind", "127.0.0.1:0"],
+        cwd=d, stdout=subprocess.PIPE, env={**os.environ, "KARTKA_LOG": "warn"},
+    )
+    line = p.stdout.readline().decode().strip()
+    assert line.startswith("listening on "), line
+    yield line.removeprefix("listening on ")
+    p.terminate()
+    assert p.wait(timeout=30) == 0
+
+
+def owner_book(tmp_path, server):
+    a = k.ClientBook.open(str(tmp_path / "a.db"))
+    a.init_business(k.NewBusinessRec(name="Студія", region="UA", zone="Europe/Kyiv", currency="UAH", locale="uk"))
+    return a
+
+
+def new_client(name):
+    return k.NewClientRec(name=name, phones=["0671234567"], email=None, birthday=None, comment=None, client_class=None, tags=[])
+
+
+class Recorder(k.ChangeListener):
+    def __init__(self):
+        self.changed = []
+
+    def clients_changed(self, client_ids):
+        self.changed.extend(client_ids)
+
+
+def test_two_books_converge_through_a_real_server(tmp_path, server):
+    a = owner_book(tmp_path, server)
+    olena = a.add_client(new_client("Олена Коваленко"))
+    paired = a.pair_create_business(server, "phone A")
+    assert paired.business_id
+    assert a.sync_now().pushed == 2
+    code = a.invite().code
+
+    b = k.ClientBook.open(str(tmp_path / "b.db"))
+    b.pair_join(server, code, "phone B")
+    heard = Recorder()
+    b.set_change_listener(heard)
+    report = b.sync_now()
+    assert report.pulled == 2
+    assert heard.changed == [olena.id]
+    assert b.get_client(olena.id).name == "Олена Коваленко"
+
+    b.set_consent(olena.id, "sms", True, "written", "анкета")
+    assert b.sync_now().pushed == 1
+    assert a.sync_now().pulled == 1
+    assert a.get_client(olena.id).consented == ["sms"]
+
+
+def test_sync_errors_are_typed(tmp_path, server):
+    lonely = k.ClientBook.open(str(tmp_path / "lonely.db"))
+    with pytest.raises(k.ApiError.NotPaired):
+        lonely.sync_now()
+    with pytest.raises(k.ApiError.Server) as e:
+        lonely.pair_join(server, "NOTACODE22", "phone")
+    assert e.value.code == "invite_invalid"
+    other = k.ClientBook.open(str(tmp_path / "other.db"))
+    other.init_business(k.NewBusinessRec(name="S", region="UA", zone="Europe/Kyiv", currency="UAH", locale=None))
+    with pytest.raises(k.ApiError.Network):
+        other.pair_create_business("http://127.0.0.1:9", "nowhere")
+
+
+class Statuses(k.SyncStatusListener):
+    def __init__(self):
+        self.seen = []
+        self.pulled = threading.Event()
+        self.stopped = threading.Event()
+
+    def sync_status(self, status):
+        self.seen.append(status)
+        if status.is_synced() and status.report.pulled > 0:
+            self.pulled.set()
+        if status.is_stopped():
+            self.stopped.set()
+
+
+def test_the_background_loop_brings_edits_made_elsewhere(tmp_path, server):
+    a = owner_book(tmp_path, server)
+    a.pair_create_business(server, "phone A")
+    a.sync_now()
+    b = k.ClientBook.open(str(tmp_path / "b.db"))
+    b.pair_join(server, a.invite().code, "phone B")
+    b.sync_now()
+    statuses = Statuses()
+    b.start_sync(5, statuses)
+    marta = a.add_client(new_client("Марта"))
+    a.sync_now()
+    assert statuses.pulled.wait(20), statuses.seen
+    assert b.get_client(marta.id).name == "Марта"
+    b.stop_sync()
+    assert statuses.stopped.wait(20)
