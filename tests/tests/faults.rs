@@ -184,6 +184,20 @@ fn a_device_killed_mid_sync_reopens_and_finishes() {
         owner.with(|s| s.projection_snapshot().unwrap())
     );
     assert_eq!(owner.with(|s| s.unsynced_docs().unwrap()), 0);
+    // The first pass was a bulk load without secondary indexes, cut short many times: every
+    // index is back.
+    let indexes = |p: &Path| -> Vec<String> {
+        let c = rusqlite::Connection::open(p).unwrap();
+        let mut st = c
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(indexes(&fresh_book), indexes(&book));
+    assert!(indexes(&fresh_book).contains(&"visits_by_start".to_string()));
 }
 
 #[test]
