@@ -70,4 +70,5 @@ conformance!(
     pushes_are_announced,
     concurrent_pushes_make_a_gapless_feed,
     server_writes_reach_devices,
+    a_bad_push_among_concurrent_ones_is_refused_alone,
 );

@@ -502,3 +502,39 @@ pub async fn server_writes_reach_devices<S: Storage>(s: &S) {
     assert_eq!(history[0].status, MessageStatus::Sent);
     assert_eq!(history[0].body, "Нагадуємо про візит");
 }
+
+/// Concurrent pushes, one of them garbage: the garbage is refused alone, every other push lands
+/// (PostgreSQL commits concurrent pushes of a business together; each stays all-or-nothing).
+pub async fn a_bad_push_among_concurrent_ones_is_refused_alone<S: Storage + Clone>(s: &S) {
+    let book = Book::new(10);
+    let owner = register(s, &book).await;
+    let mut tasks = Vec::new();
+    for (n, c) in book.chunks().into_iter().enumerate() {
+        let s = s.clone();
+        let business = book.business;
+        let chunk = if n == 5 {
+            Chunk {
+                doc: c.doc,
+                data: b"garbage".to_vec(),
+            }
+        } else {
+            c
+        };
+        tasks.push(tokio::spawn(async move {
+            s.push(business, Some(owner), vec![chunk]).await
+        }));
+    }
+    let mut ok = 0;
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(o) => ok += o.accepted,
+            Err(StorageError::Rejected { .. }) => refused += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((ok, refused), (10, 1));
+    let (feed, cursor, _) = pull_all(s, book.business, Cursor::Feed(0), None, 1 << 20).await;
+    assert_eq!(cursor, Cursor::Feed(10));
+    assert_eq!(feed.len(), 10);
+}

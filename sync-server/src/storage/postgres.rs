@@ -5,6 +5,8 @@
 //! commit order across every process; a commit is announced with `NOTIFY`, and each process
 //! relays the notifications it LISTENs to onto its own broadcast channel for long-polls.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -27,6 +29,25 @@ const CHANNEL: &str = "kartka_feed";
 pub struct PgStorage {
     pool: Pool,
     feed: broadcast::Sender<Uuid>,
+    batches: Arc<Mutex<HashMap<Uuid, Batch>>>,
+}
+
+/// Pushes of one business waiting for the transaction that commits them together.
+///
+/// Pushes of a business serialise on its row lock, and each commit waits for PostgreSQL to
+/// flush its WAL; one push per transaction made 200 devices at one edit a second queue behind
+/// each other (p99 229 ms). Pushes that arrive while a transaction is out are committed
+/// together by the next one: one lock, one flush, many pushes, each still all-or-nothing.
+#[derive(Default)]
+struct Batch {
+    running: bool,
+    waiting: Vec<Pending>,
+}
+
+struct Pending {
+    origin: Option<Uuid>,
+    chunks: Vec<Chunk>,
+    reply: tokio::sync::oneshot::Sender<Result<PushOutcome>>,
 }
 
 impl PgStorage {
@@ -48,7 +69,160 @@ impl PgStorage {
         migrate(&pool).await?;
         let feed = broadcast::channel(1024).0;
         tokio::spawn(listen(config, feed.clone()));
-        Ok(PgStorage { pool, feed })
+        Ok(PgStorage {
+            pool,
+            feed,
+            batches: Arc::default(),
+        })
+    }
+}
+
+impl PgStorage {
+    /// Commits a batch of pushes in one transaction and answers each. A push that is refused
+    /// (garbage, another business's document) is answered with its error and leaves no trace;
+    /// the others still commit.
+    async fn push_batch(&self, business: Uuid, batch: Vec<Pending>) {
+        let mut replies = Vec::with_capacity(batch.len());
+        let outcome = self.commit_batch(business, batch, &mut replies).await;
+        let notify = matches!(outcome, Ok(true));
+        for (reply, result) in replies {
+            let result = match &outcome {
+                Ok(_) => result,
+                Err(e) => Err(StorageError::Backend(e.to_string())),
+            };
+            let _ = reply.send(result);
+        }
+        if notify {
+            let _ = self.feed.send(business);
+        }
+    }
+
+    /// Returns whether anything was committed.
+    async fn commit_batch(
+        &self,
+        business: Uuid,
+        batch: Vec<Pending>,
+        replies: &mut Vec<(
+            tokio::sync::oneshot::Sender<Result<PushOutcome>>,
+            Result<PushOutcome>,
+        )>,
+    ) -> Result<bool> {
+        let mut client = match self.pool.get().await {
+            Ok(c) => c,
+            Err(e) => {
+                let e = StorageError::from(e);
+                for p in batch {
+                    replies.push((p.reply, Err(StorageError::Backend(e.to_string()))));
+                }
+                return Err(e);
+            }
+        };
+        // Replies are recorded before anything can fail below, so every push is answered.
+        let mut pending = Vec::new();
+        for p in batch {
+            pending.push((p.origin, p.chunks));
+            replies.push((p.reply, Ok(PushOutcome::default())));
+        }
+        let tx = client.transaction().await?;
+        let Some(row) = tx
+            .query_opt(
+                "SELECT seq FROM businesses WHERE id = $1 FOR UPDATE",
+                &[&business],
+            )
+            .await?
+        else {
+            for r in replies.iter_mut() {
+                r.1 = Err(StorageError::NotFound);
+            }
+            return Ok(false);
+        };
+        let mut seq: i64 = row.get(0);
+        // Every document the batch touches, read once under the lock.
+        let ids: Vec<Uuid> = pending
+            .iter()
+            .flat_map(|(_, chunks)| chunks.iter().map(|c| c.doc))
+            .collect();
+        let mut stored: HashMap<Uuid, (Uuid, Vec<u8>)> = tx
+            .query(
+                "SELECT id, business_id, data FROM docs WHERE id = ANY($1)",
+                &[&ids],
+            )
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect();
+        let mut writes = Vec::new();
+        for (i, (origin, chunks)) in pending.into_iter().enumerate() {
+            // Merge this push against the batch's state so far; keep it only if every chunk
+            // is accepted.
+            let mut staged: Vec<(Uuid, super::Accepted)> = Vec::new();
+            let mut outcome = PushOutcome::default();
+            let mut refused = None;
+            for chunk in chunks {
+                let current = staged
+                    .iter()
+                    .rev()
+                    .find(|(d, _)| *d == chunk.doc)
+                    .map(|(_, a)| a.data.as_slice())
+                    .or_else(|| stored.get(&chunk.doc).map(|(_, d)| d.as_slice()));
+                if let Some((owner, _)) = stored.get(&chunk.doc)
+                    && *owner != business
+                {
+                    refused = Some(StorageError::ForeignDocument { doc: chunk.doc });
+                    break;
+                }
+                match accept(business, chunk.doc, current, &chunk.data) {
+                    Ok(Some(acc)) => {
+                        outcome.accepted += 1;
+                        staged.push((chunk.doc, acc));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        refused = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = refused {
+                replies[i].1 = Err(e);
+                continue;
+            }
+            for (doc, acc) in staged {
+                seq += 1;
+                stored.insert(doc, (business, acc.data.clone()));
+                writes.push((doc, acc, seq, origin));
+            }
+            replies[i].1 = Ok(outcome);
+        }
+        if writes.is_empty() {
+            return Ok(false);
+        }
+        for (doc, acc, seq, origin) in &writes {
+            tx.execute(
+                "INSERT INTO docs (id, business_id, kind, seq, data) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
+                &[doc, &business, &acc.kind, seq, &acc.data],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO feed (business_id, seq, doc_id, origin, changes)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&business, seq, doc, origin, &acc.changes],
+            )
+            .await?;
+        }
+        tx.execute(
+            "UPDATE businesses SET seq = $2 WHERE id = $1",
+            &[&business, &seq],
+        )
+        .await?;
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&CHANNEL, &business.to_string()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 
@@ -285,71 +459,39 @@ impl Storage for PgStorage {
         origin: Option<Uuid>,
         chunks: Vec<Chunk>,
     ) -> Result<PushOutcome> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let mut seq: i64 = tx
-            .query_opt(
-                "SELECT seq FROM businesses WHERE id = $1 FOR UPDATE",
-                &[&business],
-            )
-            .await?
-            .ok_or(StorageError::NotFound)?
-            .get(0);
-        let mut outcome = PushOutcome::default();
-        for chunk in chunks {
-            let stored = tx
-                .query_opt(
-                    "SELECT business_id, data FROM docs WHERE id = $1",
-                    &[&chunk.doc],
-                )
-                .await?;
-            let stored: Option<(Uuid, Vec<u8>)> = stored.map(|r| (r.get(0), r.get(1)));
-            if let Some((owner, _)) = &stored
-                && *owner != business
-            {
-                return Err(StorageError::ForeignDocument { doc: chunk.doc });
-            }
-            // Merging is CPU work on a document of kilobytes; it runs inline rather than on the
-            // blocking pool to keep the row lock's hold short and the code simple.
-            let Some(acc) = accept(
-                business,
-                chunk.doc,
-                stored.as_ref().map(|s| &s.1[..]),
-                &chunk.data,
-            )?
-            else {
-                continue;
-            };
-            seq += 1;
-            tx.execute(
-                "INSERT INTO docs (id, business_id, kind, seq, data) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
-                &[&chunk.doc, &business, &acc.kind, &seq, &acc.data],
-            )
-            .await?;
-            tx.execute(
-                "INSERT INTO feed (business_id, seq, doc_id, origin, changes)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[&business, &seq, &chunk.doc, &origin, &acc.changes],
-            )
-            .await?;
-            outcome.accepted += 1;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let lead = {
+            let mut q = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+            let b = q.entry(business).or_default();
+            b.waiting.push(Pending {
+                origin,
+                chunks,
+                reply,
+            });
+            !std::mem::replace(&mut b.running, true)
+        };
+        if lead {
+            // A task (not this request, which its client may abandon) commits batches of this
+            // business's pushes until none wait.
+            let this = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    let batch = {
+                        let mut q = this.batches.lock().unwrap_or_else(|p| p.into_inner());
+                        let b = q.entry(business).or_default();
+                        if b.waiting.is_empty() {
+                            q.remove(&business);
+                            break;
+                        }
+                        std::mem::take(&mut b.waiting)
+                    };
+                    this.push_batch(business, batch).await;
+                }
+            });
         }
-        if outcome.accepted > 0 {
-            tx.execute(
-                "UPDATE businesses SET seq = $2 WHERE id = $1",
-                &[&business, &seq],
-            )
-            .await?;
-            tx.execute(
-                "SELECT pg_notify($1, $2)",
-                &[&CHANNEL, &business.to_string()],
-            )
-            .await?;
-            tx.commit().await?;
-            let _ = self.feed.send(business);
-        }
-        Ok(outcome)
+        answer
+            .await
+            .map_err(|_| StorageError::Backend("the push was dropped".into()))?
     }
 
     async fn pull(
