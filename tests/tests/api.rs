@@ -244,6 +244,31 @@ fn pairing_is_rate_limited_per_address() {
 }
 
 #[test]
+fn sync_is_rate_limited_per_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_configured(
+        bin(),
+        dir.path(),
+        &[],
+        "[limits]\npairing_per_minute = 100\nsync_per_second = 1\n",
+    );
+    let a = Device::owner(&server.url);
+    let token = a.token();
+    let idle = wire::encode(&SyncRequest {
+        cursor: Cursor::Feed(0),
+        push: vec![],
+    });
+    let statuses: Vec<u16> = (0..6)
+        .map(|_| raw_sync(&server.url, &token, idle.clone()).0)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // Another device of the same business has a bucket of its own.
+    let b = Device::join(&server.url, &a);
+    let (status, _) = raw_sync(&server.url, &b.token(), idle);
+    assert_eq!(status, 200);
+}
+
+#[test]
 fn a_waiting_device_gets_a_change_made_elsewhere() {
     let (_dir, server) = server();
     let a = Device::owner(&server.url);
