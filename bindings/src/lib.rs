@@ -5,6 +5,7 @@
 
 mod error;
 mod records;
+mod settings;
 mod sync;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,6 +23,7 @@ use uuid::Uuid;
 pub use error::ApiError;
 use error::bad;
 pub use records::*;
+pub use settings::*;
 pub use sync::*;
 
 uniffi::setup_scaffolding!();
@@ -53,7 +55,7 @@ fn instant(s: &str) -> Result<DateTime<Utc>, ApiError> {
         })
 }
 
-fn id(s: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn id(s: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(s.trim()).map_err(|_| bad("id", "not a valid id"))
 }
 

@@ -114,3 +114,26 @@ def test_visits_agenda_and_history(book):
     book.set_consent(c.id, "sms", True, "written", "")
     book.record_message(c.id, "sms", "Дякуємо!")
     assert [(m.channel, m.status) for m in book.history(c.id)] == [("sms", "handed_to_app")]
+
+
+def test_templates_and_rules_are_kept_in_the_settings(book):
+    with pytest.raises(k.ApiError.Validation) as e:
+        book.put_template(k.TemplateRec(id="", name="Bad", channel="sms", body="Hi {clint_name}"))
+    assert e.value.field == "template"
+    assert book.templates() == []
+    t = book.put_template(k.TemplateRec(id="", name="Нагадування", channel="sms", body="{client_name}, чекаємо вас {visit_date} о {visit_time}"))
+    assert t.id and [x.name for x in book.templates()] == ["Нагадування"]
+    r = book.put_rule(k.RuleRec(id="", name="За добу", trigger="reminder_before", offset_min=1440,
+                                channels=["sms"], template_id=t.id, working_hours_only=True,
+                                statuses=["booked", "confirmed"], enabled=True))
+    assert [x.id for x in book.rules()] == [r.id]
+    assert book.rules()[0].statuses == ["booked", "confirmed"]
+    with pytest.raises(k.ApiError.Validation):
+        book.put_rule(k.RuleRec(id="", name="X", trigger="visit_created", offset_min=0, channels=["pigeon"],
+                                template_id=None, working_hours_only=False, statuses=[], enabled=True))
+    book.set_working_hours(0, "09:00-13:00,14:00-19:00")
+    with pytest.raises(k.ApiError.Validation):
+        book.set_working_hours(0, "late")
+    book.remove_rule(r.id)
+    book.remove_template(t.id)
+    assert book.rules() == [] and book.templates() == []

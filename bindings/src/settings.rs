@@ -1,0 +1,166 @@
+//! Business settings at the FFI edge: message templates, notification rules, working hours.
+
+use kartka_core::crdt::business::SettingsEdit;
+use kartka_core::model::{Channel, Rule, Template, VisitStatus};
+use uuid::Uuid;
+
+use crate::error::bad;
+use crate::{ApiError, ClientBook, id};
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TemplateRec {
+    /// Empty for a new template; the saved one comes back with its id.
+    pub id: String,
+    pub name: String,
+    /// `None`: usable on any channel.
+    pub channel: Option<String>,
+    /// With placeholders such as `{client_name}`, `{visit_time}`; an unknown one is refused
+    /// when the template is saved.
+    pub body: String,
+}
+
+impl From<Template> for TemplateRec {
+    fn from(t: Template) -> Self {
+        TemplateRec {
+            id: t.id.to_string(),
+            name: t.name,
+            channel: t.channel.map(|c| c.as_str().to_string()),
+            body: t.body,
+        }
+    }
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RuleRec {
+    /// Empty for a new rule.
+    pub id: String,
+    pub name: String,
+    /// e.g. `reminder_before`, `visit_created`, `after_completed`, `birthday`.
+    pub trigger: String,
+    /// Minutes: before the visit for reminders, after the event otherwise.
+    pub offset_min: i64,
+    pub channels: Vec<String>,
+    pub template_id: Option<String>,
+    pub working_hours_only: bool,
+    pub statuses: Vec<String>,
+    pub enabled: bool,
+}
+
+impl From<Rule> for RuleRec {
+    fn from(r: Rule) -> Self {
+        RuleRec {
+            id: r.id.to_string(),
+            name: r.name,
+            trigger: r.trigger,
+            offset_min: r.offset_min,
+            channels: r.channels.iter().map(|c| c.as_str().to_string()).collect(),
+            template_id: r.template_id.map(|t| t.to_string()),
+            working_hours_only: r.working_hours_only,
+            statuses: r.statuses.iter().map(|s| s.as_str().to_string()).collect(),
+            enabled: r.enabled,
+        }
+    }
+}
+
+/// The id of a record to save: a new one when empty.
+fn id_or_new(s: &str) -> Result<Uuid, ApiError> {
+    if s.trim().is_empty() {
+        Ok(Uuid::now_v7())
+    } else {
+        id(s)
+    }
+}
+
+#[uniffi::export]
+impl ClientBook {
+    pub fn templates(&self) -> Result<Vec<TemplateRec>, ApiError> {
+        Ok(self
+            .store()?
+            .business()?
+            .templates
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Saves a template (new when its id is empty); refused with `Validation { field:
+    /// "template" }` when the body has an unknown placeholder.
+    pub fn put_template(&self, t: TemplateRec) -> Result<TemplateRec, ApiError> {
+        let template = Template {
+            id: id_or_new(&t.id)?,
+            name: t.name,
+            channel: t.channel.map(|c| c.parse::<Channel>()).transpose()?,
+            body: t.body,
+        };
+        let saved = template.id;
+        self.store()?
+            .edit_business(SettingsEdit::PutTemplate(template))?
+            .templates
+            .into_iter()
+            .find(|x| x.id == saved)
+            .map(Into::into)
+            .ok_or_else(|| bad("template", "not saved"))
+    }
+
+    pub fn remove_template(&self, template_id: String) -> Result<(), ApiError> {
+        self.store()?
+            .edit_business(SettingsEdit::RemoveTemplate(id(&template_id)?))?;
+        Ok(())
+    }
+
+    pub fn rules(&self) -> Result<Vec<RuleRec>, ApiError> {
+        Ok(self
+            .store()?
+            .business()?
+            .rules
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Saves a notification rule (new when its id is empty). The server runs it.
+    pub fn put_rule(&self, r: RuleRec) -> Result<RuleRec, ApiError> {
+        let rule = Rule {
+            id: id_or_new(&r.id)?,
+            name: r.name,
+            trigger: r.trigger,
+            offset_min: r.offset_min,
+            channels: r
+                .channels
+                .iter()
+                .map(|c| c.parse::<Channel>())
+                .collect::<Result<_, _>>()?,
+            template_id: r.template_id.as_deref().map(id).transpose()?,
+            working_hours_only: r.working_hours_only,
+            statuses: r
+                .statuses
+                .iter()
+                .map(|s| s.parse::<VisitStatus>())
+                .collect::<Result<_, _>>()?,
+            enabled: r.enabled,
+        };
+        let saved = rule.id;
+        self.store()?
+            .edit_business(SettingsEdit::PutRule(rule))?
+            .rules
+            .into_iter()
+            .find(|x| x.id == saved)
+            .map(Into::into)
+            .ok_or_else(|| bad("rule", "not saved"))
+    }
+
+    pub fn remove_rule(&self, rule_id: String) -> Result<(), ApiError> {
+        self.store()?
+            .edit_business(SettingsEdit::RemoveRule(id(&rule_id)?))?;
+        Ok(())
+    }
+
+    /// Working hours of one weekday (0 = Monday): `"09:00-13:00,14:00-19:00"` or `"closed"`.
+    pub fn set_working_hours(&self, weekday: u32, hours: String) -> Result<(), ApiError> {
+        self.store()?.edit_business(SettingsEdit::Hours {
+            weekday: weekday as usize,
+            hours,
+        })?;
+        Ok(())
+    }
+}
