@@ -198,17 +198,7 @@ pub fn run(book: &Path, dir: &Path, backend: Backend, devices: usize, seconds: u
         for i in 0..EDITS {
             let id = ids[rng.random_range(0..ids.len())];
             let t = Instant::now();
-            owner
-                .lock()
-                .unwrap()
-                .update_client(
-                    id,
-                    ClientPatch {
-                        comment: Some(Some(format!("edit {i}"))),
-                        ..Default::default()
-                    },
-                )
-                .unwrap();
+            comment(&owner, id, format!("edit {i}"));
             let r = sync::sync_with(&owner, &remote).unwrap();
             assert_eq!(r.pushed, 1);
             times.push(t.elapsed());
@@ -277,17 +267,7 @@ pub fn run(book: &Path, dir: &Path, backend: Backend, devices: usize, seconds: u
     for i in 0..100 {
         let id = ids[rng.random_range(0..ids.len())];
         let t = Instant::now();
-        owner
-            .lock()
-            .unwrap()
-            .update_client(
-                id,
-                ClientPatch {
-                    comment: Some(Some(format!("live {i}"))),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        comment(&owner, id, format!("live {i}"));
         sync::sync_with(&owner, &a_remote).unwrap();
         let seen = rx
             .recv_timeout(Duration::from_secs(10))
@@ -298,17 +278,7 @@ pub fn run(book: &Path, dir: &Path, backend: Backend, devices: usize, seconds: u
     f.propagation = stat(lat);
     stop.store(true, Ordering::Relaxed);
     // Wake the waiter so it can stop.
-    owner
-        .lock()
-        .unwrap()
-        .update_client(
-            ids[0],
-            ClientPatch {
-                comment: Some(Some("end".into())),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    comment(&owner, ids[0], "end".into());
     sync::sync_with(&owner, &a_remote).unwrap();
     waiter.join().unwrap();
 
@@ -343,6 +313,15 @@ pub fn run(book: &Path, dir: &Path, backend: Backend, devices: usize, seconds: u
     remove_db(&owner_path);
     remove_db(&fresh_path);
     f
+}
+
+/// Edits one client's comment on the device.
+fn comment(device: &Mutex<Store>, id: uuid::Uuid, text: String) {
+    let patch = ClientPatch {
+        comment: Some(Some(text)),
+        ..Default::default()
+    };
+    device.lock().unwrap().update_client(id, patch).unwrap();
 }
 
 /// Lets the proxy count connections that just closed.

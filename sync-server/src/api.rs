@@ -430,15 +430,7 @@ async fn sync<S: Storage>(
     let wait = Duration::from_secs(q.wait.min(app.limits.max_wait_secs));
     // Subscribe before reading, so a change committed between the read and the wait is seen.
     let mut feed = (!pushed && !wait.is_zero()).then(|| app.storage.subscribe());
-    let mut pull = app
-        .storage
-        .pull(
-            who.business,
-            req.cursor,
-            Some(who.device),
-            app.limits.pull_budget,
-        )
-        .await?;
+    let mut pull = pull_for(&app, &who, req.cursor).await?;
     if let Some(feed) = feed.as_mut()
         && pull.chunks.is_empty()
         && !pull.more
@@ -457,15 +449,7 @@ async fn sync<S: Storage>(
                 _ = shutdown.changed() => break,
             };
             if woke {
-                pull = app
-                    .storage
-                    .pull(
-                        who.business,
-                        req.cursor,
-                        Some(who.device),
-                        app.limits.pull_budget,
-                    )
-                    .await?;
+                pull = pull_for(&app, &who, req.cursor).await?;
                 if !pull.chunks.is_empty() || pull.more || pull.cursor != req.cursor {
                     break;
                 }
@@ -483,6 +467,22 @@ async fn sync<S: Storage>(
     app.metrics.sync_bytes_out.inc_by(bytes.len() as u64);
     touch(&app, who.device).await;
     Ok(([(CONTENT_TYPE, wire::MEDIA_TYPE)], bytes).into_response())
+}
+
+/// What the device lacks from `cursor`: one page, never its own changes.
+async fn pull_for<S: Storage>(
+    app: &App<S>,
+    who: &Authed,
+    cursor: kartka_core::sync::wire::Cursor,
+) -> Result<crate::storage::Pull, StorageError> {
+    app.storage
+        .pull(
+            who.business,
+            cursor,
+            Some(who.device),
+            app.limits.pull_budget,
+        )
+        .await
 }
 
 /// Records "last seen" at most once a minute per device per process, off the hot path.

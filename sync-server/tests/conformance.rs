@@ -15,21 +15,12 @@ fn sqlite() -> (tempfile::TempDir, SqliteStorage) {
 }
 
 async fn postgres() -> Option<PgStorage> {
-    match std::env::var("KARTKA_TEST_POSTGRES") {
-        Ok(url) => Some(
-            PgStorage::connect(&url, 8)
-                .await
-                .expect("connect to PostgreSQL"),
-        ),
-        Err(_) => {
-            assert!(
-                std::env::var("KARTKA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "KARTKA_REQUIRE_POSTGRES=1 but KARTKA_TEST_POSTGRES is not set"
-            );
-            eprintln!("PostgreSQL cases skipped: KARTKA_TEST_POSTGRES is not set");
-            None
-        }
-    }
+    let url = c::test_postgres_url()?;
+    Some(
+        PgStorage::connect(&url, 8)
+            .await
+            .expect("connect to PostgreSQL"),
+    )
 }
 
 macro_rules! conformance {

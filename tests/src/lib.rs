@@ -241,6 +241,23 @@ impl Device {
     }
 }
 
+/// Every client of the book, deleted ones included, by id.
+pub fn client_ids(s: &Store) -> Vec<uuid::Uuid> {
+    let all = kartka_core::store::ClientFilter {
+        include_deleted: true,
+        ..Default::default()
+    };
+    let page = kartka_core::store::Page {
+        offset: 0,
+        limit: u32::MAX,
+    };
+    s.list_clients(&all, page)
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect()
+}
+
 /// Syncs every device, in turn, until a whole pass moves nothing.
 pub fn converge(devices: &[&Device]) {
     for _ in 0..10 {

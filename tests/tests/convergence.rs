@@ -12,8 +12,8 @@ use kartka_core::model::{
     Channel, ClientPatch, ConsentSource, ConsentSubject, NewClient, NewVisit, ReminderOverride,
     ServiceLine, VisitStatus,
 };
-use kartka_core::store::{ClientFilter, Page, VisitFilter};
-use kartka_tests::{Device, Server, converge};
+use kartka_core::store::VisitFilter;
+use kartka_tests::{Device, Server, client_ids, converge};
 use proptest::prelude::*;
 use uuid::Uuid;
 
@@ -93,24 +93,6 @@ fn op(devices: usize) -> impl Strategy<Value = Op> {
     ]
 }
 
-fn clients(s: &Store) -> Vec<Uuid> {
-    let all = ClientFilter {
-        include_deleted: true,
-        ..Default::default()
-    };
-    s.list_clients(
-        &all,
-        Page {
-            offset: 0,
-            limit: 100_000,
-        },
-    )
-    .unwrap()
-    .iter()
-    .map(|c| c.id)
-    .collect()
-}
-
 fn visits(s: &Store) -> Vec<Uuid> {
     let all = VisitFilter {
         include_deleted: true,
@@ -146,7 +128,7 @@ fn apply(devs: &[Device], op: &Op, w: &mut Written) {
             w.clients.insert(c.id);
         }
         Op::Comment { dev, client, n } => devs[dev].with(|s| {
-            if let Some(id) = pick(&clients(s), client) {
+            if let Some(id) = pick(&client_ids(s), client) {
                 let text = format!("d{dev} #{n}");
                 s.update_client(
                     id,
@@ -160,7 +142,7 @@ fn apply(devs: &[Device], op: &Op, w: &mut Written) {
             }
         }),
         Op::Visit { dev, client, day } => devs[dev].with(|s| {
-            if let Some(id) = pick(&clients(s), client) {
+            if let Some(id) = pick(&client_ids(s), client) {
                 let start =
                     chrono::DateTime::from_timestamp(1_790_000_000 + i64::from(day) * 86_400, 0)
                         .unwrap();
@@ -197,7 +179,7 @@ fn apply(devs: &[Device], op: &Op, w: &mut Written) {
             channel,
             granted,
         } => devs[dev].with(|s| {
-            if let Some(id) = pick(&clients(s), client) {
+            if let Some(id) = pick(&client_ids(s), client) {
                 let ev = s
                     .set_consent(
                         id,
@@ -215,7 +197,7 @@ fn apply(devs: &[Device], op: &Op, w: &mut Written) {
             client,
             restore,
         } => devs[dev].with(|s| {
-            if let Some(id) = pick(&clients(s), client) {
+            if let Some(id) = pick(&client_ids(s), client) {
                 if restore {
                     s.restore_client(id).unwrap()
                 } else {
@@ -267,7 +249,7 @@ fn run(server: &Server, devices: usize, ops: &[Op]) {
         });
     }
     fresh.with(|s| {
-        let have: BTreeSet<Uuid> = clients(s).into_iter().collect();
+        let have: BTreeSet<Uuid> = client_ids(s).into_iter().collect();
         assert!(w.clients.is_subset(&have), "a created client was lost");
         let have: BTreeSet<Uuid> = visits(s).into_iter().collect();
         assert!(w.visits.is_subset(&have), "a created visit was lost");
@@ -280,7 +262,7 @@ fn run(server: &Server, devices: usize, ops: &[Op]) {
             );
         }
         let mut events = BTreeSet::new();
-        for id in clients(s) {
+        for id in client_ids(s) {
             events.extend(s.consent(id).unwrap().evidence.iter().map(|e| e.id));
         }
         assert!(

@@ -9,9 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kartka_core::model::{ClientPatch, NewClient};
-use kartka_core::store::{ClientFilter, Page};
 use kartka_core::sync::wire::{self, SyncRequest, SyncResponse};
-use kartka_tests::{Device, Server, converge, raw_sync};
+use kartka_tests::{Device, Server, client_ids, converge, raw_sync};
 use rand::Rng;
 use uuid::Uuid;
 
@@ -20,23 +19,7 @@ fn bin() -> &'static Path {
 }
 
 fn all_clients(d: &Device) -> BTreeSet<Uuid> {
-    d.with(|s| {
-        let all = ClientFilter {
-            include_deleted: true,
-            ..Default::default()
-        };
-        s.list_clients(
-            &all,
-            Page {
-                offset: 0,
-                limit: 1_000_000,
-            },
-        )
-        .unwrap()
-        .iter()
-        .map(|c| c.id)
-        .collect()
-    })
+    d.with(|s| client_ids(s)).into_iter().collect()
 }
 
 fn new_client(n: usize) -> NewClient {

@@ -9,21 +9,8 @@ use std::time::Duration;
 
 use kartka_core::model::{ClientPatch, NewClient};
 use kartka_core::{Error, sync};
+use kartka_server::storage::conformance::test_postgres_url;
 use kartka_tests::{Device, Server, converge};
-
-fn postgres() -> Option<String> {
-    match std::env::var("KARTKA_TEST_POSTGRES") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var("KARTKA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "KARTKA_REQUIRE_POSTGRES=1 but KARTKA_TEST_POSTGRES is not set"
-            );
-            eprintln!("skipped: KARTKA_TEST_POSTGRES is not set");
-            None
-        }
-    }
-}
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_server-under-test"))
@@ -31,7 +18,9 @@ fn bin() -> &'static Path {
 
 #[test]
 fn two_server_processes_on_one_postgres_serve_one_business() {
-    let Some(url) = postgres() else { return };
+    let Some(url) = test_postgres_url() else {
+        return;
+    };
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let env = [("KARTKA_DATABASE_URL", url.as_str())];
     let one = Server::start_with(bin(), d1.path(), &env);

@@ -286,9 +286,10 @@ pub fn merge_bytes(id: Uuid, stored: Option<&[u8]>, received: &[u8]) -> Result<O
         }
         None => (Vec::new(), None),
     };
-    let mut combined = stored.map(<[u8]>::to_vec).unwrap_or_default();
-    combined.extend_from_slice(received);
-    let doc = load_strict(id, &combined)?;
+    let doc = match stored {
+        Some(stored) => load_strict(id, &[stored, received].concat())?,
+        None => load_strict(id, received)?,
+    };
     let heads = doc.get_heads();
     if heads == before {
         return Ok(None);

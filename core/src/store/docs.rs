@@ -142,22 +142,26 @@ pub(crate) fn decode_new(id: Uuid, bytes: &[u8]) -> Result<Option<Decoded>> {
 /// the document when something new arrived, `None` when nothing did. On any error nothing has
 /// been written: the caller's transaction is dropped.
 pub(crate) fn merge(conn: &Connection, id: Uuid, bytes: &[u8]) -> Result<Option<Kind>> {
-    let Some(stored) = raw(conn, id)? else {
+    let stored: Option<(Vec<u8>, String, Option<Vec<u8>>)> = conn
+        .prepare_cached("SELECT data, kind, heads FROM docs WHERE id = ?1")?
+        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((stored, existing_kind, heads)) = stored else {
         return match decode_new(id, bytes)? {
             Some(d) => write_new(conn, id, d, bytes).map(Some),
             None => Ok(None),
         };
     };
-    let existing_kind: Option<Kind> = conn
-        .query_row("SELECT kind FROM docs WHERE id = ?1", params![id], |r| {
-            r.get::<_, String>(0)
-        })
-        .optional()?
-        .and_then(|k| Kind::parse(&k));
+    let existing_kind = Kind::parse(&existing_kind);
+    // The heads saved with the document; a row from before schema 3 has none, and the stored
+    // document is loaded for them.
+    let before = match heads.as_deref().and_then(crdt::decode_heads) {
+        Some(h) => h,
+        None => load_strict(id, &stored)?.get_heads(),
+    };
     // The received bytes are appended to what is stored and the whole is loaded strictly:
     // automerge's own `load_incremental` silently skips a truncated or damaged tail, and a sync
     // payload that is not whole must be refused, not half-applied.
-    let before = load_strict(id, &stored)?.get_heads();
     let mut combined = stored;
     combined.extend_from_slice(bytes);
     let doc = load_strict(id, &combined)?;

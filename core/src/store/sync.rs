@@ -5,7 +5,6 @@
 //! answer has arrived: a request lost or cut mid-way is simply sent again, and the server
 //! ignores changes it already has.
 
-use automerge::ChangeHash;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
@@ -303,12 +302,6 @@ impl Store {
             self.refresh_business()?;
         }
         Ok(applied)
-    }
-
-    /// Every document's heads, for tests that compare devices.
-    pub fn doc_heads(&self, id: Uuid) -> Result<Vec<ChangeHash>> {
-        let bytes = self.export_doc(id)?;
-        Ok(crdt::load_strict(id, &bytes)?.get_heads())
     }
 }
 

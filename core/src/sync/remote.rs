@@ -78,12 +78,13 @@ impl Remote {
     /// One sync round trip. With `wait`, the server holds an empty answer up to that long for
     /// changes to arrive (long-poll).
     pub fn sync(&self, req: &SyncRequest, wait: Option<Duration>) -> Result<SyncResponse> {
-        let mut url = self.url("/v1/sync");
-        let mut rb = self.http.post(&url);
-        if let Some(w) = wait {
-            url = format!("{url}?wait={}", w.as_secs());
-            rb = self.http.post(&url).timeout(TIMEOUT + w);
-        }
+        let rb = match wait {
+            Some(w) => self
+                .http
+                .post(self.url(&format!("/v1/sync?wait={}", w.as_secs())))
+                .timeout(TIMEOUT + w),
+            None => self.http.post(self.url("/v1/sync")),
+        };
         let resp = self
             .authed(rb)?
             .header(CONTENT_TYPE, HeaderValue::from_static(wire::MEDIA_TYPE))

@@ -12,6 +12,23 @@ use uuid::Uuid;
 use super::{NewDevice, Storage, StorageError};
 use crate::auth;
 
+/// The PostgreSQL the tests use (`KARTKA_TEST_POSTGRES`), or `None` to skip its cases, which
+/// is refused when `KARTKA_REQUIRE_POSTGRES=1` (CI and `scripts/test-all` set it): there a
+/// missing PostgreSQL fails the run instead of skipping.
+pub fn test_postgres_url() -> Option<String> {
+    match std::env::var("KARTKA_TEST_POSTGRES") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("KARTKA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "KARTKA_REQUIRE_POSTGRES=1 but KARTKA_TEST_POSTGRES is not set"
+            );
+            eprintln!("PostgreSQL cases skipped: KARTKA_TEST_POSTGRES is not set");
+            None
+        }
+    }
+}
+
 /// A device's book with a business and `clients` clients, and its documents ready to push.
 pub struct Book {
     _dir: tempfile::TempDir,

@@ -300,6 +300,28 @@ fn hash_param(h: &[u8; 32]) -> &[u8] {
     &h[..]
 }
 
+async fn insert_device(
+    tx: &deadpool_postgres::Transaction<'_>,
+    business: Uuid,
+    d: &NewDevice,
+    owner: bool,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO devices (id, business_id, name, owner, token_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &d.id,
+            &business,
+            &d.name,
+            &owner,
+            &hash_param(&d.token_hash),
+            &d.at_ms,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 impl Storage for PgStorage {
     async fn create_business(&self, id: Uuid, name: &str, owner: NewDevice) -> Result<()> {
         let mut client = self.pool.get().await?;
@@ -325,18 +347,7 @@ impl Storage for PgStorage {
         if inserted == 0 {
             return Err(StorageError::BusinessExists);
         }
-        tx.execute(
-            "INSERT INTO devices (id, business_id, name, owner, token_hash, created_at)
-             VALUES ($1, $2, $3, true, $4, $5)",
-            &[
-                &owner.id,
-                &id,
-                &owner.name,
-                &hash_param(&owner.token_hash),
-                &owner.at_ms,
-            ],
-        )
-        .await?;
+        insert_device(&tx, id, &owner, true).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -400,18 +411,7 @@ impl Storage for PgStorage {
             )
             .await?;
         let business: Uuid = row.ok_or(StorageError::InviteInvalid)?.get(0);
-        tx.execute(
-            "INSERT INTO devices (id, business_id, name, owner, token_hash, created_at)
-             VALUES ($1, $2, $3, false, $4, $5)",
-            &[
-                &device.id,
-                &business,
-                &device.name,
-                &hash_param(&device.token_hash),
-                &device.at_ms,
-            ],
-        )
-        .await?;
+        insert_device(&tx, business, &device, false).await?;
         tx.commit().await?;
         Ok(business)
     }
