@@ -35,6 +35,11 @@ pub enum Error {
     )]
     SchemaTooNew { found: u32, supported: u32 },
 
+    /// The book is encrypted and the key given (or none) does not open it, or the file is not a
+    /// book at all.
+    #[error("the book cannot be opened with this key (or the file is not a Kartka book)")]
+    WrongKey,
+
     /// A stored or received document is not a valid Kartka document.
     #[error("document {id} is damaged: {reason}")]
     CorruptDocument { id: Uuid, reason: String },
@@ -42,6 +47,11 @@ pub enum Error {
     /// This book is not paired with a sync server.
     #[error("this book is not paired with a sync server: run `pair` first")]
     NotPaired,
+
+    /// The business's owner removed this device (a lost or stolen phone): the server refused it,
+    /// and this device's copy of the business has been erased.
+    #[error("this device was removed from the business; its copy of the book was erased")]
+    Revoked,
 
     /// The server could not be reached or the connection broke; try again later.
     #[error("network error: {detail}")]

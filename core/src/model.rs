@@ -586,20 +586,30 @@ pub struct Template {
     /// `None`: usable on any channel.
     pub channel: Option<Channel>,
     pub body: String,
+    /// The approved WhatsApp template this one maps to, `name:language` (e.g.
+    /// `visit_reminder:uk`): business-initiated WhatsApp messages must be approved templates,
+    /// and this template's placeholders, in order of first use, become its parameters.
+    pub whatsapp: Option<String>,
 }
 
-/// A notification rule as the devices edit it. The server gives it meaning (notifications
-/// issue); the book only keeps it, so rules can be edited offline and sync like the rest.
+/// A notification rule as the devices edit it, offline like the rest; the server executes it
+/// (`notify::plan` says what it means).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rule {
     pub id: Uuid,
     pub name: String,
-    /// e.g. `reminder_before`, `visit_created`, `after_completed`, `birthday`.
+    /// A `notify::Trigger` in its string form, e.g. `reminder_before`, `visit_created`,
+    /// `status_changed:confirmed`, `after_completed`, `birthday`. Kept as text so a trigger
+    /// added by a newer version survives an older device (which checks it when saving).
     pub trigger: String,
-    /// Minutes: before the visit for reminders, after the event otherwise.
+    /// Minutes: before the visit for reminders, after local midnight for birthdays, a delay
+    /// after the event otherwise.
     pub offset_min: i64,
     pub channels: Vec<Channel>,
+    /// The template for channels without their own.
     pub template_id: Option<Uuid>,
+    /// A channel's own template.
+    pub channel_templates: Vec<(Channel, Uuid)>,
     pub working_hours_only: bool,
     pub statuses: Vec<VisitStatus>,
     pub enabled: bool,
@@ -618,6 +628,9 @@ pub struct Business {
     pub currency: String,
     pub locale: String,
     pub phone: Option<String>,
+    /// The username of the business's Telegram bot (`studio_bot`), for the links that let a
+    /// client start it from the card.
+    pub telegram_bot: Option<String>,
     #[serde(serialize_with = "ser_week")]
     pub working_hours: WeekHours,
     pub staff: Vec<StaffMember>,

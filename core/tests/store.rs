@@ -922,6 +922,7 @@ fn quick_actions_from_the_card_respect_consent_and_addresses() {
         name: "bad".into(),
         channel: None,
         body: "Привіт {clientname}".into(),
+        whatsapp: None,
     };
     assert!(matches!(
         s.edit_business(SettingsEdit::PutTemplate(bad)),
@@ -935,6 +936,7 @@ fn quick_actions_from_the_card_respect_consent_and_addresses() {
         name: "нагадування".into(),
         channel: None,
         body: body.into(),
+        whatsapp: None,
     }))
     .unwrap();
     let v = s
@@ -965,4 +967,154 @@ fn quick_actions_from_the_card_respect_consent_and_addresses() {
         ),
         Err(Error::Validation { .. })
     ));
+}
+
+#[test]
+fn a_client_s_data_and_the_whole_book_are_exported() {
+    let (_d, mut s) = book();
+    let olena = s
+        .create_client(NewClient {
+            name: "Олена Коваль".into(),
+            phones: vec![("067 123 45 67".into(), "mobile".into())],
+            email: Some("olena@example.com".into()),
+            comment: Some("алергія на ацетон; \"важливо\"".into()),
+            tags: vec!["брови".into()],
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    let anna = s
+        .create_client(NewClient {
+            name: "Anna Nowak, Kraków".into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    s.set_consent(
+        olena,
+        ConsentSubject::Channel(Channel::Sms),
+        true,
+        ConsentSource::Written,
+        "анкета",
+    )
+    .unwrap();
+    s.add_visit(visit(olena, at(2026, 12, 1, 8, 0), 80000))
+        .unwrap();
+    let gone = s
+        .create_client(NewClient {
+            name: "Видалена".into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    s.delete_client(gone).unwrap();
+
+    let one = s.export_client(olena).unwrap();
+    assert_eq!(one["client"]["name"], "Олена Коваль");
+    assert_eq!(one["client"]["phones"][0]["e164"], "+380671234567");
+    assert_eq!(one["consent"]["evidence"][0]["note"], "анкета");
+    assert_eq!(one["visits"].as_array().unwrap().len(), 1);
+    assert_eq!(one["visits"][0]["total"], 80000);
+    assert!(matches!(
+        s.export_client(uuid::Uuid::now_v7()),
+        Err(Error::NotFound { .. })
+    ));
+
+    let mut json = Vec::new();
+    assert_eq!(s.export_book_json(&mut json).unwrap(), 2);
+    let book: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(book["format"], 1);
+    assert_eq!(book["business"]["currency"], "UAH");
+    let names: Vec<&str> = book["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"Олена Коваль") && names.contains(&"Anna Nowak, Kraków"));
+
+    let mut csv_bytes = Vec::new();
+    assert_eq!(s.export_book_csv(&mut csv_bytes).unwrap(), 2);
+    let mut r = csv::Reader::from_reader(&csv_bytes[..]);
+    let header = r.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    let o = rows
+        .iter()
+        .find(|x| &x[col("id")] == olena.to_string().as_str())
+        .unwrap();
+    assert_eq!(&o[col("comment")], "алергія на ацетон; \"важливо\"");
+    assert_eq!(&o[col("phones")], "+380671234567");
+    assert_eq!(&o[col("consent_sms")], "true");
+    assert_eq!(&o[col("consent_whatsapp")], "false");
+    let a = rows
+        .iter()
+        .find(|x| &x[col("id")] == anna.to_string().as_str())
+        .unwrap();
+    assert_eq!(&a[col("name")], "Anna Nowak, Kraków");
+}
+
+/// Forgetting a client: gone from the book's files at once (not only from the tables), queued
+/// for the server, and never taken in again from a device that still has the old document.
+#[test]
+fn a_forgotten_client_is_gone_from_the_files_and_never_comes_back() {
+    let (dir, mut a) = book();
+    let (_dir_b, mut b) = second_device(&a);
+    let kept = a
+        .create_client(client("Звичайна Клієнтка", &["+380671234567"]))
+        .unwrap();
+    let gone = a
+        .create_client(NewClient {
+            email: Some("forget.me@example.com".into()),
+            ..client("Забута Людина", &["+380939876543"])
+        })
+        .unwrap();
+    sync_into(&a, &mut b);
+    let files = || common::files(dir.path());
+    let holds = common::holds;
+    assert!(holds(&files(), "Забута Людина"));
+
+    a.forget_client(gone.id).unwrap();
+    let after = files();
+    for s in ["Забута Людина", "939876543", "forget.me@example.com"] {
+        assert!(!holds(&after, s), "{s} is still in the book's files");
+    }
+    assert!(matches!(a.get_client(gone.id), Err(Error::NotFound { .. })));
+    assert_eq!(a.get_client(kept.id).unwrap().name, "Звичайна Клієнтка");
+    assert_eq!(a.erasures_to_send().unwrap(), vec![gone.id]);
+    assert!(
+        a.search(
+            "Забута",
+            Page {
+                offset: 0,
+                limit: 10
+            }
+        )
+        .unwrap()
+        .is_empty()
+    );
+
+    // The other device still has the document, with its history: merging it back is refused.
+    sync_into(&b, &mut a);
+    assert!(matches!(a.get_client(gone.id), Err(Error::NotFound { .. })));
+    assert!(
+        !a.apply_remote(gone.id, &b.export_doc(gone.id).unwrap())
+            .unwrap()
+    );
+    assert!(a.is_erased(gone.id).unwrap());
+
+    // Only clients can be forgotten; twice is not found.
+    let business = a.business().unwrap().id;
+    assert!(matches!(
+        a.forget_client(business),
+        Err(Error::Validation { .. })
+    ));
+    assert!(matches!(
+        a.forget_client(gone.id),
+        Err(Error::NotFound { .. })
+    ));
+    a.erasures_sent(&[gone.id]).unwrap();
+    assert!(a.erasures_to_send().unwrap().is_empty());
 }

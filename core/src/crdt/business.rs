@@ -2,12 +2,12 @@
 //! working hours, staff, templates, notification rules).
 //!
 //! ```text
-//! ROOT { schema, kind: "business", id, name, region, zone, currency, locale, phone?,
+//! ROOT { schema, kind: "business", id, name, region, zone, currency, locale, phone?, telegram_bot?,
 //!        hours:     { mon..sun → "09:00-13:00,14:00-19:00" | "closed" },
 //!        staff:     { <id> → { name, phone?, email?, active } },
-//!        templates: { <id> → { name, channel?, body } },
+//!        templates: { <id> → { name, channel?, body, whatsapp? } },
 //!        rules:     { <id> → { name, trigger, offset, channels, template?, wh_only, statuses,
-//!                              enabled } } }
+//!                              enabled, per_channel? ("sms=<template id>,email=…") } } }
 //! ```
 //! A weekday's hours are one value: the master edits a day as a whole.
 
@@ -56,6 +56,7 @@ pub enum SettingsEdit {
     Currency(String),
     Locale(String),
     Phone(Option<String>),
+    TelegramBot(Option<String>),
     Hours { weekday: usize, hours: String },
     PutStaff(StaffMember),
     PutTemplate(Template),
@@ -73,6 +74,7 @@ pub fn edit(doc: &mut Automerge, id: Uuid, edit: &SettingsEdit, at: DateTime<Utc
             SettingsEdit::Currency(v) => tx.put(ROOT, "currency", v.as_str())?,
             SettingsEdit::Locale(v) => tx.put(ROOT, "locale", v.as_str())?,
             SettingsEdit::Phone(v) => put_opt_str(tx, &ROOT, "phone", v.as_deref())?,
+            SettingsEdit::TelegramBot(v) => put_opt_str(tx, &ROOT, "telegram_bot", v.as_deref())?,
             SettingsEdit::Hours { weekday, hours } => {
                 let day = WEEKDAYS.get(*weekday).ok_or_else(|| {
                     Error::validation("weekday", "expected mon, tue, wed, thu, fri, sat or sun")
@@ -94,6 +96,7 @@ pub fn edit(doc: &mut Automerge, id: Uuid, edit: &SettingsEdit, at: DateTime<Utc
                 tx.put(&o, "name", t.name.as_str())?;
                 put_opt_str(tx, &o, "channel", t.channel.map(|c| c.as_str()))?;
                 tx.put(&o, "body", t.body.as_str())?;
+                put_opt_str(tx, &o, "whatsapp", t.whatsapp.as_deref())?;
             }
             SettingsEdit::RemoveTemplate(t) => {
                 let templates = existing_map(tx, &ROOT, "templates", id)?;
@@ -115,6 +118,19 @@ pub fn edit(doc: &mut Automerge, id: Uuid, edit: &SettingsEdit, at: DateTime<Utc
                 tx.put(&o, "wh_only", r.working_hours_only)?;
                 tx.put(&o, "statuses", join(r.statuses.iter().map(|s| s.as_str())))?;
                 tx.put(&o, "enabled", r.enabled)?;
+                let per_channel: Vec<String> = r
+                    .channel_templates
+                    .iter()
+                    .map(|(c, t)| format!("{c}={t}"))
+                    .collect();
+                put_opt_str(
+                    tx,
+                    &o,
+                    "per_channel",
+                    Some(per_channel.join(","))
+                        .filter(|s| !s.is_empty())
+                        .as_deref(),
+                )?;
             }
             SettingsEdit::RemoveRule(r) => {
                 let rules = existing_map(tx, &ROOT, "rules", id)?;
@@ -182,6 +198,7 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<Business> {
             name: t.str("name").unwrap_or_default(),
             channel: t.str("channel").and_then(|c| c.parse::<Channel>().ok()),
             body: t.str("body").unwrap_or_default(),
+            whatsapp: t.str("whatsapp"),
         })
         .collect();
     let rules = entries("rules")
@@ -196,6 +213,15 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<Business> {
             working_hours_only: r.bool("wh_only").unwrap_or(true),
             statuses: split::<VisitStatus>(r.str("statuses")),
             enabled: r.bool("enabled").unwrap_or(true),
+            channel_templates: r
+                .str("per_channel")
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|pair| {
+                    let (c, t) = pair.split_once('=')?;
+                    Some((c.parse().ok()?, t.parse().ok()?))
+                })
+                .collect(),
         })
         .collect();
     Ok(Business {
@@ -206,6 +232,7 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<Business> {
         currency: root.str("currency").unwrap_or_else(|| "UAH".into()),
         locale: root.str("locale").unwrap_or_else(|| "en".into()),
         phone: root.str("phone"),
+        telegram_bot: root.str("telegram_bot"),
         working_hours,
         staff,
         templates,

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! ROOT { schema, kind: "client", id, name, given?, family?, email?, birthday?, comment?, class,
-//!        loyalty?, discount, source, created, updated, deleted?, primary_phone?,
+//!        loyalty?, discount, source, created, updated, deleted?, primary_phone?, telegram_chat?,
+//!        wa_last_in?,
 //!        "phone:<e164 | raw:…>" → { raw, e164?, label },
 //!        "tag:<tag>"            → true,
 //!        "consent:<subject>"    → <event id>,
@@ -389,6 +390,30 @@ pub fn mark_merged(doc: &mut Automerge, into: Uuid, at: DateTime<Utc>) -> Result
         }
         put_time(tx, &ROOT, "updated", at)
     })
+}
+
+/// Binds the client's Telegram chat (the server does, when the client starts the bot from the
+/// card's link): messages go to that chat id. Devices only need to know it exists.
+pub fn bind_telegram(doc: &mut Automerge, chat: &str, at: DateTime<Utc>) -> Result<()> {
+    change(doc, at, |tx| {
+        tx.put(ROOT, "telegram_chat", chat)?;
+        Ok(())
+    })
+}
+
+/// The Telegram chat the client's bot conversation is in, if bound.
+pub fn telegram_chat(doc: &Automerge) -> Option<String> {
+    MapReader::root(doc).str("telegram_chat")
+}
+
+/// When the client last wrote on WhatsApp (the server records it from the webhook): a
+/// business may send free text only within 24 hours of it.
+pub fn set_whatsapp_last_inbound(doc: &mut Automerge, at: DateTime<Utc>) -> Result<()> {
+    change(doc, at, |tx| put_time(tx, &ROOT, "wa_last_in", at))
+}
+
+pub fn whatsapp_last_inbound(doc: &Automerge) -> Option<DateTime<Utc>> {
+    MapReader::root(doc).time("wa_last_in")
 }
 
 /// Appends a message to the client's history.

@@ -27,9 +27,16 @@ pub(crate) struct Checkpointer {
 impl Checkpointer {
     /// Starts the checkpoint thread for the database at `path` and turns off automatic
     /// checkpoints on `conn`.
-    pub(crate) fn start(conn: &Connection, path: &Path) -> Result<Checkpointer> {
+    pub(crate) fn start(
+        conn: &Connection,
+        path: &Path,
+        key: Option<&super::BookKey>,
+    ) -> Result<Checkpointer> {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let other = Connection::open(path)?;
+        if let Some(key) = key {
+            super::cipher::apply_key(&other, key)?;
+        }
         other.busy_timeout(std::time::Duration::from_secs(5))?;
         let (wake, requests) = mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()

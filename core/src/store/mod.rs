@@ -6,8 +6,11 @@
 //! projection's tables and indexes.
 
 mod checkpoint;
+mod cipher;
 mod clients;
 mod docs;
+mod erase;
+mod export;
 mod import;
 mod merge;
 mod messages;
@@ -17,6 +20,7 @@ pub mod schema;
 mod search;
 mod sync;
 mod visits;
+mod wipe;
 
 use std::path::Path;
 
@@ -28,8 +32,9 @@ use uuid::Uuid;
 
 use crate::crdt::business::{self as business_doc, SettingsEdit};
 use crate::error::{Error, Result};
-use crate::model::{Business, NewBusiness, Rule, StaffMember, Template};
+use crate::model::{Business, Channel, NewBusiness, Rule, StaffMember, Template};
 
+pub use cipher::BookKey;
 pub use import::{
     BatchConsent, ImportOutcome, ImportPreview, ImportStatus, PreviewItem, PreviewPhone,
 };
@@ -56,7 +61,12 @@ pub struct Store {
     actor: ActorId,
     staff_id: Option<Uuid>,
     business: Option<BusinessContext>,
+    clock: Option<Clock>,
 }
+
+/// Where a store reads the time, when not from the system (simulations and tests that move
+/// time, such as the server's scheduler tests).
+pub type Clock = std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 impl Store {
     /// Opens (creating if needed) the book at `path` and brings its schema up to date.
@@ -65,21 +75,35 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let conn = Connection::open_with_flags(
+        let conn = Store::connect(path)?;
+        // An encrypted book opened without its key: say so, not "file is not a database".
+        cipher::check_readable(&conn)?;
+        Self::from_connection(conn, path, schema::CURRENT_VERSION, None)
+    }
+
+    fn connect(path: &Path) -> Result<Connection> {
+        Ok(Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        Self::from_connection(conn, path, schema::CURRENT_VERSION)
+        )?)
     }
 
-    fn from_connection(mut conn: Connection, path: &Path, target_version: u32) -> Result<Store> {
+    fn from_connection(
+        mut conn: Connection,
+        path: &Path,
+        target_version: u32,
+        key: Option<BookKey>,
+    ) -> Result<Store> {
         // WAL: readers never wait for the writer; NORMAL sync is durable across application
         // crashes, and loses at most the last commits on power loss, not the database.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted content is overwritten rather than left in free pages, so that a forgotten
+        // client (the right to erasure) is gone from the file, not only from the tables.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         // 16 MiB of page cache (SQLite's default is 2 MiB): a batch of thousands of clients
         // touches index pages all over a large book, and spilling them mid-transaction doubled
         // the time of a 5,000-client import at 50,000 clients. The cache fills only as used.
@@ -101,7 +125,7 @@ impl Store {
             }
         };
         let staff_id = meta_get(&conn, "staff_id")?.and_then(|s| Uuid::parse_str(&s).ok());
-        let checkpointer = checkpoint::Checkpointer::start(&conn, path)?;
+        let checkpointer = checkpoint::Checkpointer::start(&conn, path, key.as_ref())?;
         let mut store = Store {
             conn,
             checkpointer,
@@ -109,6 +133,7 @@ impl Store {
             device_id,
             staff_id,
             business: None,
+            clock: None,
         };
         if upgraded {
             store.rebuild_projection()?;
@@ -148,6 +173,11 @@ impl Store {
         Ok(self.ctx()?.currency)
     }
 
+    /// Reads the time from `clock` from now on (every write's timestamp, every "now").
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = Some(clock);
+    }
+
     /// The business's IANA zone.
     pub fn zone(&self) -> Result<Tz> {
         Ok(self.ctx()?.zone)
@@ -156,7 +186,7 @@ impl Store {
     /// Now, to the millisecond: documents and the projection store milliseconds, and what a
     /// write returns must equal what a later read gives.
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        let now = Utc::now();
+        let now = self.clock.as_ref().map_or_else(Utc::now, |c| c());
         DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
     }
 
@@ -230,21 +260,45 @@ impl Store {
             SettingsEdit::Currency(c) => {
                 crate::money::currency(c)?;
             }
-            SettingsEdit::PutTemplate(Template { name, body, .. }) => {
+            SettingsEdit::TelegramBot(Some(bot))
+                if !crate::messaging::deeplink::valid_bot_name(bot) =>
+            {
+                return Err(Error::validation(
+                    "telegram_bot",
+                    "a Telegram bot username: 5-32 of a-z, 0-9, _, ending in \"bot\"",
+                ));
+            }
+            SettingsEdit::PutTemplate(Template {
+                name,
+                body,
+                whatsapp,
+                ..
+            }) => {
                 if name.trim().is_empty() {
                     return Err(Error::validation("name", "must not be empty"));
+                }
+                if let Some(wa) = whatsapp
+                    && !wa.split_once(':').is_some_and(|(n, l)| {
+                        !n.is_empty()
+                            && !l.is_empty()
+                            && n.chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    })
+                {
+                    return Err(Error::validation(
+                        "whatsapp",
+                        "expected the approved template's name and language, e.g. visit_reminder:uk",
+                    ));
                 }
                 // An unknown placeholder is refused here, when the template is saved, not when
                 // a message is sent.
                 crate::messaging::template::Template::parse(body)
                     .map_err(|e| Error::validation("template", e.to_string()))?;
             }
-            SettingsEdit::PutStaff(StaffMember { name, .. })
-            | SettingsEdit::PutRule(Rule { name, .. })
-                if name.trim().is_empty() =>
-            {
+            SettingsEdit::PutStaff(StaffMember { name, .. }) if name.trim().is_empty() => {
                 return Err(Error::validation("name", "must not be empty"));
             }
+            SettingsEdit::PutRule(rule) => self.check_rule(rule)?,
             _ => {}
         }
         let now = self.now();
@@ -260,6 +314,58 @@ impl Store {
         self.checkpointer.commit(tx)?;
         self.refresh_business()?;
         self.business()
+    }
+
+    /// A rule is refused when saved, not when it would fire: its trigger must be known, its
+    /// channels ones the server can send on, and its templates must exist.
+    fn check_rule(&self, rule: &Rule) -> Result<()> {
+        if rule.name.trim().is_empty() {
+            return Err(Error::validation("name", "must not be empty"));
+        }
+        let trigger: crate::notify::Trigger = rule.trigger.parse()?;
+        if rule.channels.is_empty() {
+            return Err(Error::validation("channels", "name at least one channel"));
+        }
+        if let Some(c) = rule
+            .channels
+            .iter()
+            .find(|c| matches!(c, Channel::Viber | Channel::Marketing))
+        {
+            return Err(Error::validation(
+                "channels",
+                format!("the server cannot send on {c}: use sms, whatsapp, email or telegram"),
+            ));
+        }
+        let max = 366 * 24 * 60;
+        let offset_ok = match trigger {
+            crate::notify::Trigger::Birthday => (0..24 * 60).contains(&rule.offset_min),
+            _ => (0..=max).contains(&rule.offset_min),
+        };
+        if !offset_ok {
+            return Err(Error::validation(
+                "offset",
+                "minutes: 0 to a year (for birthdays, the local time of day: 0 to 1439)",
+            ));
+        }
+        let business = self.business()?;
+        let templates = rule
+            .template_id
+            .iter()
+            .chain(rule.channel_templates.iter().map(|(_, t)| t));
+        for t in templates {
+            if !business.templates.iter().any(|x| x.id == *t) {
+                return Err(Error::validation("template", "no such template"));
+            }
+        }
+        for c in &rule.channels {
+            if crate::notify::plan::template_for(rule, *c).is_none() {
+                return Err(Error::validation(
+                    "template",
+                    format!("the rule has no template for {c}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Adds a staff member and returns their id.
@@ -308,8 +414,11 @@ impl Store {
     /// Merges changes received from elsewhere (a saved document or incremental changes) into the
     /// document `id`, creating it if this device has not seen it, and re-projects what changed.
     /// Returns whether anything new arrived. Bytes that are not automerge data are refused with
-    /// the store unchanged.
+    /// the store unchanged. A forgotten client is never taken in again.
     pub fn apply_remote(&mut self, id: Uuid, bytes: &[u8]) -> Result<bool> {
+        if erase::is_erased(&self.conn, id)? {
+            return Ok(false);
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;

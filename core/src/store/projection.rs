@@ -331,6 +331,22 @@ pub(crate) fn snapshot(conn: &Connection) -> Result<ProjectionSnapshot> {
     Ok(ProjectionSnapshot { tables })
 }
 
+/// Removes every projection row of a client. Returns whether it had any.
+pub(crate) fn remove_client(conn: &Connection, id: Uuid) -> Result<bool> {
+    let Some(rid) = rid_of(conn, id)? else {
+        return Ok(false);
+    };
+    for table in CHILD_TABLES {
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE client_rid = ?1"))?
+            .execute(params![rid])?;
+    }
+    conn.prepare_cached("DELETE FROM client_fts WHERE rowid = ?1")?
+        .execute(params![rid])?;
+    conn.prepare_cached("DELETE FROM clients WHERE rid = ?1")?
+        .execute(params![rid])?;
+    Ok(true)
+}
+
 /// The local row number of a client, if projected.
 pub(crate) fn rid_of(conn: &Connection, id: Uuid) -> Result<Option<i64>> {
     use rusqlite::OptionalExtension;

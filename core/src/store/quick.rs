@@ -51,6 +51,17 @@ impl Store {
         deeplink::tel(number).map_err(link_error)
     }
 
+    /// The link that lets the client start the business's Telegram bot: once they do, the
+    /// server can send them reminders on Telegram (a bot cannot write first).
+    pub fn telegram_bot_link(&self, client: Uuid) -> Result<String> {
+        let c = self.get_client(client)?;
+        let business = self.business()?;
+        let bot = business.telegram_bot.ok_or_else(|| {
+            Error::validation("telegram_bot", "set the business's Telegram bot first")
+        })?;
+        deeplink::telegram_bot(&bot, business.id, c.id).map_err(link_error)
+    }
+
     /// Builds a quick message for the master to review, edit and send from the phone's app.
     /// Refused without consent for the channel, or without a number or address for it.
     pub fn quick_message(

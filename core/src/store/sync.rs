@@ -8,7 +8,7 @@
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::{Store, docs, meta_get, meta_set};
+use super::{Store, docs, erase, meta_get, meta_set};
 use crate::crdt;
 use crate::error::{Error, Result};
 use crate::sync::wire::{Chunk, Cursor, SyncResponse};
@@ -174,6 +174,7 @@ impl Store {
     /// was pulled is merged, and the cursor moves on (never back: answers to overlapping
     /// requests may arrive in any order).
     pub fn sync_apply(&mut self, outbox: &Outbox, resp: &SyncResponse) -> Result<Applied> {
+        let now_ms = self.now().timestamp_millis();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -204,7 +205,16 @@ impl Store {
         // every core first; the rest merge with what is stored, in order.
         let mut seen = std::collections::HashSet::new();
         let mut fresh = Vec::new();
+        // Erasures (empty chunks) and anything of a client forgotten here are not documents
+        // to take in.
+        let mut skip = std::collections::HashSet::new();
+        let mut erasing = false;
         for (i, chunk) in resp.pull.iter().enumerate() {
+            if chunk.data.is_empty() || erase::is_erased(&tx, chunk.doc)? {
+                skip.insert(i);
+                erasing |= chunk.data.is_empty();
+                continue;
+            }
             let present: bool = tx
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM docs WHERE id = ?1)")?
                 .query_row(params![chunk.doc], |r| r.get(0))?;
@@ -241,6 +251,16 @@ impl Store {
             drop(send);
             let mut ready = std::collections::HashMap::new();
             for (i, chunk) in pull.iter().enumerate() {
+                if skip.contains(&i) {
+                    if chunk.data.is_empty() {
+                        if erase::erase_local(&tx, chunk.doc)? {
+                            applied.pulled += 1;
+                            applied.changed_clients.push(chunk.doc);
+                        }
+                        erase::record_remote(&tx, chunk.doc, now_ms)?;
+                    }
+                    continue;
+                }
                 let is_fresh = fresh_set.contains(&i);
                 let was_dirty: Option<bool> = if is_fresh {
                     None
@@ -298,6 +318,9 @@ impl Store {
             meta_set(&tx, "sync.cursor", &resp.cursor.to_text())?;
         }
         self.checkpointer.commit(tx)?;
+        if erasing {
+            self.scrub(false)?;
+        }
         if business_changed {
             self.refresh_business()?;
         }

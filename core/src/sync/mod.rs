@@ -193,6 +193,7 @@ fn round(
     let mut report = SyncReport::default();
     let mut resent_whole = HashSet::new();
     let mut wait = wait;
+    send_erasures(access, remote)?;
     loop {
         let outbox = access.with_store(|s| s.sync_outbox(PUSH_BUDGET))?;
         let req = SyncRequest {
@@ -215,7 +216,7 @@ fn round(
                 access.with_store(|s| s.sync_resend_whole(d))?;
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(refused(access, e)?),
         };
         let applied = access.with_store(|s| s.sync_apply(&outbox, &resp))?;
         report.add(outbox.chunks.len(), applied);
@@ -225,6 +226,46 @@ fn round(
         on_page(&report);
     }
 }
+
+/// Clients forgotten here go to the server first, in batches: it erases its copy and tells
+/// every other device.
+fn send_erasures(access: &impl StoreAccess, remote: &Remote) -> Result<()> {
+    let pending = access.with_store(|s| s.erasures_to_send())?;
+    for batch in pending.chunks(ERASE_BATCH) {
+        match remote.erase(batch) {
+            Ok(_) => {}
+            // Refused for good (not this business's clients): the copies here are gone already,
+            // and retrying would hold every later sync back behind it.
+            Err(Error::Server {
+                status: status @ 400..=499,
+                ref code,
+                ..
+            }) if !matches!(status, 401 | 408 | 429) => {
+                tracing::warn!(%code, "the server refused an erasure; not retried");
+            }
+            Err(e) => return Err(refused(access, e)?),
+        }
+        access.with_store(|s| s.erasures_sent(batch))?;
+    }
+    Ok(())
+}
+
+/// A request failed. If the server says the owner removed this device, its copy of the
+/// business goes (a lost phone must not keep thousands of people's data): [`Error::Revoked`].
+fn refused(access: &impl StoreAccess, e: Error) -> Result<Error> {
+    match &e {
+        Error::Server {
+            status: 401, code, ..
+        } if code == "device_revoked" => {
+            access.with_store(|s| s.wipe())?;
+            Ok(Error::Revoked)
+        }
+        _ => Ok(e),
+    }
+}
+
+/// The server takes at most 256 erasures per request.
+const ERASE_BATCH: usize = 256;
 
 /// What the background loop reports after every attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,6 +303,7 @@ pub fn run_loop(
             }
             Err(
                 e @ (Error::NotPaired
+                | Error::Revoked
                 | Error::Server {
                     status: 401 | 403, ..
                 }),

@@ -10,8 +10,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use uuid::Uuid;
 
 use super::wire::{
-    self, CreateBusiness, DeviceInfo, ErrorBody, Invite, JoinBusiness, Paired, SyncRequest,
-    SyncResponse,
+    self, CreateBusiness, DeviceInfo, Erase, Erased, ErrorBody, Invite, JoinBusiness, Paired,
+    SyncRequest, SyncResponse,
 };
 use crate::error::{Error, Result};
 
@@ -73,6 +73,18 @@ impl Remote {
             .authed(self.http.delete(self.url(&format!("/v1/devices/{device}"))))?
             .send();
         checked(resp).map(|_| ())
+    }
+
+    /// Asks the server to erase these clients' documents everywhere.
+    pub fn erase(&self, docs: &[Uuid]) -> Result<Erased> {
+        let req = Erase {
+            docs: docs.to_vec(),
+        };
+        json(
+            self.authed(self.http.post(self.url("/v1/erasures")))?
+                .json(&req)
+                .send(),
+        )
     }
 
     /// One sync round trip. With `wait`, the server holds an empty answer up to that long for

@@ -53,7 +53,9 @@ impl Cursor {
     }
 }
 
-/// Changes of one document: a saved document or a run of changes (automerge bytes).
+/// Changes of one document: a saved document or a run of changes (automerge bytes). In a pull,
+/// an empty `data` says the document was erased (the right to erasure): the device drops its
+/// copy. A push never carries an empty chunk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chunk {
     pub doc: Uuid,
@@ -150,6 +152,19 @@ pub struct Paired {
 pub struct Invite {
     pub code: String,
     pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /v1/erasures`: clients forgotten on a device (the right to erasure), for the server to
+/// erase everywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erase {
+    pub docs: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erased {
+    /// How many were erased by this request (the rest were already).
+    pub erased: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

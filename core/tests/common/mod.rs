@@ -56,3 +56,18 @@ pub fn client(name: &str, phones: &[&str]) -> NewClient {
 pub fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
 }
+
+/// Every byte of every file in `dir` (a book, its WAL and shared memory), to look for what must
+/// not be there.
+pub fn files(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        all.extend(std::fs::read(e.path()).unwrap_or_default());
+    }
+    all
+}
+
+/// Whether `s` occurs in `hay` as UTF-8 bytes.
+pub fn holds(hay: &[u8], s: &str) -> bool {
+    hay.windows(s.len()).any(|w| w == s.as_bytes())
+}
