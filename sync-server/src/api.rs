@@ -15,7 +15,7 @@ use axum::extract::{
 };
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -23,8 +23,8 @@ use axum::{Json, Router};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use kartka_core::sync::wire::{
-    self, CreateBusiness, DeviceInfo, ErrorBody, Invite, JoinBusiness, Paired, SyncRequest,
-    SyncResponse,
+    self, CreateBusiness, DeviceInfo, Erase, Erased, ErrorBody, Invite, JoinBusiness, Paired,
+    SyncRequest, SyncResponse,
 };
 use serde::Deserialize;
 use tokio::sync::{broadcast, watch};
@@ -40,23 +40,33 @@ pub const INVITE_TTL: Duration = Duration::from_secs(15 * 60);
 
 pub struct App<S> {
     pub storage: S,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pairing_limit: DefaultKeyedRateLimiter<std::net::IpAddr>,
+    /// Proxies whose `X-Forwarded-For` names the client (the pairing limit counts clients,
+    /// not the proxy).
+    trusted_proxies: Vec<ipnet::IpNet>,
     sync_limit: DefaultKeyedRateLimiter<Uuid>,
     touched: Mutex<HashMap<Uuid, Instant>>,
     shutdown: watch::Receiver<bool>,
 }
 
 impl<S: Storage> App<S> {
-    pub fn new(storage: S, limits: Limits, shutdown: watch::Receiver<bool>) -> Arc<App<S>> {
+    pub fn new(
+        storage: S,
+        limits: Limits,
+        trusted_proxies: Vec<ipnet::IpNet>,
+        metrics: Arc<Metrics>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Arc<App<S>> {
         let per_min = NonZeroU32::new(limits.pairing_per_minute.max(1)).expect("non-zero");
         let per_sec = NonZeroU32::new(limits.sync_per_second.max(1)).expect("non-zero");
         let burst = NonZeroU32::new(limits.sync_per_second.max(1) * 2).expect("non-zero");
         Arc::new(App {
             storage,
-            metrics: Metrics::new(),
+            metrics,
             pairing_limit: RateLimiter::keyed(Quota::per_minute(per_min)),
+            trusted_proxies,
             sync_limit: RateLimiter::keyed(Quota::per_second(per_sec).allow_burst(burst)),
             limits,
             touched: Mutex::new(HashMap::new()),
@@ -70,6 +80,7 @@ pub fn router<S: Storage>(app: Arc<App<S>>) -> Router {
     Router::new()
         .route("/healthz", get(healthz::<S>))
         .route("/metrics", get(metrics::<S>))
+        .route("/v1/openapi.yaml", get(openapi))
         .route(
             "/v1/businesses",
             post(create_business::<S>).layer(json_limit),
@@ -78,6 +89,7 @@ pub fn router<S: Storage>(app: Arc<App<S>>) -> Router {
         .route("/v1/invites", post(create_invite::<S>))
         .route("/v1/devices", get(list_devices::<S>))
         .route("/v1/devices/{id}", delete(revoke_device::<S>))
+        .route("/v1/erasures", post(erase::<S>).layer(json_limit))
         .route(
             "/v1/sync",
             post(sync::<S>).layer(DefaultBodyLimit::max(app.limits.max_sync_body)),
@@ -238,8 +250,36 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn client_ip(ci: &ConnectInfo<SocketAddr>) -> std::net::IpAddr {
-    ci.0.ip()
+/// The address of the client: the peer's, unless the peer is a trusted proxy; then the last
+/// address in `X-Forwarded-For` that is not a trusted proxy (proxies append the address they
+/// saw, so entries further left were written by whoever sent the request and prove nothing).
+fn client_ip(
+    trusted: &[ipnet::IpNet],
+    ci: &ConnectInfo<SocketAddr>,
+    headers: &HeaderMap,
+) -> std::net::IpAddr {
+    let peer = ci.0.ip();
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // Garbage from the client's side of the chain: the last good address stands.
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 /// A 429 telling when the bucket has room again.
@@ -276,6 +316,14 @@ fn new_device(name: String) -> (NewDevice, String) {
     )
 }
 
+/// The HTTP API's description (`sync-server/openapi.yaml`), kept in step with the routes by
+/// `tests/openapi.rs`.
+pub const OPENAPI: &str = include_str!("../openapi.yaml");
+
+async fn openapi() -> Response {
+    ([(CONTENT_TYPE, "application/yaml")], OPENAPI).into_response()
+}
+
 async fn healthz<S: Storage>(State(app): State<Arc<App<S>>>) -> Result<&'static str, ApiError> {
     app.storage.ping().await?;
     Ok("ok\n")
@@ -295,9 +343,10 @@ async fn metrics<S: Storage>(State(app): State<Arc<App<S>>>) -> Response {
 async fn create_business<S: Storage>(
     State(app): State<Arc<App<S>>>,
     ci: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(req): Json<CreateBusiness>,
 ) -> Result<(StatusCode, Json<Paired>), ApiError> {
-    check_pairing(&app, client_ip(&ci))?;
+    check_pairing(&app, client_ip(&app.trusted_proxies, &ci, &headers))?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::new(
@@ -349,9 +398,10 @@ async fn create_invite<S: Storage>(
 async fn join<S: Storage>(
     State(app): State<Arc<App<S>>>,
     ci: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(req): Json<JoinBusiness>,
 ) -> Result<(StatusCode, Json<Paired>), ApiError> {
-    check_pairing(&app, client_ip(&ci))?;
+    check_pairing(&app, client_ip(&app.trusted_proxies, &ci, &headers))?;
     let (device, token) = new_device(device_name(&req.device_name)?);
     let device_id = device.id;
     let code = auth::normalize_code(&req.code);
@@ -398,6 +448,32 @@ async fn revoke_device<S: Storage>(
         .await?;
     tracing::info!(business = %who.business, device = %id, "device revoked");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// At most this many clients per erasure request (a device sends what it has in batches).
+const MAX_ERASE: usize = 256;
+
+/// The right to erasure: any device of the business may ask (as any may delete a client); the
+/// erasure is recorded with the device, never with anything of the person.
+async fn erase<S: Storage>(
+    State(app): State<Arc<App<S>>>,
+    who: Authed,
+    Json(req): Json<Erase>,
+) -> Result<Json<Erased>, ApiError> {
+    if req.docs.len() > MAX_ERASE {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many",
+            "at most 256 clients per request",
+        ));
+    }
+    let n = req.docs.len();
+    let erased = app
+        .storage
+        .erase(who.business, who.device, req.docs, now_ms())
+        .await?;
+    tracing::info!(business = %who.business, device = %who.device, asked = n, erased, "clients erased");
+    Ok(Json(Erased { erased }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -500,5 +576,67 @@ async fn touch<S: Storage>(app: &App<S>, device: Uuid) {
     };
     if due && let Err(e) = app.storage.touch_device(device, now_ms()).await {
         tracing::warn!(error = %e, "could not record last seen");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> std::net::IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn from(peer: &str, xff: &[&str], trusted: &[&str]) -> std::net::IpAddr {
+        let trusted: Vec<ipnet::IpNet> = trusted.iter().map(|t| t.parse().unwrap()).collect();
+        let mut headers = HeaderMap::new();
+        for v in xff {
+            headers.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        client_ip(
+            &trusted,
+            &ConnectInfo(SocketAddr::new(ip(peer), 4000)),
+            &headers,
+        )
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        // No proxy configured: the header is anyone's to forge.
+        assert_eq!(
+            from("203.0.113.9", &["198.51.100.1"], &[]),
+            ip("203.0.113.9")
+        );
+        // From a trusted proxy: the address it saw.
+        assert_eq!(
+            from("127.0.0.1", &["198.51.100.1"], &["127.0.0.1/32"]),
+            ip("198.51.100.1")
+        );
+        // A client cannot pick its address by prepending one: the rightmost untrusted wins.
+        assert_eq!(
+            from(
+                "10.0.0.2",
+                &["1.2.3.4, 198.51.100.1, 10.0.0.7"],
+                &["10.0.0.0/8"]
+            ),
+            ip("198.51.100.1")
+        );
+        // Several headers read as one list, in order.
+        assert_eq!(
+            from("10.0.0.2", &["1.2.3.4", "198.51.100.7"], &["10.0.0.0/8"]),
+            ip("198.51.100.7")
+        );
+        // Garbage where the client's address should be: the last proxy's stands.
+        assert_eq!(
+            from("10.0.0.2", &["junk, 10.0.0.5"], &["10.0.0.0/8"]),
+            ip("10.0.0.5")
+        );
+        // A trusted proxy with no header: itself.
+        assert_eq!(from("10.0.0.2", &[], &["10.0.0.0/8"]), ip("10.0.0.2"));
+        // IPv6.
+        assert_eq!(
+            from("::1", &["2001:db8::5"], &["::1/128"]),
+            ip("2001:db8::5")
+        );
     }
 }

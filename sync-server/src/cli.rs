@@ -57,6 +57,11 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     rt.block_on(async move {
         let running = match crate::start(config).await {
             Ok(r) => r,
@@ -67,7 +72,7 @@ pub fn main_entry() -> ExitCode {
         };
         // Print the bound address on stdout: with port 0 it is how a supervisor (or a test)
         // learns the port.
-        println!("listening on http://{}", running.addr);
+        println!("listening on {scheme}://{}", running.addr);
         shutdown_signal().await;
         tracing::info!("shutting down");
         match running.shutdown().await {

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::notify::gateway::GatewayConfig;
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -15,15 +17,86 @@ pub struct Config {
     pub database_url: String,
     /// PostgreSQL connections per server process.
     pub pool_size: usize,
-    pub gateway: Gateway,
     pub limits: Limits,
+    pub notify: Notify,
+    /// The gateway of each channel; every one is `log` unless configured.
+    pub gateways: Gateways,
+    /// HTTPS served directly from certificate files. Without it the server speaks plain HTTP,
+    /// for loopback or behind a TLS-terminating reverse proxy.
+    pub tls: Option<Tls>,
+    pub proxy: Proxy,
 }
 
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// PEM certificate chain, leaf first (e.g. Let's Encrypt's `fullchain.pem`).
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+/// Reverse proxies in front of the server.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Proxy {
+    /// Addresses or networks (`127.0.0.1`, `10.0.0.0/8`) of proxies whose `X-Forwarded-For` is
+    /// believed. Empty (the default): the header is ignored, since anyone can send it.
+    pub trusted: Vec<String>,
+}
+
+impl Proxy {
+    pub fn networks(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted
+            .iter()
+            .map(|t| {
+                t.parse::<ipnet::IpNet>()
+                    .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| ConfigError::Invalid {
+                        what: "proxy.trusted",
+                        value: t.clone(),
+                    })
+            })
+            .collect()
+    }
+}
+
+/// The scheduler and the dispatcher.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
-pub struct Gateway {
-    /// `log`: messages are written to the server's log instead of being sent.
-    pub kind: String,
+pub struct Notify {
+    /// Off: this process syncs but neither schedules nor sends (another one does).
+    pub enabled: bool,
+    /// Where providers reach this server (`https://kartka.example.com`): status callbacks and
+    /// webhooks are only requested when it is set.
+    pub public_url: Option<String>,
+    /// The `log` gateway's file.
+    pub outbox: PathBuf,
+    /// How often due messages are looked for, in milliseconds.
+    pub tick_ms: u64,
+    /// Messages claimed at once.
+    pub batch: i64,
+    /// Sends in flight at once, across gateways.
+    pub concurrency: usize,
+    /// A provider that has not answered after this many seconds may have sent the message.
+    pub gateway_timeout_secs: u64,
+    /// A message left `sending` this long by a process that died is recovered by another.
+    pub lease_secs: u64,
+    /// Events and moments older than this when first seen are history, not news.
+    pub stale_hours: u64,
+    /// Attempts before a temporary failure becomes final.
+    pub max_attempts: i32,
+    /// Offered to clients as `{review_link}`.
+    pub review_link: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Gateways {
+    pub sms: GatewayConfig,
+    pub whatsapp: GatewayConfig,
+    pub email: GatewayConfig,
+    pub telegram: GatewayConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -47,15 +120,30 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8787)),
             database_url: "sqlite://kartka-data/server.db".into(),
             pool_size: 16,
-            gateway: Gateway::default(),
             limits: Limits::default(),
+            notify: Notify::default(),
+            gateways: Gateways::default(),
+            tls: None,
+            proxy: Proxy::default(),
         }
     }
 }
 
-impl Default for Gateway {
+impl Default for Notify {
     fn default() -> Self {
-        Gateway { kind: "log".into() }
+        Notify {
+            enabled: true,
+            public_url: None,
+            outbox: PathBuf::from("kartka-data/outbox.jsonl"),
+            tick_ms: 200,
+            batch: 512,
+            concurrency: 64,
+            gateway_timeout_secs: 20,
+            lease_secs: 120,
+            stale_hours: 6,
+            max_attempts: 8,
+            review_link: None,
+        }
     }
 }
 
@@ -166,6 +254,35 @@ mod tests {
             Config::load(Some(&path)),
             Err(ConfigError::Parse { .. })
         ));
+    }
+
+    #[test]
+    fn gateways_are_configured_per_channel() {
+        let c: Config = toml::from_str(
+            r#"
+            [gateways.sms]
+            kind = "twilio"
+            account_sid = "AC1"
+            auth_token = "t"
+            from = "+15550001"
+            [gateways.email]
+            kind = "smtp"
+            host = "127.0.0.1"
+            port = 2525
+            security = "none"
+            from = "Studio <studio@example.com>"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.gateways.sms.name(), "twilio");
+        assert_eq!(c.gateways.email.name(), "smtp");
+        assert_eq!(c.gateways.whatsapp, GatewayConfig::Log);
+        // A misspelt key is an error, not a silently ignored setting.
+        assert!(
+            toml::from_str::<Config>("[gateways.sms]\nkind = \"twilio\"\naccount = \"x\"\n")
+                .is_err()
+        );
+        assert!(toml::from_str::<Config>("[gateways.sms]\nkind = \"carrier-pigeon\"\n").is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! - [`storage`]: businesses, devices, documents and the change feed, on SQLite or PostgreSQL;
 //! - [`auth`]: tokens and invite codes;
 //! - [`writer`]: the server's own edits of documents (as its own actor);
+//! - [`notify`]: the notification scheduler, dispatcher, gateways and webhooks;
 //! - [`config`]: configuration from file, environment and flags.
 //!
 //! See ARCHITECTURE.md, "Sync protocol".
@@ -13,7 +14,9 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod metrics;
+pub mod notify;
 pub mod storage;
+pub mod tls;
 pub mod writer;
 
 use std::net::SocketAddr;
@@ -39,13 +42,16 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("the `{0}` gateway is not known (this version has: log)")]
-    Gateway(String),
+    #[error(transparent)]
+    Gateway(#[from] notify::gateway::GatewayError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 /// A server running on the current tokio runtime.
 pub struct Running {
     pub addr: SocketAddr,
+    tls: bool,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -67,15 +73,13 @@ impl Running {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 }
 
 /// Opens the configured database and starts serving.
 pub async fn start(config: Config) -> Result<Running, ServerError> {
-    if config.gateway.kind != "log" {
-        return Err(ServerError::Gateway(config.gateway.kind.clone()));
-    }
     match config.database()? {
         Database::Sqlite(path) => {
             let storage = SqliteStorage::open(&path)?;
@@ -92,6 +96,16 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
 
 /// Starts serving on `storage` (tests and benchmarks pass one they built).
 pub async fn start_with<S: Storage>(storage: S, config: Config) -> Result<Running, ServerError> {
+    start_with_clock(storage, config, notify::system_clock()).await
+}
+
+/// Starts serving with a clock of the caller's (tests of the scheduler move time themselves).
+pub async fn start_with_clock<S: Storage>(
+    storage: S,
+    config: Config,
+    clock: notify::Clock,
+) -> Result<Running, ServerError> {
+    let gateways = notify::Gateways::new(&config.gateways, &config.notify)?;
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| ServerError::Bind {
@@ -103,16 +117,74 @@ pub async fn start_with<S: Storage>(storage: S, config: Config) -> Result<Runnin
         source,
     })?;
     let (stop, stopped) = watch::channel(false);
-    let app = api::App::new(storage, config.limits.clone(), stopped.clone());
-    let router = api::router(app).into_make_service_with_connect_info::<SocketAddr>();
+    let metrics = std::sync::Arc::new(metrics::Metrics::new());
+    let notifier = notify::Notifier::new(
+        storage.clone(),
+        config.notify.clone(),
+        gateways,
+        metrics.clone(),
+        clock,
+    );
+    if config.notify.enabled {
+        notify::start(notifier.clone(), stopped.clone());
+    }
+    let app = api::App::new(
+        storage,
+        config.limits.clone(),
+        config.proxy.networks()?,
+        metrics,
+        stopped.clone(),
+    );
+    let router = api::router(app)
+        .merge(notify::webhooks::routes(notifier))
+        .into_make_service_with_connect_info::<SocketAddr>();
     let mut stopped_signal = stopped;
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
+    let task = match &config.tls {
+        None => tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped_signal.wait_for(|s| *s).await;
+                })
+                .await
+        }),
+        Some(t) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(
+                &t.cert, &t.key,
+            )?);
+            let std_listener = listener.into_std().map_err(|source| ServerError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
                 let _ = stopped_signal.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    tracing::info!(%addr, gateway = %config.gateway.kind, "kartka-server listening");
-    Ok(Running { addr, stop, task })
+                // Long-polls answer at once on shutdown; the rest finish within the grace.
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+            });
+            let server = axum_server::from_tcp_rustls(std_listener, tls).map_err(|source| {
+                ServerError::Bind {
+                    addr: config.bind,
+                    source,
+                }
+            })?;
+            tokio::spawn(async move { server.handle(handle).serve(router).await })
+        }
+    };
+    tracing::info!(
+        %addr,
+        sms = config.gateways.sms.name(),
+        whatsapp = config.gateways.whatsapp.name(),
+        email = config.gateways.email.name(),
+        telegram = config.gateways.telegram.name(),
+        notify = config.notify.enabled,
+        tls = config.tls.is_some(),
+        "kartka-server listening"
+    );
+    Ok(Running {
+        addr,
+        tls: config.tls.is_some(),
+        stop,
+        task,
+    })
 }

@@ -3,6 +3,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -23,8 +24,10 @@ pub struct Metrics {
     pub sync_bytes_out: Counter,
     pub docs_accepted: Counter,
     pub docs_sent: Counter,
-    /// Messages handed to gateways, by outcome (the notification scheduler counts here).
+    /// Messages the dispatcher finished, by outcome.
     pub dispatch: Family<OutcomeLabels, Counter>,
+    /// Seconds between a message's due time and its claim.
+    pub lateness: Histogram,
 }
 
 impl Metrics {
@@ -66,8 +69,15 @@ impl Metrics {
             "Messages dispatched, by outcome",
             dispatch.clone(),
         );
+        let lateness = Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0]);
+        registry.register(
+            "dispatch_lateness_seconds",
+            "Seconds between a message's due time and its dispatch",
+            lateness.clone(),
+        );
         Metrics {
             registry,
+            lateness,
             requests,
             sync_bytes_in,
             sync_bytes_out,
@@ -75,6 +85,12 @@ impl Metrics {
             docs_sent,
             dispatch,
         }
+    }
+
+    pub fn outcome(&self, state: &'static str) {
+        self.dispatch
+            .get_or_create(&OutcomeLabels { outcome: state })
+            .inc();
     }
 
     pub fn render(&self) -> String {

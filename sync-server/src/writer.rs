@@ -63,4 +63,62 @@ impl ServerWriter {
         }
         Ok(Some(out))
     }
+
+    /// Applies `apply(doc, item)` for every item to its document and stores all the changes in
+    /// one push (one transaction, one feed row per document). Documents the business does not
+    /// have are skipped. If the push is refused as a whole, each document is pushed alone, so
+    /// one bad document cannot hold up the others.
+    pub async fn edit_many<S: Storage, T>(
+        &self,
+        storage: &S,
+        business: Uuid,
+        items: Vec<(Uuid, T)>,
+        apply: impl Fn(&mut Automerge, &T) -> kartka_core::Result<()>,
+    ) -> Result<(), StorageError> {
+        let _one_at_a_time = self.lock.lock().await;
+        let mut ids: Vec<Uuid> = items.iter().map(|(d, _)| *d).collect();
+        ids.sort();
+        ids.dedup();
+        let stored = storage.read_docs(business, ids).await?;
+        let mut chunks = Vec::new();
+        for (id, kind, bytes) in stored {
+            // An outcome arriving for a client erased meanwhile has nowhere to go.
+            if kind == "erased" {
+                continue;
+            }
+            let Ok(d) = Automerge::load(&bytes) else {
+                tracing::warn!(doc = %id, "server writer: a stored document does not load");
+                continue;
+            };
+            let mut d = d.with_actor(self.actor.clone());
+            let heads = d.get_heads();
+            for (_, item) in items.iter().filter(|(doc, _)| *doc == id) {
+                if let Err(e) = apply(&mut d, item) {
+                    tracing::warn!(doc = %id, error = %e, "server writer: an edit failed");
+                }
+            }
+            let changes = d.save_after(&heads);
+            if !changes.is_empty() {
+                chunks.push(Chunk {
+                    doc: id,
+                    data: changes,
+                });
+            }
+        }
+        if chunks.is_empty() {
+            return Ok(());
+        }
+        match storage.push(business, None, chunks.clone()).await {
+            Err(StorageError::Rejected { .. } | StorageError::ForeignDocument { .. }) => {
+                for chunk in chunks {
+                    let doc = chunk.doc;
+                    if let Err(e) = storage.push(business, None, vec![chunk]).await {
+                        tracing::warn!(%doc, error = %e, "server writer: a document refused its edit");
+                    }
+                }
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        }
+    }
 }

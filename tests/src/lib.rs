@@ -272,3 +272,26 @@ pub fn converge(devices: &[&Device]) {
     }
     panic!("devices did not converge in 10 passes");
 }
+
+/// Every byte of every file under `dir` (a book's directory, a server's data directory), to
+/// look for what must not be there.
+pub fn bytes_under(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return all;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            all.extend(bytes_under(&p));
+        } else if let Ok(b) = std::fs::read(&p) {
+            all.extend(b);
+        }
+    }
+    all
+}
+
+/// Whether `needle` occurs in `hay` as UTF-8 bytes.
+pub fn holds(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}

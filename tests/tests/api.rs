@@ -216,14 +216,63 @@ fn a_revoked_device_is_refused_and_codes_are_single_use() {
     phone.sync().unwrap();
     let id = phone.with(|s| s.sync_config().unwrap().unwrap().device_id);
     owner.with(|s| sync::remote_of(s).unwrap().revoke(id).unwrap());
+    // The revoked token is refused; told so, the device erases its copy of the business.
+    let (_, body) = kartka_tests::raw_sync(&server.url, &phone.token(), vec![]);
+    assert_eq!(kartka_tests::error_code(&body), "device_revoked");
     match phone.sync() {
-        Err(Error::Server {
-            status: 401, code, ..
-        }) => assert_eq!(code, "device_revoked"),
+        Err(Error::Revoked) => {}
         other => panic!("{other:?}"),
     }
     let listed = owner.with(|s| sync::remote_of(s).unwrap().devices().unwrap());
     assert!(listed.iter().any(|d| d.id == id && d.revoked));
+    phone.with(|s| {
+        assert!(matches!(s.business(), Err(Error::NotInitialized)));
+        assert!(s.sync_config().unwrap().is_none());
+        assert!(kartka_tests::client_ids(s).is_empty());
+    });
+    assert!(matches!(phone.sync(), Err(Error::NotPaired)));
+}
+
+/// A lost phone: once revoked, its next contact with the server erases every byte of the
+/// business's clients from the book's files (the database, its WAL), not just the rows.
+#[test]
+fn a_revoked_device_erases_every_byte_of_its_clients() {
+    let (_dir, server) = server();
+    let owner = Device::owner(&server.url);
+    let code = owner.with(|s| sync::invite(s).unwrap().code);
+    let phone = Device::empty();
+    phone.with(|s| sync::join(s, &server.url, &code, "lost phone").unwrap());
+    let secrets = [
+        "Секретна Клієнтка",
+        "+380931112233",
+        "secret.client@example.com",
+    ];
+    owner.with(|s| {
+        for i in 0..200 {
+            s.create_client(kartka_core::model::NewClient {
+                name: format!("{} {i}", secrets[0]),
+                phones: vec![(format!("+38093{:07}", 1112233 + i), String::new())],
+                email: Some(format!("{i}.{}", secrets[2])),
+                ..Default::default()
+            })
+            .unwrap();
+        }
+    });
+    owner.sync().unwrap();
+    phone.sync().unwrap();
+    let files = |d: &Device| kartka_tests::bytes_under(d.dir.path());
+    let contains = kartka_tests::holds;
+    assert!(
+        contains(&files(&phone), secrets[0]),
+        "the book held the clients"
+    );
+    let id = phone.with(|s| s.sync_config().unwrap().unwrap().device_id);
+    owner.with(|s| sync::remote_of(s).unwrap().revoke(id).unwrap());
+    assert!(matches!(phone.sync(), Err(Error::Revoked)));
+    let after = files(&phone);
+    for s in ["Секретна", "secret.client", "931112233", "1112233"] {
+        assert!(!contains(&after, s), "{s} is still in the book's files");
+    }
 }
 
 #[test]
@@ -241,6 +290,49 @@ fn pairing_is_rate_limited_per_address() {
         }) => assert_eq!(code, "rate_limited"),
         other => panic!("{other:?}"),
     }
+}
+
+/// Behind a trusted proxy the pairing limit counts the clients the proxy names, not the proxy;
+/// from anyone else the forwarded-for header is ignored.
+#[test]
+fn behind_a_trusted_proxy_the_pairing_limit_counts_clients() {
+    let join = |url: &str, forwarded: &str| -> u16 {
+        reqwest::blocking::Client::new()
+            .post(format!("{url}/v1/join"))
+            .header("x-forwarded-for", forwarded)
+            .json(&serde_json::json!({"code": "AAAAAAAAAA", "device_name": "x"}))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let trusted = Server::start_configured(
+        bin(),
+        dir.path(),
+        &[],
+        "[limits]\npairing_per_minute = 2\n[proxy]\ntrusted = [\"127.0.0.1\"]\n",
+    );
+    // Two clients behind the proxy, two attempts each: none is limited (unknown code: 404).
+    for client in ["198.51.100.1", "198.51.100.2"] {
+        for _ in 0..2 {
+            assert_eq!(join(&trusted.url, client), 404);
+        }
+    }
+    assert_eq!(join(&trusted.url, "198.51.100.1"), 429);
+
+    let dir = tempfile::tempdir().unwrap();
+    let untrusted =
+        Server::start_configured(bin(), dir.path(), &[], "[limits]\npairing_per_minute = 2\n");
+    let statuses: Vec<u16> = ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
+        .iter()
+        .map(|c| join(&untrusted.url, c))
+        .collect();
+    assert_eq!(
+        statuses,
+        [404, 404, 429],
+        "a forged header bought more attempts"
+    );
 }
 
 #[test]

@@ -7,8 +7,11 @@
 //! two cannot drift apart.
 
 pub mod conformance;
+pub mod outbox;
 pub mod postgres;
+mod postgres_outbox;
 pub mod sqlite;
+mod sqlite_outbox;
 
 use std::future::Future;
 
@@ -86,7 +89,8 @@ pub struct Pull {
 /// At most this many rows are read per page, whatever their size.
 pub const PAGE_ROWS: i64 = 2048;
 
-pub trait Storage: Send + Sync + 'static {
+/// Everything the server keeps; [`outbox::Outbox`] is the scheduler's and dispatcher's part.
+pub trait Storage: outbox::Outbox + Clone + Send + Sync + 'static {
     /// Creates a business with its first device, the owner.
     fn create_business(
         &self,
@@ -155,6 +159,19 @@ pub trait Storage: Send + Sync + 'static {
         doc: Uuid,
     ) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
 
+    /// Erases client documents of `business` for good (the right to erasure): their data, their
+    /// history in the feed and everything the notifier keeps of them go; what stays is an empty
+    /// row that tells devices to erase their copies, and an anonymous record in `erasures`.
+    /// Returns how many were erased now (an id erased before, or never pushed, is recorded
+    /// all the same). The settings document cannot be erased.
+    fn erase(
+        &self,
+        business: Uuid,
+        by_device: Uuid,
+        docs: Vec<Uuid>,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<u32>> + Send;
+
     /// Businesses whose feed grew, as they commit (on every instance sharing the database).
     fn subscribe(&self) -> broadcast::Receiver<Uuid>;
 
@@ -185,6 +202,11 @@ pub fn accept(
             reason: "an empty chunk".into(),
         });
     }
+    // An erased client (its row kept with empty data): whatever a device still had of it is
+    // dropped, and the device learns of the erasure from its next pull.
+    if stored.is_some_and(<[u8]>::is_empty) {
+        return Ok(None);
+    }
     let merged = crdt::merge_bytes(doc, stored, chunk).map_err(|e| StorageError::Rejected {
         doc,
         reason: e.to_string(),
@@ -205,12 +227,31 @@ pub fn accept(
     }))
 }
 
+/// Whether a stored document may be erased for `business` (shared by both backends): `Ok(true)`
+/// to erase it (a client, or nothing stored: the erasure is recorded all the same), `Ok(false)`
+/// when it already was. Another business's document, or the settings, are refused.
+pub fn erasable(business: Uuid, doc: Uuid, stored: Option<(Uuid, String)>) -> Result<bool> {
+    match stored {
+        Some((owner, _)) if owner != business => Err(StorageError::ForeignDocument { doc }),
+        Some((_, kind)) if kind == "erased" => Ok(false),
+        Some((_, kind)) if kind != "client" => Err(StorageError::Rejected {
+            doc,
+            reason: "only a client can be erased".into(),
+        }),
+        _ => Ok(true),
+    }
+}
+
 /// Appends `data` to the page unless the page is full; consecutive chunks of one document are
 /// joined (automerge reads concatenated chunks as one run).
+///
+/// An empty chunk says the document was erased, so it is never joined to another.
 pub(crate) fn add_chunk(chunks: &mut Vec<Chunk>, size: &mut usize, doc: Uuid, data: Vec<u8>) {
     *size += data.len() + 20;
     match chunks.last_mut() {
-        Some(last) if last.doc == doc => last.data.extend_from_slice(&data),
+        Some(last) if last.doc == doc && !last.data.is_empty() && !data.is_empty() => {
+            last.data.extend_from_slice(&data)
+        }
         _ => chunks.push(Chunk { doc, data }),
     }
 }

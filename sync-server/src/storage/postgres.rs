@@ -19,15 +19,19 @@ use uuid::Uuid;
 use super::sqlite::{ms, restart};
 use super::{
     Device, NewDevice, PAGE_ROWS, Pull, PushOutcome, Result, Row, Storage, StorageError, accept,
-    page,
+    erasable, page,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/001_init.sql"),
+    include_str!("../../migrations/postgres/002_notify.sql"),
+    include_str!("../../migrations/postgres/003_erasure.sql"),
+];
 const CHANNEL: &str = "kartka_feed";
 
 #[derive(Clone)]
 pub struct PgStorage {
-    pool: Pool,
+    pub(super) pool: Pool,
     feed: broadcast::Sender<Uuid>,
     batches: Arc<Mutex<HashMap<Uuid, Batch>>>,
 }
@@ -538,11 +542,89 @@ impl Storage for PgStorage {
         Ok(page(rows, after, full, exclude, budget))
     }
 
+    async fn erase(
+        &self,
+        business: Uuid,
+        by_device: Uuid,
+        docs: Vec<Uuid>,
+        at_ms: i64,
+    ) -> Result<u32> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // The business's row lock orders this with pushes on every instance.
+        let mut seq: i64 = tx
+            .query_opt(
+                "SELECT seq FROM businesses WHERE id = $1 FOR UPDATE",
+                &[&business],
+            )
+            .await?
+            .ok_or(StorageError::NotFound)?
+            .get(0);
+        let mut erased = 0;
+        for doc in docs {
+            let stored = tx
+                .query_opt("SELECT business_id, kind FROM docs WHERE id = $1", &[&doc])
+                .await?
+                .map(|r| (r.get::<_, Uuid>(0), r.get::<_, String>(1)));
+            if !erasable(business, doc, stored)? {
+                continue;
+            }
+            seq += 1;
+            for sql in [
+                "DELETE FROM feed WHERE business_id = $1 AND doc_id = $2",
+                "DELETE FROM client_contacts WHERE business_id = $1 AND client_id = $2",
+                "DELETE FROM messages WHERE business_id = $1 AND client_id = $2",
+            ] {
+                tx.execute(sql, &[&business, &doc]).await?;
+            }
+            tx.execute("DELETE FROM sched_visits WHERE client_id = $1", &[&doc])
+                .await?;
+            tx.execute(
+                "INSERT INTO docs (id, business_id, kind, seq, data)
+                 VALUES ($1, $2, 'erased', $3, ''::bytea)
+                 ON CONFLICT (id) DO UPDATE SET kind = 'erased', seq = excluded.seq,
+                     data = ''::bytea",
+                &[&doc, &business, &seq],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO feed (business_id, seq, doc_id, origin, changes)
+                 VALUES ($1, $2, $3, $4, ''::bytea)",
+                &[&business, &seq, &doc, &by_device],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO erasures (business_id, doc_id, erased_at, by_device)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&business, &doc, &at_ms, &by_device],
+            )
+            .await?;
+            erased += 1;
+        }
+        tx.execute(
+            "UPDATE businesses SET seq = $2 WHERE id = $1",
+            &[&business, &seq],
+        )
+        .await?;
+        if erased > 0 {
+            tx.execute(
+                "SELECT pg_notify($1, $2)",
+                &[&CHANNEL, &business.to_string()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        if erased > 0 {
+            let _ = self.feed.send(business);
+        }
+        Ok(erased)
+    }
+
     async fn read_doc(&self, business: Uuid, doc: Uuid) -> Result<Option<Vec<u8>>> {
         let client = self.pool.get().await?;
         Ok(client
             .query_opt(
-                "SELECT data FROM docs WHERE id = $1 AND business_id = $2",
+                "SELECT data FROM docs WHERE id = $1 AND business_id = $2 AND kind <> 'erased'",
                 &[&doc, &business],
             )
             .await?

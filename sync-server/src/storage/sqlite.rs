@@ -15,10 +15,14 @@ use uuid::Uuid;
 
 use super::{
     Device, NewDevice, PAGE_ROWS, Pull, PushOutcome, Result, Row, Storage, StorageError, accept,
-    page,
+    erasable, page,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/001_init.sql"),
+    include_str!("../../migrations/sqlite/002_notify.sql"),
+    include_str!("../../migrations/sqlite/003_erasure.sql"),
+];
 const READERS: usize = 4;
 
 #[derive(Clone)]
@@ -44,6 +48,9 @@ fn open_conn(path: &Path) -> Result<Connection> {
     // FULL: an acknowledged push survives a power cut, not only a crash of the process.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted content is overwritten, not left in free pages: an erased client's data must not
+    // stay readable in the file (see `erase`).
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
@@ -69,7 +76,7 @@ impl SqliteStorage {
         })
     }
 
-    async fn write<T: Send + 'static>(
+    pub(super) async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -82,7 +89,7 @@ impl SqliteStorage {
         .map_err(|e| StorageError::Backend(e.to_string()))?
     }
 
-    async fn read<T: Send + 'static>(
+    pub(super) async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -262,14 +269,7 @@ impl Storage for SqliteStorage {
         let outcome = self
             .write(move |conn| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let mut seq: i64 = tx
-                    .query_row(
-                        "SELECT seq FROM businesses WHERE id = ?1",
-                        params![business],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .ok_or(StorageError::NotFound)?;
+                let mut seq = business_seq(&tx, business)?;
                 let mut outcome = PushOutcome::default();
                 for chunk in chunks {
                     let stored: Option<(Uuid, Vec<u8>)> = tx
@@ -372,10 +372,80 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn erase(
+        &self,
+        business: Uuid,
+        by_device: Uuid,
+        docs: Vec<Uuid>,
+        at_ms: i64,
+    ) -> Result<u32> {
+        let erased = self
+            .write(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let mut seq = business_seq(&tx, business)?;
+                let mut erased = 0;
+                for doc in docs {
+                    let stored: Option<(Uuid, String)> = tx
+                        .prepare_cached("SELECT business_id, kind FROM docs WHERE id = ?1")?
+                        .query_row(params![doc], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    if !erasable(business, doc, stored)? {
+                        continue;
+                    }
+                    seq += 1;
+                    for sql in [
+                        "DELETE FROM feed WHERE business_id = ?1 AND doc_id = ?2",
+                        "DELETE FROM client_contacts WHERE business_id = ?1 AND client_id = ?2",
+                        "DELETE FROM messages WHERE business_id = ?1 AND client_id = ?2",
+                    ] {
+                        tx.prepare_cached(sql)?.execute(params![business, doc])?;
+                    }
+                    tx.prepare_cached("DELETE FROM sched_visits WHERE client_id = ?1")?
+                        .execute(params![doc])?;
+                    tx.prepare_cached(
+                        "INSERT INTO docs (id, business_id, kind, seq, data)
+                         VALUES (?1, ?2, 'erased', ?3, x'')
+                         ON CONFLICT (id) DO UPDATE SET kind = 'erased', seq = excluded.seq,
+                             data = x''",
+                    )?
+                    .execute(params![doc, business, seq])?;
+                    tx.prepare_cached(
+                        "INSERT INTO feed (business_id, seq, doc_id, origin, changes)
+                         VALUES (?1, ?2, ?3, ?4, x'')",
+                    )?
+                    .execute(params![business, seq, doc, by_device])?;
+                    tx.prepare_cached(
+                        "INSERT OR IGNORE INTO erasures (business_id, doc_id, erased_at, by_device)
+                         VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![business, doc, at_ms, by_device])?;
+                    erased += 1;
+                }
+                tx.execute(
+                    "UPDATE businesses SET seq = ?2 WHERE id = ?1",
+                    params![business, seq],
+                )?;
+                tx.commit()?;
+                // The WAL still holds the pages as they were before: empty it. A reader in the
+                // middle of a query can keep it from finishing; the next checkpoint then does.
+                if erased > 0 {
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+                }
+                Ok(erased)
+            })
+            .await?;
+        if erased > 0 {
+            let _ = self.inner.feed.send(business);
+        }
+        Ok(erased)
+    }
+
     async fn read_doc(&self, business: Uuid, doc: Uuid) -> Result<Option<Vec<u8>>> {
         self.read(move |conn| {
             Ok(conn
-                .prepare_cached("SELECT data FROM docs WHERE id = ?1 AND business_id = ?2")?
+                .prepare_cached(
+                    "SELECT data FROM docs WHERE id = ?1 AND business_id = ?2 AND kind <> 'erased'",
+                )?
                 .query_row(params![doc, business], |r| r.get(0))
                 .optional()?)
         })
@@ -390,6 +460,17 @@ impl Storage for SqliteStorage {
         self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
             .await
     }
+}
+
+/// The business's last feed sequence number, read under the write lock.
+fn business_seq(tx: &rusqlite::Transaction<'_>, business: Uuid) -> Result<i64> {
+    tx.query_row(
+        "SELECT seq FROM businesses WHERE id = ?1",
+        params![business],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(StorageError::NotFound)
 }
 
 /// The answer to a cursor from the future (the server's data was restored from an older

@@ -1,0 +1,436 @@
+//! The dispatcher: claims due messages, checks each again at the moment of sending (does it
+//! still apply? does the client consent, on this channel and to this kind of message?), renders
+//! it, hands it to the channel's gateway, and records how that ended.
+//!
+//! A message is `sending` (durably) before its gateway is called, and leaves `sending` only
+//! with an outcome. A process that dies in between leaves it `sending`; after the lease another
+//! process (or this one, restarted) asks the gateway whether it went out. If the gateway cannot
+//! tell, the message becomes `uncertain` and is shown to the master: never sent twice.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use automerge::Automerge;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Tz;
+use futures_util::StreamExt;
+use kartka_core::crdt::client::{self as client_doc, ClientRecord};
+use kartka_core::messaging::template::{Locale, RenderContext, Template, VisitContext};
+use kartka_core::model::{Business, Channel, ConsentSubject, NotificationKind};
+use kartka_core::notify::plan;
+use uuid::Uuid;
+
+use super::Notifier;
+use super::gateway::{Lookup, OutMessage, SendOutcome, WaTemplate};
+use crate::storage::outbox::{Finish, Message, state};
+use crate::storage::{Storage, StorageError};
+
+/// What the dispatcher decided for one claimed message, before or after the gateway.
+enum Decision {
+    Finish(Finish),
+    Send(Box<OutMessage>),
+}
+
+fn finish(id: Uuid, state: &'static str, detail: impl Into<Option<String>>) -> Finish {
+    Finish {
+        id,
+        state,
+        due_ms: None,
+        gateway: None,
+        gateway_ref: None,
+        body: None,
+        detail: detail.into(),
+    }
+}
+
+/// Claims and sends one batch. Returns how many messages were claimed.
+pub async fn run_once<S: Storage>(n: &Arc<Notifier<S>>) -> Result<usize, StorageError> {
+    let now = n.now();
+    let claimed = n
+        .storage
+        .claim_due(now.timestamp_millis(), n.config.batch, n.id)
+        .await?;
+    let count = claimed.len();
+    if count == 0 {
+        return Ok(0);
+    }
+    // The settings of each business in the batch, decoded once per batch.
+    let mut settings: HashMap<Uuid, Option<Arc<Business>>> = HashMap::new();
+    for m in &claimed {
+        if let std::collections::hash_map::Entry::Vacant(e) = settings.entry(m.business) {
+            let b = super::schedule::business(&n.storage, m.business).await?;
+            e.insert(b.map(Arc::new));
+        }
+    }
+    let done: Vec<Finish> = futures_util::stream::iter(claimed)
+        .map(|m| {
+            let n = n.clone();
+            let b = settings.get(&m.business).cloned().flatten();
+            async move { n.clone().dispatch(m, b).await }
+        })
+        .buffer_unordered(n.config.concurrency.max(1))
+        .collect()
+        .await;
+    n.storage
+        .finish(n.id, done, n.now().timestamp_millis())
+        .await?;
+    Ok(count)
+}
+
+/// Takes over messages whose sender died while they were `sending`.
+pub async fn recover<S: Storage>(n: &Arc<Notifier<S>>) -> Result<usize, StorageError> {
+    let now = n.now();
+    let cutoff = now - Duration::seconds(n.config.lease_secs as i64);
+    let stuck = n
+        .storage
+        .claim_stuck(cutoff.timestamp_millis(), now.timestamp_millis(), 256, n.id)
+        .await?;
+    let count = stuck.len();
+    let mut done = Vec::with_capacity(count);
+    for m in stuck {
+        done.push(n.recover_one(m).await);
+    }
+    if !done.is_empty() {
+        n.storage
+            .finish(n.id, done, n.now().timestamp_millis())
+            .await?;
+    }
+    Ok(count)
+}
+
+impl<S: Storage> Notifier<S> {
+    async fn dispatch(self: Arc<Self>, m: Message, business: Option<Arc<Business>>) -> Finish {
+        let lateness = (self.now().timestamp_millis() - m.due_ms).max(0) as f64 / 1000.0;
+        self.metrics.lateness.observe(lateness);
+        let decision = match self.prepare(&m, business).await {
+            Ok(d) => d,
+            Err(e) => {
+                // The database failed us: the message is not sent; try again shortly.
+                tracing::warn!(message = %m.id, error = %e, "dispatch: cannot prepare");
+                Decision::Finish(Finish {
+                    due_ms: Some(self.now().timestamp_millis() + 5_000),
+                    ..finish(m.id, state::SCHEDULED, Some(e.to_string()))
+                })
+            }
+        };
+        let out = match decision {
+            Decision::Finish(f) => f,
+            Decision::Send(out) => self.send(&m, &out).await,
+        };
+        self.metrics.outcome(out.state);
+        out
+    }
+
+    /// Everything up to the gateway: still applies, consent, address, text.
+    async fn prepare(
+        &self,
+        m: &Message,
+        business: Option<Arc<Business>>,
+    ) -> Result<Decision, StorageError> {
+        let now = self.now();
+        let stale = Duration::hours(self.config.stale_hours as i64);
+        let Some(channel) = m.channel.parse::<Channel>().ok() else {
+            return Ok(Decision::Finish(finish(
+                m.id,
+                state::CANCELLED,
+                "unknown channel".to_string(),
+            )));
+        };
+        let Some(business) = business else {
+            return Ok(Decision::Finish(finish(
+                m.id,
+                state::CANCELLED,
+                "the business has no settings".to_string(),
+            )));
+        };
+        let Some(bytes) = self.storage.read_doc(m.business, m.client).await? else {
+            return Ok(Decision::Finish(finish(
+                m.id,
+                state::CANCELLED,
+                "the client is gone".to_string(),
+            )));
+        };
+        let Some((doc, client)) = Automerge::load(&bytes)
+            .ok()
+            .and_then(|d| client_doc::read(&d, m.client).ok().map(|c| (d, c)))
+        else {
+            return Ok(Decision::Finish(finish(
+                m.id,
+                state::FAILED,
+                "the client's document does not load".to_string(),
+            )));
+        };
+        // Does it still apply to the document as it is now?
+        match plan::still_due(&business, &client, m.rule, channel, &m.key, now, stale) {
+            None => {
+                return Ok(Decision::Finish(finish(
+                    m.id,
+                    state::CANCELLED,
+                    "no longer applies".to_string(),
+                )));
+            }
+            Some(due) if due > now + Duration::minutes(1) => {
+                return Ok(Decision::Finish(Finish {
+                    due_ms: Some(due.timestamp_millis()),
+                    ..finish(m.id, state::SCHEDULED, None)
+                }));
+            }
+            Some(_) => {}
+        }
+        // Consent, at the moment of sending: the channel, and this kind of message.
+        if !client.consent.granted(channel) {
+            return Ok(Decision::Finish(finish(
+                m.id,
+                state::SKIPPED_NO_CONSENT,
+                format!("no consent to {channel}"),
+            )));
+        }
+        let kind = m.kind.parse::<NotificationKind>().ok();
+        if let Some(kind) = kind
+            && client
+                .consent
+                .notifications
+                .iter()
+                .any(|(k, granted)| *k == kind && !granted)
+        {
+            return Ok(Decision::Finish(finish(
+                m.id,
+                state::SKIPPED_NO_CONSENT,
+                format!(
+                    "the client opted out of {}",
+                    ConsentSubject::Notification(kind).key()
+                ),
+            )));
+        }
+        let to = match channel {
+            Channel::Sms | Channel::Whatsapp => {
+                client.card.phones.iter().find_map(|p| p.e164.clone())
+            }
+            Channel::Email => client.card.email.clone(),
+            Channel::Telegram => client_doc::telegram_chat(&doc),
+            _ => None,
+        };
+        let Some(to) = to else {
+            let what = match channel {
+                Channel::Email => "no email address",
+                Channel::Telegram => "the client has not started the Telegram bot",
+                _ => "no phone number",
+            };
+            return Ok(Decision::Finish(finish(
+                m.id,
+                state::FAILED,
+                what.to_string(),
+            )));
+        };
+        let rule = business.rules.iter().find(|r| r.id == m.rule);
+        let template = rule
+            .and_then(|r| plan::template_for(r, channel))
+            .and_then(|t| business.templates.iter().find(|x| x.id == t));
+        let Some(template) = template else {
+            return Ok(Decision::Finish(finish(
+                m.id,
+                state::FAILED,
+                "the rule's template is gone".to_string(),
+            )));
+        };
+        let ctx = self.context(&business, &client, m.visit);
+        let parsed = match Template::parse(&template.body) {
+            Ok(t) => t,
+            Err(e) => return Ok(Decision::Finish(finish(m.id, state::FAILED, e.to_string()))),
+        };
+        let text = match parsed.render(&ctx) {
+            Ok(t) => t,
+            Err(e) => return Ok(Decision::Finish(finish(m.id, state::FAILED, e.to_string()))),
+        };
+        // WhatsApp: free text only within 24 h of the client's last message; otherwise only an
+        // approved template will be delivered.
+        let window_open = client_doc::whatsapp_last_inbound(&doc)
+            .is_some_and(|at| now - at < Duration::hours(24));
+        if channel == Channel::Whatsapp && template.whatsapp.is_none() && !window_open {
+            return Ok(Decision::Finish(finish(
+                m.id,
+                state::FAILED,
+                "WhatsApp: outside the 24 h window only an approved template is delivered; \
+                 name one for this template"
+                    .to_string(),
+            )));
+        }
+        let whatsapp = match (&template.whatsapp, channel) {
+            (Some(wa), Channel::Whatsapp) if !window_open => {
+                let (name, language) = wa.split_once(':').unwrap_or((wa.as_str(), "en"));
+                let params = parsed
+                    .placeholders()
+                    .into_iter()
+                    .map(|p| {
+                        Template::parse(&format!("{{{p}}}"))
+                            .and_then(|t| t.render(&ctx))
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                Some(WaTemplate {
+                    name: name.to_string(),
+                    language: language.to_string(),
+                    params,
+                })
+            }
+            _ => None,
+        };
+        Ok(Decision::Send(Box::new(OutMessage {
+            id: m.id,
+            business: m.business,
+            channel,
+            to,
+            subject: template.name.clone(),
+            text,
+            whatsapp,
+            claimed_at: m
+                .claimed_ms
+                .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+                .unwrap_or(now),
+        })))
+    }
+
+    fn context(&self, b: &Business, c: &ClientRecord, visit: Option<Uuid>) -> RenderContext {
+        let visit = visit.and_then(|v| c.visits.iter().find(|x| x.id == v));
+        RenderContext {
+            locale: b.locale.parse().unwrap_or(Locale::En),
+            zone: b.zone.parse::<Tz>().unwrap_or(chrono_tz::UTC),
+            currency: kartka_core::money::currency(&b.currency)
+                .unwrap_or(iso_currency::Currency::UAH),
+            client_name: c.card.name.clone(),
+            client_first_name: c.card.given_name.clone(),
+            visit: visit.map(|v| VisitContext {
+                start: v.start,
+                services: v.services.iter().map(|s| s.name.clone()).collect(),
+                total_minor: v.total,
+                staff_name: v
+                    .staff_id
+                    .and_then(|s| b.staff.iter().find(|x| x.id == s))
+                    .map(|s| s.name.clone()),
+            }),
+            business_name: b.name.clone(),
+            business_phone: b.phone.clone(),
+            review_link: self.config.review_link.clone(),
+            confirm_link: None,
+        }
+    }
+
+    async fn send(&self, m: &Message, out: &OutMessage) -> Finish {
+        let Some(gw) = self.gateways.get(out.channel) else {
+            return finish(
+                m.id,
+                state::FAILED,
+                format!("no gateway for {}", out.channel),
+            );
+        };
+        gw.limiter.until_ready().await;
+        let outcome = gw.gateway.send(out).await;
+        let name = gw.gateway.name().to_string();
+        match outcome {
+            SendOutcome::Sent { reference } => Finish {
+                gateway: Some(name),
+                gateway_ref: reference,
+                body: Some(out.text.clone()),
+                ..finish(m.id, state::SENT, None)
+            },
+            SendOutcome::Retry { after, detail } => {
+                if m.attempts >= self.config.max_attempts {
+                    return Finish {
+                        gateway: Some(name),
+                        ..finish(
+                            m.id,
+                            state::FAILED,
+                            format!("{detail} (gave up after {} attempts)", m.attempts),
+                        )
+                    };
+                }
+                let wait = after.unwrap_or_else(|| backoff(m.attempts));
+                Finish {
+                    due_ms: Some(self.now().timestamp_millis() + wait.as_millis() as i64),
+                    ..finish(m.id, state::SCHEDULED, detail)
+                }
+            }
+            SendOutcome::Failed { detail, opted_out } => {
+                if opted_out {
+                    self.withdraw(m.business, m.client, out.channel, &detail)
+                        .await;
+                }
+                Finish {
+                    gateway: Some(name),
+                    body: Some(out.text.clone()),
+                    ..finish(m.id, state::FAILED, detail)
+                }
+            }
+            SendOutcome::Uncertain { detail } => Finish {
+                gateway: Some(name),
+                body: Some(out.text.clone()),
+                ..finish(
+                    m.id,
+                    state::UNCERTAIN,
+                    format!("{detail}; not resent: check with the client"),
+                )
+            },
+        }
+    }
+
+    async fn recover_one(&self, m: Message) -> Finish {
+        let business = super::schedule::business(&self.storage, m.business)
+            .await
+            .ok()
+            .flatten()
+            .map(Arc::new);
+        let Ok(Decision::Send(out)) = self.prepare(&m, business).await else {
+            // It no longer applies, or cannot be rebuilt: whether the interrupted attempt went
+            // out cannot be asked without its text, so it is shown rather than forgotten.
+            return finish(
+                m.id,
+                state::UNCERTAIN,
+                "the send was interrupted; check with the client".to_string(),
+            );
+        };
+        let Some(gw) = self.gateways.get(out.channel) else {
+            return finish(
+                m.id,
+                state::UNCERTAIN,
+                "the send was interrupted".to_string(),
+            );
+        };
+        match gw.gateway.lookup(&out).await {
+            Lookup::Sent { reference } => Finish {
+                gateway: Some(gw.gateway.name().to_string()),
+                gateway_ref: reference,
+                body: Some(out.text.clone()),
+                ..finish(m.id, state::SENT, None)
+            },
+            Lookup::NotSent => Finish {
+                due_ms: Some(self.now().timestamp_millis()),
+                ..finish(
+                    m.id,
+                    state::SCHEDULED,
+                    "the interrupted attempt did not go out".to_string(),
+                )
+            },
+            Lookup::Unknown => Finish {
+                gateway: Some(gw.gateway.name().to_string()),
+                body: Some(out.text.clone()),
+                ..finish(
+                    m.id,
+                    state::UNCERTAIN,
+                    "the send was interrupted and the gateway cannot tell whether it went out; \
+                     not resent: check with the client"
+                        .to_string(),
+                )
+            },
+        }
+    }
+}
+
+/// 30 s, 1 min, 2 min … capped at an hour.
+fn backoff(attempts: i32) -> StdDuration {
+    StdDuration::from_secs((30u64 << attempts.clamp(0, 7) as u32).min(3600))
+}
+
+pub(crate) fn at_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}

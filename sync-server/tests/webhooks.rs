@@ -1,0 +1,372 @@
+//! Webhooks through the real HTTP server: signed delivery reports, opt-out replies and the
+//! Telegram bot, each valid, tampered with, and replayed.
+
+mod common;
+
+use base64::Engine;
+use common::{World, local};
+use hmac::{Hmac, Mac};
+use kartka_core::model::{Channel, MessageStatus};
+use kartka_server::config::Notify;
+use kartka_server::notify::gateway::telegram;
+use kartka_server::storage::sqlite::SqliteStorage;
+
+struct Served {
+    url: String,
+    http: reqwest::Client,
+}
+
+async fn serve(w: &World<SqliteStorage>) -> Served {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let config = kartka_server::Config {
+        bind: format!("127.0.0.1:{port}").parse().unwrap(),
+        notify: Notify {
+            // The world's notifier schedules and sends; this one only answers webhooks.
+            enabled: false,
+            public_url: Some(url.clone()),
+            ..common::notify_config(w.dir.path())
+        },
+        gateways: common::gateways(&w.providers, &w.smtp),
+        ..Default::default()
+    };
+    let running = kartka_server::start_with(w.storage.clone(), config)
+        .await
+        .unwrap();
+    tokio::spawn(running.wait());
+    Served {
+        url,
+        http: reqwest::Client::new(),
+    }
+}
+
+fn twilio_sign(url: &str, params: &[(&str, &str)]) -> String {
+    let mut sorted = params.to_vec();
+    sorted.sort();
+    let mut data = url.to_string();
+    for (k, v) in sorted {
+        data.push_str(k);
+        data.push_str(v);
+    }
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(b"twilio-secret").unwrap();
+    mac.update(data.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+impl Served {
+    async fn twilio(&self, url: &str, params: &[(&str, &str)], signature: &str) -> u16 {
+        self.http
+            .post(url)
+            .header("X-Twilio-Signature", signature)
+            .form(params)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    async fn whatsapp(&self, body: &str, secret: &str) -> u16 {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(body.as_bytes());
+        let sig = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        self.http
+            .post(format!("{}/v1/hooks/whatsapp", self.url))
+            .header("X-Hub-Signature-256", sig)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    async fn telegram(&self, body: &str, secret: &str) -> u16 {
+        self.http
+            .post(format!("{}/v1/hooks/telegram", self.url))
+            .header("X-Telegram-Bot-Api-Secret-Token", secret)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+async fn world() -> (tempfile::TempDir, World<SqliteStorage>) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
+    (dir, World::new(s).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_status_callbacks_and_opt_out_replies() {
+    let (_d, mut w) = world().await;
+    let served = serve(&w).await;
+    // The world's notifier must ask for callbacks at the served URL.
+    let config = Notify {
+        public_url: Some(served.url.clone()),
+        ..common::notify_config(w.dir.path())
+    };
+    w.notifier = kartka_server::notify::Notifier::new(
+        w.storage.clone(),
+        config.clone(),
+        kartka_server::notify::Gateways::new(&common::gateways(&w.providers, &w.smtp), &config)
+            .unwrap(),
+        std::sync::Arc::new(kartka_server::metrics::Metrics::new()),
+        {
+            let c = w.clock.clone();
+            std::sync::Arc::new(move || *c.lock().unwrap())
+        },
+    );
+    let t = w.template("Запис", "Вас записано на {visit_time}", None);
+    w.rule("visit_created", 0, &[Channel::Sms], t, false);
+    let c = w.client("Олена", "+380671234567", &[Channel::Sms]);
+    w.visit(c, local(2, 11, 0));
+    w.round().await;
+    let got = w.providers.received();
+    assert_eq!(got.len(), 1);
+    let callback = got[0]
+        .callback
+        .clone()
+        .expect("a status callback was asked for");
+    assert!(callback.starts_with(&format!("{}/v1/hooks/twilio/status?m=", served.url)));
+    let sid = w.messages().await[0].gateway_ref.clone().unwrap();
+
+    let delivered = [("MessageSid", sid.as_str()), ("MessageStatus", "delivered")];
+    // Unsigned, tampered, or signed for another URL: refused, nothing changes.
+    assert_eq!(served.twilio(&callback, &delivered, "").await, 403);
+    let tampered = [("MessageSid", sid.as_str()), ("MessageStatus", "read")];
+    assert_eq!(
+        served
+            .twilio(&callback, &tampered, &twilio_sign(&callback, &delivered))
+            .await,
+        403
+    );
+    assert_eq!(
+        served
+            .twilio(
+                &callback,
+                &delivered,
+                &twilio_sign("http://evil/", &delivered)
+            )
+            .await,
+        403
+    );
+    assert_eq!(w.messages().await[0].state, "sent");
+    // Signed: applied, and the device shows it after a sync.
+    assert_eq!(
+        served
+            .twilio(&callback, &delivered, &twilio_sign(&callback, &delivered))
+            .await,
+        200
+    );
+    assert_eq!(w.messages().await[0].state, "delivered");
+    w.round().await;
+    assert_eq!(
+        w.book.history(c).unwrap()[0].status,
+        MessageStatus::Delivered
+    );
+    // A late "sent" never takes a message back.
+    let sent = [("MessageSid", sid.as_str()), ("MessageStatus", "sent")];
+    assert_eq!(
+        served
+            .twilio(&callback, &sent, &twilio_sign(&callback, &sent))
+            .await,
+        200
+    );
+    assert_eq!(w.messages().await[0].state, "delivered");
+
+    // An opt-out reply withdraws SMS consent, with the reply as evidence; a replay adds nothing.
+    let inbound = format!("{}/v1/hooks/twilio/inbound", served.url);
+    let stop = [
+        ("MessageSid", "SMin0001"),
+        ("From", "+380671234567"),
+        ("Body", "STOP"),
+    ];
+    let evidence = |w: &World<SqliteStorage>| w.book.consent(c).unwrap().evidence.len();
+    let before = evidence(&w);
+    assert_eq!(served.twilio(&inbound, &stop, "bad").await, 403);
+    assert_eq!(
+        served
+            .twilio(&inbound, &stop, &twilio_sign(&inbound, &stop))
+            .await,
+        200
+    );
+    w.sync().await;
+    assert!(!w.book.get_client(c).unwrap().consent["sms"]);
+    assert_eq!(evidence(&w), before + 1);
+    let last = w.book.consent(c).unwrap().evidence.last().unwrap().clone();
+    assert!(last.note.contains("STOP"), "{last:?}");
+    assert_eq!(
+        served
+            .twilio(&inbound, &stop, &twilio_sign(&inbound, &stop))
+            .await,
+        200
+    );
+    w.sync().await;
+    assert_eq!(evidence(&w), before + 1, "a replayed reply is ignored");
+    // Not a form at all.
+    let bad = served
+        .http
+        .post(&inbound)
+        .header("X-Twilio-Signature", "x")
+        .body("%%%")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert!(bad.status().is_client_error());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_handshake_and_signed_statuses() {
+    let (_d, mut w) = world().await;
+    let served = serve(&w).await;
+    let hs = |token: &str| {
+        format!(
+            "{}/v1/hooks/whatsapp?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444",
+            served.url
+        )
+    };
+    let ok = served.http.get(hs("wa-verify")).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    assert_eq!(
+        served.http.get(hs("guess")).send().await.unwrap().status(),
+        403
+    );
+
+    let t = w.template(
+        "Запис",
+        "Вас записано на {visit_time}",
+        Some("visit_booked:uk"),
+    );
+    w.rule("visit_created", 0, &[Channel::Whatsapp], t, false);
+    let c = w.client("Олена", "+380671234567", &[Channel::Whatsapp]);
+    w.visit(c, local(2, 11, 0));
+    w.round().await;
+    let wamid = w.messages().await[0].gateway_ref.clone().unwrap();
+    let body = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{{"field":"messages","value":{{"statuses":[{{"id":"{wamid}","status":"read","timestamp":"1"}}]}}}}]}}]}}"#
+    );
+    assert_eq!(served.whatsapp(&body, "someone-else").await, 403);
+    assert_eq!(w.messages().await[0].state, "sent");
+    assert_eq!(served.whatsapp(&body, "wa-app-secret").await, 200);
+    assert_eq!(w.messages().await[0].state, "read");
+    assert_eq!(
+        served
+            .whatsapp("{\"object\":\"page\"}", "wa-app-secret")
+            .await,
+        400
+    );
+    assert_eq!(served.whatsapp("not json", "wa-app-secret").await, 400);
+    w.round().await;
+    assert_eq!(w.book.history(c).unwrap()[0].status, MessageStatus::Read);
+    // Free text (a template with no approved WhatsApp template) fails outside the 24 h window,
+    // with a reason the master can act on; once the client writes, it goes as text.
+    let free = w.template("Вільний", "Ваш майстер чекає вас о {visit_time}", None);
+    let rule = w.rule("visit_created", 0, &[Channel::Whatsapp], free, false);
+    let mut r = w
+        .book
+        .business()
+        .unwrap()
+        .rules
+        .into_iter()
+        .find(|x| x.id == rule)
+        .unwrap();
+    r.statuses = vec![kartka_core::model::VisitStatus::Confirmed];
+    w.book
+        .edit_business(kartka_core::crdt::business::SettingsEdit::PutRule(r))
+        .unwrap();
+    let confirmed = |w: &mut World<SqliteStorage>, day| {
+        let v = w.visit(c, local(day, 15, 0));
+        w.book
+            .update_visit(
+                v,
+                kartka_core::model::VisitPatch {
+                    status: Some(kartka_core::model::VisitStatus::Confirmed),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    };
+    confirmed(&mut w, 3);
+    w.round().await;
+    let failed = w
+        .messages()
+        .await
+        .into_iter()
+        .find(|m| m.rule == rule)
+        .unwrap();
+    assert_eq!(failed.state, "failed");
+    assert!(failed.detail.unwrap().contains("24 h"));
+    let hello = r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[{"from":"380671234567","id":"wamid.in0","type":"text","text":{"body":"Привіт!"}}]}}]}]}"#;
+    assert_eq!(served.whatsapp(hello, "wa-app-secret").await, 200);
+    w.sync().await;
+    confirmed(&mut w, 4);
+    w.round().await;
+    // Inside the window both rules' messages go as the full text, the mapped one included.
+    let mut texts: Vec<_> = w
+        .providers
+        .received()
+        .into_iter()
+        .filter(|r| r.template.is_none())
+        .map(|r| r.text)
+        .collect();
+    texts.sort();
+    assert_eq!(
+        texts,
+        ["Вас записано на 15:00", "Ваш майстер чекає вас о 15:00"]
+    );
+    // An inbound "стоп" withdraws WhatsApp consent.
+    let stop = r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[{"from":"380671234567","id":"wamid.in1","type":"text","text":{"body":"Стоп"}}]}}]}]}"#;
+    assert_eq!(served.whatsapp(stop, "wa-app-secret").await, 200);
+    w.sync().await;
+    assert!(!w.book.get_client(c).unwrap().consent["whatsapp"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_bot_binds_the_chat_and_stop_withdraws() {
+    let (_d, mut w) = world().await;
+    let served = serve(&w).await;
+    let t = w.template("Запис", "Вас записано на {visit_time}", None);
+    w.rule("visit_created", 0, &[Channel::Telegram], t, false);
+    let c = w.client("Олена", "+380671234567", &[]);
+    w.sync().await;
+    let token = telegram::start_token(w.business, c);
+    let start = format!(
+        r#"{{"update_id":1001,"message":{{"message_id":5,"chat":{{"id":777000}},"text":"/start {token}"}}}}"#
+    );
+    assert_eq!(served.telegram(&start, "wrong").await, 403);
+    assert_eq!(served.telegram("{}", "tg-secret").await, 400);
+    assert_eq!(served.telegram(&start, "tg-secret").await, 200);
+    w.sync().await;
+    assert!(
+        w.book.get_client(c).unwrap().consent["telegram"],
+        "starting the bot is consent"
+    );
+    w.visit(c, local(2, 11, 0));
+    w.round().await;
+    let got = w.providers.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].provider, "telegram");
+    assert_eq!(got[0].to, "777000");
+    // /stop withdraws; the next message is skipped.
+    let stop =
+        r#"{"update_id":1002,"message":{"message_id":6,"chat":{"id":777000},"text":"/stop"}}"#;
+    assert_eq!(served.telegram(stop, "tg-secret").await, 200);
+    w.sync().await;
+    assert!(!w.book.get_client(c).unwrap().consent["telegram"]);
+    w.visit(c, local(3, 11, 0));
+    w.round().await;
+    assert_eq!(w.providers.received().len(), 1);
+    // A stranger's /start with a forged token binds nothing.
+    let forged = r#"{"update_id":1003,"message":{"chat":{"id":1},"text":"/start AAAA"}}"#;
+    assert_eq!(served.telegram(forged, "tg-secret").await, 200);
+}
