@@ -31,6 +31,13 @@ pub enum ApiError {
     /// The book is not paired with a server yet.
     #[error("not paired with a server")]
     NotPaired,
+    /// The key does not open this book (or the file is not a book): never retry with the same
+    /// key; a lost key means the book is lost (sync brings it back from the server).
+    #[error("the book cannot be opened with this key")]
+    WrongKey,
+    /// The owner removed this device: the book has been erased (show the pairing screen).
+    #[error("this device was removed from the business; the book was erased")]
+    Revoked,
     /// The server refused: `code` is stable (`device_revoked`, `invite_invalid`, `rate_limited`…).
     #[error("server refused: {code}")]
     Server { code: String, detail: String },
@@ -62,6 +69,8 @@ impl From<Error> for ApiError {
                 detail: e.to_string(),
             },
             Error::NotPaired => ApiError::NotPaired,
+            Error::Revoked => ApiError::Revoked,
+            Error::WrongKey => ApiError::WrongKey,
             e @ (Error::Network { .. } | Error::Protocol(_)) => ApiError::Network {
                 detail: e.to_string(),
             },

@@ -4,6 +4,8 @@
 //! (Kotlin: `Dispatchers.IO`; Swift: a background task), as ARCHITECTURE.md explains.
 
 mod error;
+mod merge;
+mod privacy;
 mod records;
 mod settings;
 mod sync;
@@ -22,6 +24,7 @@ use uuid::Uuid;
 
 pub use error::ApiError;
 use error::bad;
+pub use merge::*;
 pub use records::*;
 pub use settings::*;
 pub use sync::*;
@@ -60,6 +63,14 @@ pub(crate) fn id(s: &str) -> Result<Uuid, ApiError> {
 }
 
 impl ClientBook {
+    fn with(store: Store) -> Arc<Self> {
+        Arc::new(ClientBook {
+            store: Mutex::new(store),
+            listener: Mutex::new(None),
+            sync_stop: Mutex::new(None),
+        })
+    }
+
     fn notify(&self, ids: Vec<Uuid>) {
         let listener = self
             .listener
@@ -86,11 +97,16 @@ impl ClientBook {
     /// Opens (creating if needed) the book at `path`.
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>, ApiError> {
-        Ok(Arc::new(ClientBook {
-            store: Mutex::new(Store::open(path)?),
-            listener: Mutex::new(None),
-            sync_stop: Mutex::new(None),
-        }))
+        Ok(ClientBook::with(Store::open(path)?))
+    }
+
+    /// Opens (creating if needed) the encrypted book at `path` with its 32-byte key, which the
+    /// app keeps in Android Keystore / iOS Keychain. A plain book is encrypted in place on its
+    /// first such open. A wrong key is `ApiError.WrongKey` and leaves the file as it was.
+    #[uniffi::constructor]
+    pub fn open_encrypted(path: String, key: Vec<u8>) -> Result<Arc<Self>, ApiError> {
+        let key = kartka_core::store::BookKey::from_slice(&key)?;
+        Ok(ClientBook::with(Store::open_encrypted(path, &key)?))
     }
 
     pub fn init_business(&self, b: NewBusinessRec) -> Result<String, ApiError> {

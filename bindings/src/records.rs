@@ -3,7 +3,7 @@
 //! integer minor units.
 
 use kartka_core::import::{Contact, ContactPhone};
-use kartka_core::model::{Client, ConsentState, MessageRecord, Visit};
+use kartka_core::model::{Client, ConsentState, MessageRecord, Phone, Visit};
 use kartka_core::store::{ImportPreview, QuickMessage};
 
 #[derive(uniffi::Record)]
@@ -54,21 +54,23 @@ pub struct ClientRec {
     pub deleted: bool,
 }
 
+impl From<Phone> for PhoneRec {
+    fn from(p: Phone) -> Self {
+        PhoneRec {
+            e164: p.e164,
+            raw: p.raw,
+            label: p.label,
+            primary: p.primary,
+        }
+    }
+}
+
 impl From<Client> for ClientRec {
     fn from(c: Client) -> Self {
         ClientRec {
             id: c.id.to_string(),
             name: c.name,
-            phones: c
-                .phones
-                .into_iter()
-                .map(|p| PhoneRec {
-                    e164: p.e164,
-                    raw: p.raw,
-                    label: p.label,
-                    primary: p.primary,
-                })
-                .collect(),
+            phones: c.phones.into_iter().map(Into::into).collect(),
             email: c.email,
             birthday: c.birthday.map(|b| b.to_string()),
             comment: c.comment,

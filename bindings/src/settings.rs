@@ -1,5 +1,7 @@
 //! Business settings at the FFI edge: message templates, notification rules, working hours.
 
+use std::collections::HashMap;
+
 use kartka_core::crdt::business::SettingsEdit;
 use kartka_core::model::{Channel, Rule, Template, VisitStatus};
 use uuid::Uuid;
@@ -17,6 +19,9 @@ pub struct TemplateRec {
     /// With placeholders such as `{client_name}`, `{visit_time}`; an unknown one is refused
     /// when the template is saved.
     pub body: String,
+    /// The approved WhatsApp template it maps to, `name:language`.
+    #[uniffi(default)]
+    pub whatsapp: Option<String>,
 }
 
 impl From<Template> for TemplateRec {
@@ -26,6 +31,7 @@ impl From<Template> for TemplateRec {
             name: t.name,
             channel: t.channel.map(|c| c.as_str().to_string()),
             body: t.body,
+            whatsapp: t.whatsapp,
         }
     }
 }
@@ -35,12 +41,18 @@ pub struct RuleRec {
     /// Empty for a new rule.
     pub id: String,
     pub name: String,
-    /// e.g. `reminder_before`, `visit_created`, `after_completed`, `birthday`.
+    /// `visit_created`, `status_changed`, `status_changed:<status>`, `rescheduled`,
+    /// `visit_cancelled`, `reminder_before`, `after_completed`, `repeat_visit`, `birthday`.
     pub trigger: String,
-    /// Minutes: before the visit for reminders, after the event otherwise.
+    /// Minutes: before the visit for reminders, after local midnight for birthdays, a delay
+    /// after the event otherwise.
     pub offset_min: i64,
     pub channels: Vec<String>,
+    /// The template for channels without their own.
     pub template_id: Option<String>,
+    /// Channel → template id, for channels with their own template.
+    #[uniffi(default)]
+    pub channel_templates: HashMap<String, String>,
     pub working_hours_only: bool,
     pub statuses: Vec<String>,
     pub enabled: bool,
@@ -55,6 +67,11 @@ impl From<Rule> for RuleRec {
             offset_min: r.offset_min,
             channels: r.channels.iter().map(|c| c.as_str().to_string()).collect(),
             template_id: r.template_id.map(|t| t.to_string()),
+            channel_templates: r
+                .channel_templates
+                .iter()
+                .map(|(c, t)| (c.as_str().to_string(), t.to_string()))
+                .collect(),
             working_hours_only: r.working_hours_only,
             statuses: r.statuses.iter().map(|s| s.as_str().to_string()).collect(),
             enabled: r.enabled,
@@ -91,6 +108,7 @@ impl ClientBook {
             name: t.name,
             channel: t.channel.map(|c| c.parse::<Channel>()).transpose()?,
             body: t.body,
+            whatsapp: t.whatsapp,
         };
         let saved = template.id;
         self.store()?
@@ -131,6 +149,11 @@ impl ClientBook {
                 .map(|c| c.parse::<Channel>())
                 .collect::<Result<_, _>>()?,
             template_id: r.template_id.as_deref().map(id).transpose()?,
+            channel_templates: r
+                .channel_templates
+                .iter()
+                .map(|(c, t)| Ok((c.parse::<Channel>()?, id(t)?)))
+                .collect::<Result<_, ApiError>>()?,
             working_hours_only: r.working_hours_only,
             statuses: r
                 .statuses
@@ -162,5 +185,18 @@ impl ClientBook {
             hours,
         })?;
         Ok(())
+    }
+
+    /// The username of the business's Telegram bot (`None` clears it).
+    pub fn set_telegram_bot(&self, bot: Option<String>) -> Result<(), ApiError> {
+        self.store()?
+            .edit_business(SettingsEdit::TelegramBot(bot))?;
+        Ok(())
+    }
+
+    /// `https://t.me/<bot>?start=…`: show it (or its QR code) to the client; once they press
+    /// Start, the server can send them messages on Telegram.
+    pub fn telegram_bot_link(&self, client_id: String) -> Result<String, ApiError> {
+        Ok(self.store()?.telegram_bot_link(id(&client_id)?)?)
     }
 }

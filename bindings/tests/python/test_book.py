@@ -137,3 +137,88 @@ def test_templates_and_rules_are_kept_in_the_settings(book):
     book.remove_rule(r.id)
     book.remove_template(t.id)
     assert book.rules() == [] and book.templates() == []
+
+
+def test_two_cards_of_one_person_are_merged_and_the_merge_undone(book):
+    keep = book.add_client(client("Олена Коваль", ["0671234567"]))
+    other = book.add_client(client("Олена К.", ["0501112233"], email="olena@example.com"))
+    book.set_consent(keep.id, "sms", True, "written", "")
+    seen = []
+
+    class Listener(k.ChangeListener):
+        def clients_changed(self, client_ids):
+            seen.append(sorted(client_ids))
+
+    book.set_change_listener(Listener())
+    p = book.preview_merge(keep.id, other.id)
+    assert sorted(x.e164 for x in p.phones) == ["+380501112233", "+380671234567"]
+    assert p.email == "olena@example.com"
+    assert p.consent["sms"] is False and p.withdrawn == ["sms"]  # the stricter card wins
+    undo = book.merge_clients(keep.id, other.id)
+    assert seen[-1] == sorted([keep.id, other.id])
+    assert [m.undo_id for m in book.undoable_merges()] == [undo]
+    assert [x.id for x in book.search("олена", 0, 50)] == [keep.id]
+    book.undo_merge(undo)
+    assert sorted(x.id for x in book.search("олена", 0, 50)) == sorted([keep.id, other.id])
+    with pytest.raises(k.ApiError.NotFound):
+        book.preview_merge(keep.id, "01234567-89ab-7def-8123-456789abcdef")
+
+
+def test_the_telegram_bot_link(book):
+    c = book.add_client(client("Олена"))
+    with pytest.raises(k.ApiError.Validation) as e:
+        book.telegram_bot_link(c.id)
+    assert e.value.field == "telegram_bot"
+    with pytest.raises(k.ApiError.Validation):
+        book.set_telegram_bot("not a bot")
+    book.set_telegram_bot("studio_bot")
+    assert book.telegram_bot_link(c.id).startswith("https://t.me/studio_bot?start=")
+
+
+def test_exports(book, tmp_path):
+    c = book.add_client(client("Олена Коваль", ["0671234567"]))
+    book.set_consent(c.id, "sms", True, "written", "анкета")
+    import json, csv
+    one = json.loads(book.export_client(c.id))
+    assert one["client"]["name"] == "Олена Коваль"
+    assert one["consent"]["evidence"][0]["note"] == "анкета"
+    assert book.export_book(str(tmp_path / "book.csv"), "csv") == 1
+    with open(tmp_path / "book.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["name"] == "Олена Коваль" and rows[0]["consent_sms"] == "true"
+    assert book.export_book(str(tmp_path / "book.json"), "json") == 1
+    with pytest.raises(k.ApiError.Validation):
+        book.export_book(str(tmp_path / "book.xml"), "xml")
+
+
+def test_forget_client(book):
+    kept = book.add_client(client("Ірина Залишена", ["0671112233"]))
+    gone = book.add_client(client("Олена Забута", ["0679998877"]))
+    rec = Recorder()
+    book.set_change_listener(rec)
+    book.forget_client(gone.id)
+    assert rec.calls == [[gone.id]]
+    with pytest.raises(k.ApiError.NotFound):
+        book.get_client(gone.id)
+    assert book.get_client(kept.id).name == "Ірина Залишена"
+    with pytest.raises(k.ApiError.NotFound):
+        book.forget_client(gone.id)
+
+
+def test_encrypted_book(tmp_path):
+    path = str(tmp_path / "secret.db")
+    key = bytes(range(32))
+    book = k.ClientBook.open_encrypted(path, key)
+    book.init_business(k.NewBusinessRec(name="Салон", region="UA", zone="Europe/Kyiv", currency="UAH", locale="uk"))
+    c = book.add_client(client("Олена Шифрована", ["0671234567"]))
+    del book
+    with open(path, "rb") as f:
+        assert not f.read(16).startswith(b"SQLite format 3")
+    with pytest.raises(k.ApiError.WrongKey):
+        k.ClientBook.open_encrypted(path, bytes(32))
+    with pytest.raises(k.ApiError.WrongKey):
+        k.ClientBook.open(path)
+    with pytest.raises(k.ApiError.Validation):
+        k.ClientBook.open_encrypted(path, b"short")
+    again = k.ClientBook.open_encrypted(path, key)
+    assert again.get_client(c.id).name == "Олена Шифрована"

@@ -49,6 +49,19 @@ class ClientBookTest {
     }
 
     @Test
+    fun anEncryptedBookNeedsItsKeyAndClientsCanBeForgotten() {
+        val path = Files.createTempDirectory("kartka").resolve("secret.db").toString()
+        val key = ByteArray(32) { it.toByte() }
+        val b = ClientBook.openEncrypted(path, key)
+        b.initBusiness(NewBusinessRec("Студія", "UA", "Europe/Kyiv", "UAH", "uk"))
+        val c = b.addClient(client("Олена Шифрована", "0671234567"))
+        assertFailsWith<ApiException.WrongKey> { ClientBook.openEncrypted(path, ByteArray(32)) }
+        assertFailsWith<ApiException.WrongKey> { ClientBook.open(path) }
+        b.forgetClient(c.id)
+        assertFailsWith<ApiException.NotFound> { b.getClient(c.id) }
+    }
+
+    @Test
     fun typedErrorsCrossTheBoundary() {
         val b = book()
         val e = assertFailsWith<ApiException.Validation> { b.addClient(client("X", email = "not-an-email")) }
@@ -86,5 +99,24 @@ class ClientBookTest {
         assertEquals("Europe/Kyiv", v.zone)
         assertEquals(listOf(listOf(c.id), listOf(c.id)), heard)
         assertEquals(listOf(v.id), b.agenda("2026-07-01T00:00:00+03:00", "2026-07-02T00:00:00+03:00").map { it.id })
+    }
+
+    @Test
+    fun twoCardsAreMergedAndTheMergeUndone() {
+        val b = book()
+        val keep = b.addClient(client("Олена Коваль", "0671234567"))
+        val other = b.addClient(client("Олена К.", "0501112233", email = "olena@example.com"))
+        b.setConsent(keep.id, "sms", true, "written", "")
+        val preview = b.previewMerge(keep.id, other.id)
+        assertEquals(setOf("+380671234567", "+380501112233"), preview.phones.map { it.e164 }.toSet())
+        assertEquals(listOf("sms"), preview.withdrawn)
+        val undo = b.mergeClients(keep.id, other.id)
+        assertEquals(listOf(keep.id), b.search("олена", 0u, 50u).map { it.id })
+        assertEquals(listOf(undo), b.undoableMerges().map { it.undoId })
+        b.undoMerge(undo)
+        assertEquals(setOf(keep.id, other.id), b.search("олена", 0u, 50u).map { it.id }.toSet())
+        assertFailsWith<ApiException.Validation> { b.telegramBotLink(keep.id) }
+        b.setTelegramBot("studio_bot")
+        assertTrue(b.telegramBotLink(keep.id).startsWith("https://t.me/studio_bot?start="))
     }
 }
