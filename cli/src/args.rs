@@ -14,6 +14,11 @@ pub struct Cli {
     /// The book (a SQLite file). Default: kartka/book.db in the user's data directory.
     #[arg(long, global = true, env = "KARTKA_DB")]
     pub db: Option<PathBuf>,
+    /// Encrypt the book (SQLCipher) with the key in this file: 64 hexadecimal digits. A plain
+    /// book is encrypted in place the first time. Keep the file somewhere safe: without it the
+    /// book cannot be opened (a paired book comes back from the server).
+    #[arg(long, global = true, env = "KARTKA_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
     /// Print JSON instead of text (shapes in cli/README.md).
     #[arg(long, global = true)]
     pub json: bool,
@@ -67,8 +72,14 @@ pub enum Cmd {
     Message(MessageArgs),
     /// The client's message history.
     History { client: String },
+    /// The link that lets a client start the business's Telegram bot, so the server can write.
+    TelegramLink { client: String },
+    #[command(subcommand)]
+    Export(ExportCmd),
     #[command(subcommand)]
     Templates(TemplateCmd),
+    #[command(subcommand)]
+    Rules(RuleCmd),
     #[command(subcommand)]
     Import(ImportCmd),
     /// Pair this book with a sync server: create the business there, or join one with a code.
@@ -145,11 +156,102 @@ pub enum TemplateCmd {
         channel: Option<String>,
         #[arg(long)]
         body: String,
+        /// The approved WhatsApp template it maps to, NAME:LANGUAGE (e.g. visit_reminder:uk).
+        #[arg(long)]
+        whatsapp: Option<String>,
     },
     Remove {
         id: String,
     },
     List,
+}
+
+#[derive(Subcommand)]
+pub enum ExportCmd {
+    /// Everything the book holds about one client, as JSON (a data subject's request).
+    Client {
+        client: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The whole book: JSON (every client with visits, consent evidence and messages) or CSV
+    /// (one row per client).
+    Book {
+        #[arg(long, default_value = "json")]
+        format: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RuleCmd {
+    /// Add a notification rule; the server runs it.
+    Add(RuleArgs),
+    /// Change a rule: the options given replace the rule's values. Messages already sent stay.
+    Edit {
+        /// Rule id or name.
+        rule: String,
+        #[command(flatten)]
+        args: RuleEditArgs,
+    },
+    Enable {
+        rule: String,
+    },
+    Disable {
+        rule: String,
+    },
+    Remove {
+        rule: String,
+    },
+    List,
+}
+
+#[derive(Args)]
+pub struct RuleArgs {
+    #[arg(long)]
+    pub name: String,
+    /// visit_created, status_changed, status_changed:<status>, rescheduled, visit_cancelled,
+    /// reminder_before, after_completed, repeat_visit, birthday.
+    #[arg(long)]
+    pub trigger: String,
+    /// When: before the visit for reminders, a delay otherwise, the time of day for birthdays;
+    /// 90m, 24h, 30d, or 10:00 (birthdays).
+    #[arg(long, default_value = "0m")]
+    pub offset: String,
+    /// Channel to send on (repeat for several): sms, whatsapp, email, telegram.
+    #[arg(long = "channel", required = true)]
+    pub channels: Vec<String>,
+    /// Template (id or name) for every channel without its own.
+    #[arg(long)]
+    pub template: Option<String>,
+    /// A channel's own template: CHANNEL=TEMPLATE (repeatable).
+    #[arg(long = "template-for")]
+    pub template_for: Vec<String>,
+    /// Send at any hour rather than only within working hours.
+    #[arg(long)]
+    pub any_time: bool,
+    /// Visit statuses the rule applies to (repeatable; default depends on the trigger).
+    #[arg(long = "status")]
+    pub statuses: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct RuleEditArgs {
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub offset: Option<String>,
+    #[arg(long = "channel")]
+    pub channels: Vec<String>,
+    #[arg(long)]
+    pub template: Option<String>,
+    #[arg(long = "template-for")]
+    pub template_for: Vec<String>,
+    #[arg(long)]
+    pub any_time: Option<bool>,
+    #[arg(long = "status")]
+    pub statuses: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -253,6 +355,14 @@ pub enum ClientCmd {
     },
     Restore {
         id: String,
+    },
+    /// Forget a client for good (the right to erasure): every trace goes from this book now,
+    /// and from the server and every other device at their next sync. Not undoable.
+    Forget {
+        id: String,
+        /// Confirms that the client's data is to be destroyed.
+        #[arg(long)]
+        yes: bool,
     },
     /// Merge two cards of one person (preview with --preview; undo with undo-merge).
     Merge(MergeArgs),
@@ -395,6 +505,9 @@ pub enum BusinessCmd {
         locale: Option<String>,
         #[arg(long)]
         phone: Option<String>,
+        /// The username of the business's Telegram bot (the server's bot), e.g. studio_bot.
+        #[arg(long)]
+        telegram_bot: Option<String>,
     },
     /// Working hours of one weekday: "09:00-13:00,14:00-19:00" or "closed".
     Hours {

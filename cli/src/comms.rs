@@ -1,7 +1,7 @@
 //! Commands of the client card's actions and of importing: call, message, history, templates,
 //! import of vCard and CSV files, and merging two cards.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use kartka_core::Store;
@@ -13,7 +13,7 @@ use kartka_core::store::{BatchConsent, MessageText};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::args::{ImportArgs, ImportCmd, MergeArgs, MessageArgs, TemplateCmd};
+use crate::args::{ExportCmd, ImportArgs, ImportCmd, MergeArgs, MessageArgs, TemplateCmd};
 use crate::output::Out;
 use crate::run::{CliError, client_id, input};
 
@@ -73,6 +73,49 @@ pub fn message(store: &mut Store, out: &Out, a: MessageArgs) -> Result<()> {
     Ok(())
 }
 
+/// Writes to `--out FILE`, or to stdout.
+fn sink(out: Option<&Path>) -> Result<Box<dyn std::io::Write>> {
+    Ok(match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .map_err(|e| input(format!("cannot write {}: {e}", p.display())))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
+pub fn export(store: &Store, cmd: ExportCmd) -> Result<()> {
+    match cmd {
+        ExportCmd::Client { client, out } => {
+            let data = store.export_client(client_id(store, &client)?)?;
+            let mut w = sink(out.as_deref())?;
+            serde_json::to_writer_pretty(&mut w, &data).map_err(|e| input(e.to_string()))?;
+            writeln!(w).map_err(|e| input(e.to_string()))?;
+        }
+        ExportCmd::Book { format, out } => {
+            let mut w = sink(out.as_deref())?;
+            let n = match format.as_str() {
+                "json" => store.export_book_json(&mut w)?,
+                "csv" => store.export_book_csv(&mut w)?,
+                _ => return Err(input("invalid format: expected json or csv")),
+            };
+            w.flush().map_err(|e| input(e.to_string()))?;
+            eprintln!("exported {n} clients");
+        }
+    }
+    Ok(())
+}
+
+pub fn telegram_link(store: &Store, out: &Out, client: &str) -> Result<()> {
+    let link = store.telegram_bot_link(client_id(store, client)?)?;
+    if out.json {
+        println!("{}", json!({ "link": link }));
+    } else {
+        println!("{link}");
+    }
+    Ok(())
+}
+
 pub fn history(store: &Store, out: &Out, client: &str) -> Result<()> {
     let h = store.history(client_id(store, client)?)?;
     if out.json {
@@ -82,14 +125,27 @@ pub fn history(store: &Store, out: &Out, client: &str) -> Result<()> {
         );
         return Ok(());
     }
+    let zone = store.zone().ok();
     for m in &h {
+        let at = match zone {
+            Some(tz) => m.at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+            None => m.at.format("%Y-%m-%d %H:%MZ").to_string(),
+        };
+        let who = match m.kind {
+            kartka_core::model::MessageKind::Automatic => "auto",
+            kartka_core::model::MessageKind::Inbound => "in",
+            kartka_core::model::MessageKind::Manual => "",
+        };
         println!(
-            "{}  {:<9} {:<14} {}",
-            m.at.format("%Y-%m-%d %H:%MZ"),
-            m.channel,
-            m.status,
+            "{at}  {:<9} {:<4} {:<18} {}",
+            m.channel.as_str(),
+            who,
+            m.status.as_str(),
             m.body.replace('\n', " ⏎ ")
         );
+        if let Some(d) = &m.detail {
+            println!("{:>18}└ {d}", "");
+        }
     }
     if h.is_empty() {
         println!("(no messages)");
@@ -97,7 +153,7 @@ pub fn history(store: &Store, out: &Out, client: &str) -> Result<()> {
     Ok(())
 }
 
-fn template_id(store: &Store, s: &str) -> Result<Uuid> {
+pub(crate) fn template_id(store: &Store, s: &str) -> Result<Uuid> {
     let templates = store.business()?.templates;
     if let Ok(id) = Uuid::parse_str(s) {
         return Ok(id);
@@ -115,6 +171,7 @@ pub fn templates(store: &mut Store, out: &Out, cmd: TemplateCmd) -> Result<()> {
             name,
             channel,
             body,
+            whatsapp,
         } => {
             let channel = channel.as_deref().map(str::parse::<Channel>).transpose()?;
             let id = Uuid::now_v7();
@@ -123,6 +180,7 @@ pub fn templates(store: &mut Store, out: &Out, cmd: TemplateCmd) -> Result<()> {
                 name,
                 channel,
                 body,
+                whatsapp,
             }))?;
             out.id(id);
         }

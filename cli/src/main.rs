@@ -6,6 +6,7 @@
 mod args;
 mod comms;
 mod output;
+mod rules;
 mod run;
 mod sync;
 

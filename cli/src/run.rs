@@ -35,6 +35,7 @@ impl CliError {
                 | Error::NoConsent { .. }
                 | Error::NoAddress { .. }
                 | Error::NotPaired
+                | Error::Revoked
                 | Error::Server {
                     status: 400..=499, ..
                 },
@@ -73,7 +74,15 @@ fn default_db() -> PathBuf {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    let mut store = Store::open(cli.db.unwrap_or_else(default_db))?;
+    let db = cli.db.unwrap_or_else(default_db);
+    let mut store = match &cli.key_file {
+        Some(f) => {
+            let hex = std::fs::read_to_string(f)
+                .map_err(|e| input(format!("cannot read the key file: {}", e.kind())))?;
+            Store::open_encrypted(&db, &kartka_core::store::BookKey::from_hex(&hex)?)?
+        }
+        None => Store::open(&db)?,
+    };
     let out = Out { json: cli.json };
     match cli.cmd {
         Cmd::Init {
@@ -108,7 +117,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Call { client } => crate::comms::call(&store, &out, &client)?,
         Cmd::Message(m) => crate::comms::message(&mut store, &out, m)?,
         Cmd::History { client } => crate::comms::history(&store, &out, &client)?,
+        Cmd::TelegramLink { client } => crate::comms::telegram_link(&store, &out, &client)?,
+        Cmd::Export(e) => crate::comms::export(&store, e)?,
         Cmd::Templates(t) => crate::comms::templates(&mut store, &out, t)?,
+        Cmd::Rules(r) => crate::rules::run(&mut store, &out, r)?,
         Cmd::Import(i) => crate::comms::import(&mut store, &out, i)?,
         Cmd::Pair(p) => crate::sync::pair(&mut store, &out, p)?,
         Cmd::Invite => crate::sync::invite(&store, &out)?,
@@ -292,6 +304,17 @@ fn client(store: &mut Store, out: &Out, cmd: ClientCmd) -> Result<()> {
             let id = client_id(store, &id)?;
             store.restore_client(id)?;
             out.done("restored", id);
+        }
+        ClientCmd::Forget { id, yes } => {
+            let id = client_id(store, &id)?;
+            if !yes {
+                return Err(input(
+                    "forgetting destroys the client's data on every device and cannot be \
+                     undone; add --yes to confirm",
+                ));
+            }
+            store.forget_client(id)?;
+            out.done("forgotten", id);
         }
         ClientCmd::Merge(m) => crate::comms::merge(store, out, m)?,
         ClientCmd::UndoMerge { undo } => crate::comms::undo_merge(store, out, &undo)?,
@@ -543,6 +566,7 @@ fn business(store: &mut Store, out: &Out, cmd: BusinessCmd) -> Result<()> {
             currency,
             locale,
             phone,
+            telegram_bot,
         } => {
             let edits = [
                 name.map(SettingsEdit::Name),
@@ -551,6 +575,8 @@ fn business(store: &mut Store, out: &Out, cmd: BusinessCmd) -> Result<()> {
                 currency.map(SettingsEdit::Currency),
                 locale.map(SettingsEdit::Locale),
                 phone.map(|p| SettingsEdit::Phone(Some(p).filter(|p| !p.trim().is_empty()))),
+                telegram_bot
+                    .map(|b| SettingsEdit::TelegramBot(Some(b).filter(|b| !b.trim().is_empty()))),
             ];
             for e in edits.into_iter().flatten() {
                 store.edit_business(e)?;

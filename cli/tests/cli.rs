@@ -226,6 +226,15 @@ fn edits_and_tombstones() {
     );
     b.ok(&["client", "restore", &id]);
     assert_eq!(names(&b.json(&["search", "anna"])), ["Anna Kowalska"]);
+
+    // Forgetting asks for confirmation, then leaves nothing to restore.
+    let refused = b.run(&["client", "forget", &id]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+    assert_eq!(names(&b.json(&["search", "anna"])), ["Anna Kowalska"]);
+    b.ok(&["client", "forget", &id, "--yes"]);
+    assert!(names(&b.json(&["client", "list", "--deleted"])).is_empty());
+    assert!(!b.run(&["client", "restore", &id]).status.success());
 }
 
 #[test]
@@ -722,6 +731,7 @@ fn two_cards_merge_and_the_merge_can_be_undone() {
 /// A `kartka-server` on loopback, on its own runtime thread, for as long as the value lives.
 struct LocalServer {
     url: String,
+    outbox: PathBuf,
     _dir: tempfile::TempDir,
     _rt: tokio::runtime::Runtime,
 }
@@ -729,9 +739,14 @@ struct LocalServer {
 fn local_server() -> LocalServer {
     let dir = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
+    let outbox = dir.path().join("outbox.jsonl");
     let config = kartka_server::Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}", dir.path().join("server.db").display()),
+        notify: kartka_server::config::Notify {
+            outbox: outbox.clone(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let running = rt.block_on(kartka_server::start(config)).unwrap();
@@ -739,6 +754,7 @@ fn local_server() -> LocalServer {
     rt.spawn(running.wait());
     LocalServer {
         url,
+        outbox,
         _dir: dir,
         _rt: rt,
     }
@@ -808,4 +824,210 @@ fn pair_invite_sync_and_devices() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("invite_invalid"));
     let unpaired = run_at(&dir2.path().join("c.db"), &["sync"]);
     assert_eq!(unpaired.status.code(), Some(2));
+}
+
+#[test]
+fn rules_from_the_cli_are_run_by_the_server_and_the_history_shows_the_outcome() {
+    let server = local_server();
+    let b = Book::new();
+    b.ok(&["business", "set", "--locale", "uk"]);
+    let t = b.json(&[
+        "templates",
+        "add",
+        "--name",
+        "Запис",
+        "--body",
+        "{client_first_name}, чекаємо вас {visit_date} о {visit_time}",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A rule is checked when saved: unknown trigger, a channel the server cannot send on.
+    assert!(
+        b.bad(&[
+            "rules",
+            "add",
+            "--name",
+            "x",
+            "--trigger",
+            "whenever",
+            "--channel",
+            "sms",
+            "--template",
+            &t
+        ])
+        .contains("trigger")
+    );
+    assert!(
+        b.bad(&[
+            "rules",
+            "add",
+            "--name",
+            "x",
+            "--trigger",
+            "visit_created",
+            "--channel",
+            "viber",
+            "--template",
+            &t
+        ])
+        .contains("viber")
+    );
+    b.ok(&[
+        "rules",
+        "add",
+        "--name",
+        "Запис",
+        "--trigger",
+        "visit_created",
+        "--channel",
+        "sms",
+        "--template",
+        "Запис",
+        "--any-time",
+    ]);
+    b.ok(&[
+        "rules",
+        "add",
+        "--name",
+        "За добу",
+        "--trigger",
+        "reminder_before",
+        "--offset",
+        "24h",
+        "--channel",
+        "sms",
+        "--template",
+        "Запис",
+    ]);
+    let rules = b.json(&["rules", "list"]);
+    assert_eq!(rules.as_array().unwrap().len(), 2);
+    assert_eq!(rules[1]["offset_min"], 1440);
+    b.ok(&["rules", "disable", "За добу"]);
+    assert_eq!(b.json(&["rules", "list"])[1]["enabled"], false);
+
+    let yes = b.add(&["--name", "Олена Коваль", "--phone", "0671234567"]);
+    let no = b.add(&["--name", "Ірина", "--phone", "0671234568"]);
+    b.ok(&[
+        "consent",
+        "set",
+        &yes,
+        "--channel",
+        "sms",
+        "--granted",
+        "--source",
+        "written",
+        "--note",
+        "анкета",
+    ]);
+    b.ok(&[
+        "visit",
+        "add",
+        &yes,
+        "--at",
+        "2031-12-01T10:00",
+        "--service",
+        "Манікюр:800",
+    ]);
+    b.ok(&[
+        "visit",
+        "add",
+        &no,
+        "--at",
+        "2031-12-01T12:00",
+        "--service",
+        "Манікюр:800",
+    ]);
+    b.ok(&["pair", "--server", &server.url, "--create-business"]);
+    // The server schedules and sends in the background; the outcome comes back with a sync.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        b.ok(&["sync"]);
+        let h = b.json(&["history", &no]);
+        if b.json(&["history", &yes]).as_array().unwrap().len() == 1
+            && h.as_array().unwrap().len() == 1
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no outcome reached the book"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let h = b.json(&["history", &yes]);
+    assert_eq!(h[0]["status"], "sent");
+    assert_eq!(h[0]["kind"], "automatic");
+    assert_eq!(h[0]["body"], "Олена, чекаємо вас 1 грудня 2031 о 10:00");
+    let text = b.ok(&["history", &yes]);
+    assert!(text.contains("sent") && text.contains("auto"), "{text}");
+    let h = b.json(&["history", &no]);
+    assert_eq!(h[0]["status"], "skipped_no_consent");
+    assert!(b.ok(&["history", &no]).contains("no consent to sms"));
+    // The Telegram bot link for the card, once the business names its bot.
+    assert!(b.bad(&["telegram-link", &yes]).contains("telegram_bot"));
+    b.bad(&["business", "set", "--telegram-bot", "not a bot"]);
+    b.ok(&["business", "set", "--telegram-bot", "studio_bot"]);
+    let link = b.json(&["telegram-link", &yes])["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(link.starts_with("https://t.me/studio_bot?start="), "{link}");
+    // Exports: the client's data as JSON, the book as CSV.
+    let data = b.json(&["export", "client", &yes]);
+    assert_eq!(data["messages"][0]["status"], "sent");
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("book.csv");
+    b.ok(&[
+        "export",
+        "book",
+        "--format",
+        "csv",
+        "--out",
+        csv_path.to_str().unwrap(),
+    ]);
+    let csv_text = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(csv_text.lines().count(), 3, "{csv_text}");
+    assert!(csv_text.contains("Олена Коваль"));
+    b.bad(&["export", "book", "--format", "xml"]);
+    // The log gateway wrote exactly the one message, as a JSON line.
+    let outbox = std::fs::read_to_string(&server.outbox).unwrap();
+    let lines: Vec<Value> = outbox
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["to"], "+380671234567");
+    assert_eq!(lines[0]["channel"], "sms");
+}
+
+#[test]
+fn a_key_file_encrypts_the_book_in_place_and_is_then_needed() {
+    let b = Book::new();
+    let id = b.add(&["--name", "Олена Шифрована", "--phone", "0671234567"]);
+    let dir = b.path.parent().unwrap();
+    let key = dir.join("book.key");
+    std::fs::write(&key, "0f".repeat(32)).unwrap();
+    let with_key = |args: &[&str]| {
+        let mut all = vec!["--key-file", key.to_str().unwrap()];
+        all.extend_from_slice(args);
+        b.run(&all)
+    };
+    let shown = with_key(&["--json", "client", "show", &id]);
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let file = std::fs::read(&b.path).unwrap();
+    assert!(!file.starts_with(b"SQLite format 3"));
+
+    let without = b.run(&["client", "show", &id]);
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("cannot be opened with this key"));
+    std::fs::write(&key, "10".repeat(32)).unwrap();
+    assert!(!with_key(&["client", "show", &id]).status.success());
+    std::fs::write(&key, "not a key").unwrap();
+    let bad = with_key(&["client", "show", &id]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("64 hexadecimal digits"));
 }
