@@ -2,9 +2,12 @@
 //! the same run. `kartka-bench store --clients 50000` builds (or reuses) a book of that size and
 //! prints the table; see BENCHMARKS.md for the exact commands.
 
+mod cipher;
 mod data;
 mod floor;
 mod import;
+mod notify;
+mod peer;
 mod sync;
 
 use std::path::{Path, PathBuf};
@@ -30,13 +33,8 @@ struct Cli {
 enum Cmd {
     /// Store figures: search, first page, cold open, writes, bulk creation, size.
     Store {
-        #[arg(long, default_value_t = 50_000)]
-        clients: usize,
-        #[arg(long, default_value_t = 10)]
-        visits_per_client: usize,
-        /// Where the books are built (kept for reuse between runs).
-        #[arg(long, default_value = "target/bench-data")]
-        dir: PathBuf,
+        #[command(flatten)]
+        book: BookArgs,
         /// Write the figures as JSON here too.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -44,21 +42,13 @@ enum Cmd {
     /// Import figures against the book `store` built: preview and import of a 5,000-contact
     /// phone book, and a 20,000-row CSV previewed.
     Import {
-        #[arg(long, default_value_t = 50_000)]
-        clients: usize,
-        #[arg(long, default_value_t = 10)]
-        visits_per_client: usize,
-        #[arg(long, default_value = "target/bench-data")]
-        dir: PathBuf,
+        #[command(flatten)]
+        book: BookArgs,
     },
     /// Sync figures on a real server over loopback (builds the book like `store` if needed).
     Sync {
-        #[arg(long, default_value_t = 50_000)]
-        clients: usize,
-        #[arg(long, default_value_t = 10)]
-        visits_per_client: usize,
-        #[arg(long, default_value = "target/bench-data")]
-        dir: PathBuf,
+        #[command(flatten)]
+        book: BookArgs,
         /// A PostgreSQL URL: the server uses it instead of its embedded SQLite.
         #[arg(long)]
         postgres: Option<String>,
@@ -67,6 +57,55 @@ enum Cmd {
         devices: usize,
         #[arg(long, default_value_t = 30)]
         seconds: u64,
+    },
+    /// Notification figures: bursts of due messages (SQLite; PostgreSQL with one and two
+    /// dispatchers with --postgres), a steady load, and re-deriving after one edit at 500,000
+    /// visits (on the `store` book).
+    Notify {
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
+        #[arg(long, default_value = "target/bench-data")]
+        dir: PathBuf,
+        #[arg(long)]
+        postgres: Option<String>,
+        /// Edits timed in the re-derivation figure (0: skip it).
+        #[arg(long, default_value_t = 200)]
+        edits: usize,
+    },
+    /// Encryption at rest: the `store` book plain and encrypted (SQLCipher), same operations.
+    Cipher {
+        #[command(flatten)]
+        book: BookArgs,
+        /// Write the figures as JSON here too.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Turns each book takes; every figure is the median over them.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// Kartka beside automerge-repo (bench/peer, run with Node) on the same business, one size
+    /// after another: fresh device, idle reconnect, offline edits, one edit A→B, many devices.
+    Peer {
+        /// Business sizes, comma-separated.
+        #[arg(long, default_value = "1000,10000,50000", value_delimiter = ',')]
+        clients: Vec<usize>,
+        #[arg(long, default_value_t = 10)]
+        visits_per_client: usize,
+        #[arg(long, default_value = "target/bench-data")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        devices: usize,
+        /// Write the figures as JSON here too.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Where the chart (SVG) goes.
+        #[arg(long, default_value = "bench/peer/chart.svg")]
+        chart: PathBuf,
+    },
+    /// Child process of `peer`: a kartka-server on SQLite, in a process of its own.
+    Serve {
+        #[arg(long)]
+        db: PathBuf,
     },
     /// Child process of `store`: open a book cold, read the first page, report peak RSS.
     FirstPage {
@@ -77,25 +116,72 @@ enum Cmd {
     },
 }
 
+/// The business a figure is measured on: a book of `clients` clients with `visits_per_client`
+/// visits each, built once (with its plain-SQLite floor) and kept in `dir` for later runs.
+#[derive(clap::Args)]
+struct BookArgs {
+    #[arg(long, default_value_t = 50_000)]
+    clients: usize,
+    #[arg(long, default_value_t = 10)]
+    visits_per_client: usize,
+    /// Where the books are built (kept for reuse between runs).
+    #[arg(long, default_value = "target/bench-data")]
+    dir: PathBuf,
+}
+
+/// The book of `clients` × `visits` in `dir`, built first (with its floor twin) if missing.
+pub fn ensure_book(dir: &Path, clients: usize, visits: usize) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let book = dir.join(format!("book-{clients}x{visits}.db"));
+    if !book.exists() {
+        eprintln!("building the book of {clients} clients first (as `store` does)");
+        let floor = dir.join(format!("floor-{clients}x{visits}.db"));
+        build(&book, &floor, clients, visits);
+    }
+    book
+}
+
+/// Writes the figures as JSON to `out`, when asked.
+fn write_json(out: Option<PathBuf>, figures: &impl Serialize) {
+    if let Some(out) = out {
+        std::fs::write(out, serde_json::to_string_pretty(figures).unwrap()).unwrap();
+    }
+}
+
 fn main() {
     match Cli::parse().cmd {
-        Cmd::Store {
+        Cmd::Serve { db } => peer::serve(&db),
+        Cmd::Peer {
             clients,
             visits_per_client,
             dir,
+            devices,
             out,
+            chart,
         } => {
-            let report = store_bench(clients, visits_per_client, &dir);
-            println!("{}", report.markdown());
-            if let Some(out) = out {
-                std::fs::write(out, serde_json::to_string_pretty(&report).unwrap()).unwrap();
-            }
+            std::fs::create_dir_all(&dir).unwrap();
+            let rows = peer::run(&clients, visits_per_client, &dir, devices);
+            println!("{}", peer::markdown(&rows));
+            std::fs::write(&chart, peer::chart(&rows)).unwrap();
+            write_json(out, &rows);
         }
-        Cmd::Import {
-            clients,
-            visits_per_client,
-            dir,
-        } => {
+        Cmd::Cipher { book, out, runs } => {
+            let path = ensure_book(&book.dir, book.clients, book.visits_per_client);
+            let report = cipher::run(&path, book.clients, &book.dir, runs.max(1));
+            println!("{}", report.markdown());
+            write_json(out, &report);
+        }
+        Cmd::Store { book, out } => {
+            let report = store_bench(book.clients, book.visits_per_client, &book.dir);
+            println!("{}", report.markdown());
+            write_json(out, &report);
+        }
+        Cmd::Import { book } => {
+            let BookArgs {
+                clients,
+                visits_per_client,
+                dir,
+            } = book;
             let book = dir.join(format!("book-{clients}x{visits_per_client}.db"));
             assert!(
                 book.exists(),
@@ -105,25 +191,68 @@ fn main() {
             println!("{}", serde_json::to_string_pretty(&r).unwrap());
         }
         Cmd::Sync {
-            clients,
-            visits_per_client,
-            dir,
+            book,
             postgres,
             devices,
             seconds,
         } => {
-            std::fs::create_dir_all(&dir).unwrap();
-            let book = dir.join(format!("book-{clients}x{visits_per_client}.db"));
-            let plain = dir.join(format!("floor-{clients}x{visits_per_client}.db"));
-            if !book.exists() {
-                build(&book, &plain, clients, visits_per_client);
-            }
+            let dir = book.dir;
+            let book = ensure_book(&dir, book.clients, book.visits_per_client);
             let backend = match postgres {
                 Some(url) => sync::Backend::Postgres(url),
                 None => sync::Backend::Sqlite(dir.join("sync-server.db")),
             };
             let f = sync::run(&book, &dir, backend, devices, seconds);
             println!("{}", serde_json::to_string_pretty(&f).unwrap());
+        }
+        Cmd::Notify {
+            messages,
+            dir,
+            postgres,
+            edits,
+        } => {
+            std::fs::create_dir_all(&dir).unwrap();
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let mut bursts = vec![rt.block_on(notify::burst(
+                &dir,
+                messages,
+                notify::Backend::Sqlite,
+                std::time::Duration::ZERO,
+            ))];
+            eprintln!("{:?}", bursts.last());
+            bursts.push(rt.block_on(notify::burst(
+                &dir,
+                messages,
+                notify::Backend::Sqlite,
+                std::time::Duration::from_secs(10),
+            )));
+            eprintln!("{:?}", bursts.last());
+            if let Some(url) = postgres {
+                for k in [1, 2] {
+                    bursts.push(rt.block_on(notify::burst(
+                        &dir,
+                        messages,
+                        notify::Backend::Postgres(url.clone(), k),
+                        std::time::Duration::ZERO,
+                    )));
+                    eprintln!("{:?}", bursts.last());
+                }
+            }
+            let derive = (edits > 0).then(|| {
+                let book = dir.join("book-50000x10.db");
+                assert!(book.exists(), "build the book first: kartka-bench store");
+                rt.block_on(notify::derive(&book, &dir, edits))
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "bursts": bursts, "derive": derive })
+                )
+                .unwrap()
+            );
         }
         Cmd::FirstPage { db, floor } => {
             let n = if floor {

@@ -44,6 +44,9 @@ pub struct SyncFigures {
     pub idle_reconnect_wire_bytes: u64,
     pub idle_same_connection: Stat,
     pub idle_same_connection_wire_bytes: u64,
+    /// 100 clients edited on a device while offline, then one sync.
+    pub offline_edits_s: f64,
+    pub offline_edits_wire_bytes: u64,
     pub propagation: Stat,
     pub load_devices: usize,
     pub load_seconds: u64,
@@ -96,17 +99,25 @@ pub enum Backend {
     Postgres(String),
 }
 
+/// A server for the sync benchmarks: on a free loopback port, no limits in the way, and the
+/// outbox out of the way (no rules run).
+pub fn server_config() -> kartka_server::Config {
+    let mut config = kartka_server::Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    config.notify.outbox = std::env::temp_dir().join("kartka-bench-outbox.jsonl");
+    config.limits.pairing_per_minute = 1_000_000;
+    config.limits.sync_per_second = 1_000_000;
+    config
+}
+
 pub fn run(book: &Path, dir: &Path, backend: Backend, devices: usize, seconds: u64) -> SyncFigures {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let mut config = kartka_server::Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        ..Default::default()
-    };
-    config.limits.pairing_per_minute = 1_000_000;
-    config.limits.sync_per_second = 1_000_000;
+    let config = server_config();
     let (name, running) = match backend {
         Backend::Sqlite(path) => {
             remove_db(&path);
@@ -240,6 +251,19 @@ pub fn run(book: &Path, dir: &Path, backend: Backend, devices: usize, seconds: u
     settle();
     f.idle_same_connection = stat(times);
     f.idle_same_connection_wire_bytes = (proxy.total() - before) / 50;
+
+    // "A day offline": the fresh device edits 100 clients with no network, then syncs once.
+    for (i, id) in ids.iter().take(100).enumerate() {
+        comment(&fresh, *id, format!("offline {i}"));
+    }
+    settle();
+    let before = proxy.total();
+    let t = Instant::now();
+    let r = sync::sync_now(&fresh).unwrap();
+    f.offline_edits_s = t.elapsed().as_secs_f64();
+    assert_eq!(r.pushed, 100.min(ids.len()) as u32);
+    settle();
+    f.offline_edits_wire_bytes = proxy.total() - before;
 
     // Propagation: B waits on a long-poll; A edits and syncs.
     let (tx, rx) = std::sync::mpsc::channel::<Instant>();

@@ -1,0 +1,34 @@
+// automerge-repo's sync server on loopback: a WebSocket server adapter and Node filesystem
+// storage, as its documentation sets one up. With --seed N it first creates the business (N
+// client documents and an index) in its own storage, as if devices had pushed them.
+// Prints one JSON line when listening: {"port", "index", "pid"}.
+import { Repo } from "@automerge/automerge-repo";
+import { NodeWSServerAdapter } from "@automerge/automerge-repo-network-websocket";
+import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs";
+import { WebSocketServer } from "ws";
+import { arg, client, rng } from "./common.mjs";
+
+const dir = arg("dir");
+const seed = Number(arg("seed", "0"));
+const visits = Number(arg("visits", "10"));
+const storage = new NodeFSStorageAdapter(dir);
+
+let index = arg("index", null);
+if (seed > 0) {
+  const repo = new Repo({ storage, network: [] });
+  const r = rng(7);
+  const urls = [];
+  for (let i = 0; i < seed; i++) {
+    urls.push(repo.create(client(i, visits, r)).url);
+  }
+  index = repo.create({ clients: urls }).url;
+  await repo.flush();
+  await repo.shutdown();
+}
+
+const wss = new WebSocketServer({ host: "127.0.0.1", port: Number(arg("port", "0")) });
+await new Promise((ok) => wss.on("listening", ok));
+// A server answers what devices ask for and keeps what they send; it volunteers nothing.
+new Repo({ storage, network: [new NodeWSServerAdapter(wss)], sharePolicy: async () => false });
+console.log(JSON.stringify({ port: wss.address().port, index, pid: process.pid }));
+process.on("SIGTERM", () => process.exit(0));
