@@ -9,7 +9,12 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::convert::Infallible;
+
+use axum::BoxError;
 use axum::body::Bytes;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{
     ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Query, Request, State,
 };
@@ -28,12 +33,23 @@ use kartka_core::sync::wire::{
 };
 use serde::Deserialize;
 use tokio::sync::{broadcast, watch};
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::decompression::RequestDecompressionLayer;
 use uuid::Uuid;
 
 use crate::auth;
 use crate::config::Limits;
 use crate::metrics::{Metrics, RequestLabels};
 use crate::storage::{NewDevice, Storage, StorageError};
+
+/// Sync answers shorter than this go out as they are: an idle long-poll answer is a few dozen
+/// bytes, and a zstd frame would only add to it.
+const COMPRESS_FROM: u16 = 1024;
+
+/// zstd's default level: close to the best ratio for pages of small documents, cheap to run.
+const ZSTD_LEVEL: i32 = 3;
 
 /// How long an invite code is valid.
 pub const INVITE_TTL: Duration = Duration::from_secs(15 * 60);
@@ -92,10 +108,26 @@ pub fn router<S: Storage>(app: Arc<App<S>>) -> Router {
         .route("/v1/erasures", post(erase::<S>).layer(json_limit))
         .route(
             "/v1/sync",
-            post(sync::<S>).layer(DefaultBodyLimit::max(app.limits.max_sync_body)),
+            post(sync::<S>)
+                // The limit counts inflated bytes: a small zstd bomb is refused like a big body.
+                .layer::<_, Infallible>(DefaultBodyLimit::max(app.limits.max_sync_body))
+                // `Content-Encoding: zstd` bodies are inflated; any other encoding gets 415.
+                .layer::<_, BoxError>(RequestDecompressionLayer::new())
+                // Its service may fail only where the handler does, which it never does.
+                .layer::<_, Infallible>(HandleErrorLayer::new(decompression_failed))
+                // Answers go out zstd-compressed to devices that accept it, small ones as they are.
+                .layer(
+                    CompressionLayer::new()
+                        .quality(CompressionLevel::Precise(ZSTD_LEVEL))
+                        .compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESS_FROM))),
+                ),
         )
         .layer(middleware::from_fn_with_state(app.clone(), observe::<S>))
         .with_state(app)
+}
+
+async fn decompression_failed(e: BoxError) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string())
 }
 
 /// Counts every request by route and status, and adds the headers every answer carries.
@@ -487,9 +519,18 @@ async fn sync<S: Storage>(
     State(app): State<Arc<App<S>>>,
     who: Authed,
     Query(q): Query<SyncQuery>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     app.sync_limit.check_key(&who.device).map_err(limited)?;
+    // Too large (after inflating), or a body that does not inflate: a JSON error like any other.
+    let body = body.map_err(|e| {
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "bad_body"
+        };
+        ApiError::new(e.status(), code, e.body_text())
+    })?;
     app.metrics.sync_bytes_in.inc_by(body.len() as u64);
     let req: SyncRequest = wire::decode(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string()))?;

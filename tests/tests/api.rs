@@ -130,6 +130,89 @@ fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     owner.sync().unwrap();
 }
 
+/// `POST /v1/sync` with a zstd body of our own and no automatic inflation of the answer:
+/// (status, content-encoding of the answer, body as sent).
+fn zstd_sync(url: &str, token: &str, encoding: &str, body: Vec<u8>) -> (u16, String, Vec<u8>) {
+    let resp = reqwest::blocking::Client::builder()
+        .no_zstd()
+        .build()
+        .unwrap()
+        .post(format!("{url}/v1/sync"))
+        .bearer_auth(token)
+        .header("content-type", wire::MEDIA_TYPE)
+        .header("content-encoding", encoding)
+        .header("accept-encoding", "zstd")
+        .body(body)
+        .send()
+        .unwrap();
+    let status = resp.status().as_u16();
+    let enc = resp
+        .headers()
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, enc, resp.bytes().unwrap().to_vec())
+}
+
+#[test]
+fn sync_bodies_travel_zstd_compressed_and_bombs_are_refused() {
+    let (_dir, server) = server();
+    let owner = Device::owner(&server.url);
+    for i in 0..10 {
+        add_client(&owner, &format!("Клієнт {i}"));
+    }
+    owner.sync().unwrap();
+    let token = owner.token();
+    // A compressed push of a new client's document is accepted, and the full answer comes back
+    // compressed to a client that accepts zstd.
+    let client = add_client(&owner, "Ганна Шевчук");
+    let data = owner.with(|s| s.export_doc(client).unwrap());
+    let push = wire::encode(&SyncRequest {
+        cursor: Cursor::Start,
+        push: vec![Chunk { doc: client, data }],
+    });
+    let z = zstd::bulk::compress(&push, 3).unwrap();
+    let (status, enc, body) = zstd_sync(&server.url, &token, "zstd", z);
+    assert_eq!((status, enc.as_str()), (200, "zstd"));
+    let answer: SyncResponse = wire::decode(&zstd::stream::decode_all(&body[..]).unwrap()).unwrap();
+    assert_eq!(answer.accepted, 1);
+    assert!(answer.pull.iter().any(|c| c.doc == client));
+    assert!(server_state(&server.url, &token).contains_key(&client));
+
+    let before = server_state(&server.url, &token);
+    // 64 MiB of zeros in a few kilobytes: refused by the inflated size, with a JSON error.
+    let bomb = zstd::bulk::compress(&vec![0u8; 64 << 20], 19).unwrap();
+    assert!(bomb.len() < 64 << 10);
+    let (status, _, body) = zstd_sync(&server.url, &token, "zstd", bomb);
+    assert_eq!((status, error_code(&body).as_str()), (413, "too_large"));
+    // A frame that does not inflate.
+    let (status, _, body) = zstd_sync(
+        &server.url,
+        &token,
+        "zstd",
+        b"\x28\xb5\x2f\xfd garbage".to_vec(),
+    );
+    assert_eq!((status, error_code(&body).as_str()), (400, "bad_body"));
+    // An encoding the server does not speak.
+    let (status, _, _) = zstd_sync(&server.url, &token, "br", push);
+    assert_eq!(status, 415);
+    assert_eq!(server_state(&server.url, &token), before);
+    // The device's own client compresses its pushes and still syncs.
+    for i in 0..20 {
+        add_client(&owner, &format!("Клієнтка {i}"));
+    }
+    owner.sync().unwrap();
+    assert_eq!(server_state(&server.url, &token).len(), before.len() + 20);
+    // A small answer (nothing new to this device) goes out as it is.
+    let idle = wire::encode(&SyncRequest {
+        cursor: answer.cursor,
+        push: vec![],
+    });
+    let (status, enc, body) = zstd_sync(&server.url, &token, "identity", idle);
+    assert_eq!((status, enc.as_str()), (200, ""));
+    assert!(body.len() < 64, "the device's own pushes never come back");
+}
+
 #[test]
 fn every_endpoint_is_scoped_to_the_tokens_business() {
     let (_dir, server) = server();

@@ -298,20 +298,20 @@ pub fn merge_bytes(id: Uuid, stored: Option<&[u8]>, received: &[u8]) -> Result<O
     if old_kind.is_some_and(|k| k != kind) {
         return Err(corrupt("kind changed"));
     }
-    if stored.is_none() {
-        // A new document: the received bytes, now known to load whole, are kept as they came.
-        // Re-saving would cost a compression pass per document (most of an upload's time)
-        // and a saved document is what devices send for documents the server has not seen.
-        return Ok(Some(Merged {
-            data: received.to_vec(),
-            changes: received.to_vec(),
-            heads,
-            kind,
-        }));
-    }
+    // Kept uncompressed (automerge's `save_nocompress`): these bytes are what a fresh device
+    // pulls, in pages that HTTP compresses whole with zstd, which finds the field names and actor
+    // ids every document repeats; automerge's per-column deflate cannot, and its output no longer
+    // compresses. 2.2x fewer bytes on the wire for a fresh device (BENCHMARKS.md), for about 2.7x
+    // the stored size on the server; devices keep the compact form.
+    let data = doc.save_nocompress();
+    let changes = match stored {
+        // A new document: all of it is the change.
+        None => data.clone(),
+        Some(_) => doc.save_after(&before),
+    };
     Ok(Some(Merged {
-        data: doc.save(),
-        changes: doc.save_after(&before),
+        data,
+        changes,
         heads,
         kind,
     }))

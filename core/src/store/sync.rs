@@ -282,7 +282,7 @@ impl Store {
                 };
                 let kind = match decoded {
                     Some(d) => match d? {
-                        Some(d) => Some(docs::write_new_synced(&tx, chunk.doc, d, &chunk.data)?),
+                        Some(d) => Some(docs::write_new_synced(&tx, chunk.doc, d)?),
                         None => None,
                     },
                     None => docs::merge(&tx, chunk.doc, &chunk.data)?,
