@@ -101,6 +101,16 @@ enum Cmd {
         /// Where the chart (SVG) goes.
         #[arg(long, default_value = "bench/peer/chart.svg")]
         chart: PathBuf,
+        /// An earlier run's `--out` JSON: its sizes not measured now join the table and chart.
+        #[arg(long)]
+        with: Option<PathBuf>,
+        /// Measure nothing: print the table and write the chart of `--with`'s rows.
+        #[arg(long, requires = "with")]
+        render_only: bool,
+        /// Stop any phase of the peer after this long (its time is then a lower bound; after
+        /// the fresh device, the peer's later phases are not run at that size).
+        #[arg(long)]
+        peer_limit_secs: Option<u64>,
     },
     /// Child process of `peer`: a kartka-server on SQLite, in a process of its own.
     Serve {
@@ -158,12 +168,26 @@ fn main() {
             devices,
             out,
             chart,
+            with,
+            peer_limit_secs,
+            render_only,
         } => {
             std::fs::create_dir_all(&dir).unwrap();
-            let rows = peer::run(&clients, visits_per_client, &dir, devices);
-            println!("{}", peer::markdown(&rows));
-            std::fs::write(&chart, peer::chart(&rows)).unwrap();
-            write_json(out, &rows);
+            let limit = peer_limit_secs.map(std::time::Duration::from_secs);
+            let save = |rows: &[peer::Row]| {
+                let mut rows = rows.to_vec();
+                if let Some(earlier) = &with {
+                    peer::with_earlier(&mut rows, earlier);
+                }
+                std::fs::write(&chart, peer::chart(&rows)).unwrap();
+                write_json(out.clone(), &rows);
+                rows
+            };
+            let sizes: &[usize] = if render_only { &[] } else { &clients };
+            let rows = peer::run(sizes, visits_per_client, &dir, devices, limit, &mut |r| {
+                save(r);
+            });
+            println!("{}", peer::markdown(&save(&rows)));
         }
         Cmd::Cipher { book, out, runs } => {
             let path = ensure_book(&book.dir, book.clients, book.visits_per_client);
@@ -286,7 +310,7 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-#[derive(Serialize, Default, Clone, Copy)]
+#[derive(Serialize, serde::Deserialize, Default, Clone, Copy)]
 struct Stat {
     p50_us: f64,
     p99_us: f64,

@@ -2,35 +2,71 @@
 //!
 //! For each size the Kartka side is `sync::run` (a real server and real books over loopback,
 //! bytes counted by a TCP proxy); the peer side is the Node scripts in `bench/peer` (installed
-//! with `npm ci` from its lockfile): automerge-repo's WebSocket server with filesystem storage,
+//! with `npm install` from its lockfile): automerge-repo's WebSocket server with filesystem storage,
 //! a fresh device, an idle reconnect that opens the client list, 100 offline edits, one edit
 //! from A seen on B, and 200 connected devices. Prints one table of both, with ratios.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::sync::{self, SyncFigures};
 
-#[derive(Serialize, Default)]
+/// A figure not measured is NaN (written as `null` in JSON).
+#[derive(Serialize, Deserialize, Default, Clone)]
 pub struct PeerFigures {
+    #[serde(deserialize_with = "nan_if_null")]
     fresh_s: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     fresh_bytes: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     reconnect_s: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     reconnect_bytes: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     offline_s: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     offline_bytes: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     edit_p50_ms: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     edit_p99_ms: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     edit_bytes: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     server_rss_mib_with_devices: f64,
+    /// Phases that gave no figures: stopped at `--peer-limit-secs` (their time is that limit, a
+    /// lower bound) or failed. After the fresh device halts the later phases are not run (they
+    /// start from its storage).
+    #[serde(default)]
+    halted: Vec<Halted>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+pub struct Halted {
+    /// "fresh", "reconnect", "offline", "edit" or "devices".
+    phase: String,
+    /// Stopped at the limit (else failed).
+    stopped: bool,
+    after_s: f64,
+}
+
+impl PeerFigures {
+    fn halted(&self, phase: &str) -> Option<&Halted> {
+        self.halted.iter().find(|h| h.phase == phase)
+    }
+}
+
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The floor beside both: the same records as plain rows and as compressed JSON.
-#[derive(Serialize, Default)]
+#[derive(Serialize, Deserialize, Default, Clone)]
 pub struct FloorFigures {
     sqlite_file_bytes: u64,
     json_bytes: u64,
@@ -41,7 +77,7 @@ pub struct FloorFigures {
     read_all_s: f64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize, Clone)]
 pub struct Row {
     clients: usize,
     kartka: SyncFigures,
@@ -54,18 +90,50 @@ fn peer_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peer")
 }
 
-/// Runs a script of the peer and reads the JSON line it prints.
-fn node(script: &str, args: &[String]) -> Value {
-    let out = Command::new("node")
+/// Why a phase of the peer gave no figures.
+enum Halt {
+    /// Still running at the limit: its time is a lower bound.
+    Stopped,
+    /// Exited with an error (its stderr is in the run's log) after this many seconds.
+    Failed(f64),
+}
+
+/// Runs a script of the peer, for at most `limit`, and reads the JSON line it prints last.
+fn node(script: &str, args: &[String], limit: Option<Duration>) -> Result<Value, Halt> {
+    let started = Instant::now();
+    let mut child = Command::new("node")
         .arg(script)
         .args(args)
         .current_dir(peer_dir())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
         .expect("node");
-    assert!(out.status.success(), "{script} failed");
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().expect("a line of output")).expect("JSON")
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        text
+    });
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let text = reader.join().unwrap();
+            let value = text
+                .lines()
+                .last()
+                .and_then(|l| serde_json::from_str(l).ok());
+            return match value {
+                Some(v) if status.success() => Ok(v),
+                _ => Err(Halt::Failed(started.elapsed().as_secs_f64())),
+            };
+        }
+        if limit.is_some_and(|l| started.elapsed() >= l) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Halt::Stopped);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 struct PeerServer {
@@ -115,7 +183,13 @@ fn peer_server(dir: &Path, clients: usize, visits: usize) -> PeerServer {
     }
 }
 
-fn peer(dir: &Path, clients: usize, visits: usize, devices: usize) -> PeerFigures {
+fn peer(
+    dir: &Path,
+    clients: usize,
+    visits: usize,
+    devices: usize,
+    limit: Option<Duration>,
+) -> PeerFigures {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
     let t = std::time::Instant::now();
@@ -135,25 +209,74 @@ fn peer(dir: &Path, clients: usize, visits: usize, devices: usize) -> PeerFigure
         ]
     };
     let num = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-    let mut f = PeerFigures::default();
-    let fresh = node("fresh.mjs", &base("device"));
-    f.fresh_s = num(&fresh, "seconds");
-    f.fresh_bytes = num(&fresh, "bytes_in") + num(&fresh, "bytes_out");
-    eprintln!("peer: fresh device {:.1} s", f.fresh_s);
-    let idle = node("reconnect.mjs", &base("device"));
-    f.reconnect_s = num(&idle, "seconds");
-    f.reconnect_bytes = num(&idle, "bytes_in") + num(&idle, "bytes_out");
+    let nan = f64::NAN;
+    let mut f = PeerFigures {
+        fresh_s: nan,
+        fresh_bytes: nan,
+        reconnect_s: nan,
+        reconnect_bytes: nan,
+        offline_s: nan,
+        offline_bytes: nan,
+        edit_p50_ms: nan,
+        edit_p99_ms: nan,
+        edit_bytes: nan,
+        server_rss_mib_with_devices: nan,
+        halted: Vec::new(),
+    };
+    // Each phase runs for at most `limit`; one that halts is listed in `halted`.
+    let limit_s = limit.map_or(nan, |l| l.as_secs_f64());
+    let phase = |f: &mut PeerFigures, name: &str, script: &str, args: &[String]| match node(
+        script, args, limit,
+    ) {
+        Ok(v) => {
+            eprintln!("peer: {name} done");
+            Some(v)
+        }
+        Err(h) => {
+            let (stopped, after_s) = match h {
+                Halt::Stopped => (true, limit_s),
+                Halt::Failed(after) => (false, after),
+            };
+            eprintln!(
+                "peer: {name} {} after {after_s:.0} s",
+                if stopped { "stopped" } else { "failed" }
+            );
+            f.halted.push(Halted {
+                phase: name.into(),
+                stopped,
+                after_s,
+            });
+            None
+        }
+    };
+    match phase(&mut f, "fresh", "fresh.mjs", &base("device")) {
+        Some(v) => {
+            f.fresh_s = num(&v, "seconds");
+            f.fresh_bytes = num(&v, "bytes_in") + num(&v, "bytes_out");
+        }
+        None => {
+            drop(server);
+            let _ = std::fs::remove_dir_all(dir);
+            return f;
+        }
+    }
+    if let Some(v) = phase(&mut f, "reconnect", "reconnect.mjs", &base("device")) {
+        f.reconnect_s = num(&v, "seconds");
+        f.reconnect_bytes = num(&v, "bytes_in") + num(&v, "bytes_out");
+    }
     let mut args = base("device");
     args.extend(["--offline-edits".into(), "100".into()]);
-    let offline = node("reconnect.mjs", &args);
-    f.offline_s = num(&offline, "seconds");
-    f.offline_bytes = num(&offline, "bytes_in") + num(&offline, "bytes_out");
+    if let Some(v) = phase(&mut f, "offline", "reconnect.mjs", &args) {
+        f.offline_s = num(&v, "seconds");
+        f.offline_bytes = num(&v, "bytes_in") + num(&v, "bytes_out");
+    }
     let mut args = base("edit");
     args.extend(["--edits".into(), "100".into()]);
-    let edit = node("edit.mjs", &args);
-    f.edit_p50_ms = num(&edit, "p50_ms");
-    f.edit_p99_ms = num(&edit, "p99_ms");
-    f.edit_bytes = num(&edit, "bytes_per_edit");
+    if let Some(v) = phase(&mut f, "edit", "edit.mjs", &args) {
+        f.edit_p50_ms = num(&v, "p50_ms");
+        f.edit_p99_ms = num(&v, "p99_ms");
+        f.edit_bytes = num(&v, "bytes_per_edit");
+    }
     let mut args = base("unused");
     args.extend([
         "--pid".into(),
@@ -161,8 +284,9 @@ fn peer(dir: &Path, clients: usize, visits: usize, devices: usize) -> PeerFigure
         "--devices".into(),
         devices.to_string(),
     ]);
-    let rss = node("devices.mjs", &args);
-    f.server_rss_mib_with_devices = num(&rss, "server_rss_mib");
+    if let Some(v) = phase(&mut f, "devices", "devices.mjs", &args) {
+        f.server_rss_mib_with_devices = num(&v, "server_rss_mib");
+    }
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
     f
@@ -219,15 +343,27 @@ fn floor(book: &Path, floor_db: &Path, dir: &Path) -> FloorFigures {
     f
 }
 
-pub fn run(sizes: &[usize], visits: usize, dir: &Path, devices: usize) -> Vec<Row> {
+/// `limit`: the longest the peer's fresh device may take at any size (see
+/// [`PeerFigures::stopped`]).
+pub fn run(
+    sizes: &[usize],
+    visits: usize,
+    dir: &Path,
+    devices: usize,
+    limit: Option<Duration>,
+    after_each: &mut dyn FnMut(&[Row]),
+) -> Vec<Row> {
     if !peer_dir().join("node_modules").exists() {
+        // `npm install` keeps the versions pinned in package-lock.json. Not `npm ci`: the lock
+        // names cbor-extract's optional native builds, which this registry does not serve, and
+        // `npm ci` refuses a lock without them (cbor-x falls back to JavaScript).
         let ok = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
+            .args(["install", "--no-audit", "--no-fund"])
             .current_dir(peer_dir())
             .status()
             .expect("npm")
             .success();
-        assert!(ok, "npm ci in bench/peer failed");
+        assert!(ok, "npm install in bench/peer failed");
     }
     let mut rows = Vec::new();
     for &clients in sizes {
@@ -247,6 +383,7 @@ pub fn run(sizes: &[usize], visits: usize, dir: &Path, devices: usize) -> Vec<Ro
             clients,
             visits,
             devices,
+            limit,
         );
         rows.push(Row {
             clients,
@@ -255,8 +392,33 @@ pub fn run(sizes: &[usize], visits: usize, dir: &Path, devices: usize) -> Vec<Ro
             peer,
             floor,
         });
+        // What is measured is kept as it comes: the larger sizes take the better part of an hour.
+        after_each(&rows);
     }
     rows
+}
+
+/// Adds the rows of an earlier run's `--out` JSON for the sizes this run did not measure, so one
+/// table and one chart can cover sizes measured in separate runs (the largest peer run alone
+/// takes most of an hour here). Rows end up ordered by size.
+pub fn with_earlier(rows: &mut Vec<Row>, earlier: &Path) {
+    let text = std::fs::read_to_string(earlier).expect("the earlier run's JSON");
+    let old: Vec<Row> = serde_json::from_str(&text).expect("rows of `kartka-bench peer --out`");
+    for r in old {
+        if !rows.iter().any(|n| n.clients == r.clients) {
+            rows.push(r);
+        }
+    }
+    rows.sort_by_key(|r| r.clients);
+}
+
+/// A ratio to three decimals, or in scientific notation when that would show only zeros.
+fn ratio_text(r: f64) -> String {
+    if r != 0.0 && r.abs() < 0.001 {
+        format!("{r:.1e}")
+    } else {
+        format!("{r:.3}")
+    }
 }
 
 pub fn markdown(rows: &[Row]) -> String {
@@ -308,11 +470,36 @@ pub fn markdown(rows: &[Row]) -> String {
                 p.edit_bytes,
             ),
         ];
-        for (name, kv, pv) in lines {
+        for (i, (name, kv, pv)) in lines.into_iter().enumerate() {
+            // The phase each line's figure comes from.
+            let from = [
+                "fresh",
+                "fresh",
+                "reconnect",
+                "reconnect",
+                "offline",
+                "offline",
+            ]
+            .get(i)
+            .copied()
+            .unwrap_or("edit");
+            let is_time = i % 2 == 0 && i < 6;
+            let (peer, ratio) = match p.halted(from) {
+                Some(h) if h.stopped && is_time => {
+                    let unit = if i == 2 { 1e3 } else { 1.0 };
+                    (
+                        format!("> {:.0} s (stopped)", h.after_s),
+                        format!("< {}", ratio_text(kv / (h.after_s * unit))),
+                    )
+                }
+                Some(h) if h.stopped => ("— (stopped)".to_string(), "—".to_string()),
+                Some(h) => (format!("failed after {:.0} s", h.after_s), "—".to_string()),
+                None if pv.is_nan() => ("not run".to_string(), "—".to_string()),
+                None => (format!("{pv:.3}"), ratio_text(kv / pv)),
+            };
             out.push_str(&format!(
-                "| {name} | {} | {kv:.3} | {pv:.3} | {:.3} |\n",
-                r.clients,
-                kv / pv
+                "| {name} | {} | {kv:.3} | {peer} | {ratio} |\n",
+                r.clients
             ));
         }
         let fl = &r.floor;
@@ -327,13 +514,18 @@ pub fn markdown(rows: &[Row]) -> String {
             fl.insert_all_s,
             fl.read_all_s
         ));
-        out.push_str(&format!(
-            "| server RSS with {} devices connected (MiB) | {} | {:.1} | {:.1} | {:.3} |\n",
-            k.load_devices,
-            r.clients,
+        let (kr, pr) = (
             r.kartka_server_rss_mib_with_devices,
             p.server_rss_mib_with_devices,
-            r.kartka_server_rss_mib_with_devices / p.server_rss_mib_with_devices
+        );
+        let (peer, ratio) = if pr.is_nan() {
+            ("not run".to_string(), "—".to_string())
+        } else {
+            (format!("{pr:.1}"), format!("{:.3}", kr / pr))
+        };
+        out.push_str(&format!(
+            "| server RSS with {} devices connected (MiB) | {} | {kr:.1} | {peer} | {ratio} |\n",
+            k.load_devices, r.clients
         ));
     }
     out

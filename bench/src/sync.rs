@@ -27,7 +27,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::{Stat, remove_db, stat};
 
-#[derive(Serialize, Default)]
+#[derive(Serialize, serde::Deserialize, Default, Clone)]
 pub struct SyncFigures {
     pub backend: String,
     pub clients: usize,
