@@ -213,6 +213,73 @@ fn sync_bodies_travel_zstd_compressed_and_bombs_are_refused() {
     assert!(body.len() < 64, "the device's own pushes never come back");
 }
 
+/// A server (or proxy) that refuses compressed bodies: the client repeats the request plain and
+/// sends plain from then on. The server is a bare HTTP/1.1 responder on loopback that records
+/// each request's Content-Encoding.
+#[test]
+fn a_server_that_refuses_compressed_bodies_gets_plain_ones() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        let ok = wire::encode(&SyncResponse {
+            cursor: Cursor::Start,
+            more: false,
+            pull: vec![],
+            accepted: 1,
+        });
+        for conn in listener.incoming() {
+            let mut conn = BufReader::new(conn.unwrap());
+            let (mut length, mut encoding) = (0usize, "plain".to_string());
+            loop {
+                let mut line = String::new();
+                conn.read_line(&mut line).unwrap();
+                let line = line.trim_end().to_ascii_lowercase();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                if let Some(v) = line.strip_prefix("content-encoding:") {
+                    encoding = v.trim().to_string();
+                }
+            }
+            let mut body = vec![0; length];
+            conn.read_exact(&mut body).unwrap();
+            let refused = encoding != "plain";
+            log.lock().unwrap().push(encoding);
+            let mut out = conn.into_inner();
+            if refused {
+                out.write_all(b"HTTP/1.1 415 Unsupported Media Type\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .unwrap();
+            } else {
+                write!(
+                    out,
+                    "HTTP/1.1 200 OK\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    wire::MEDIA_TYPE,
+                    ok.len()
+                )
+                .unwrap();
+                out.write_all(&ok).unwrap();
+            }
+        }
+    });
+    let remote = sync::remote::Remote::new(&url, Some("ab".repeat(32))).unwrap();
+    let big = SyncRequest {
+        cursor: Cursor::Start,
+        push: vec![Chunk {
+            doc: Uuid::now_v7(),
+            data: vec![7; 4096],
+        }],
+    };
+    assert_eq!(remote.sync(&big, None).unwrap().accepted, 1);
+    assert_eq!(remote.sync(&big, None).unwrap().accepted, 1);
+    assert_eq!(*seen.lock().unwrap(), ["zstd", "plain", "plain"]);
+}
+
 #[test]
 fn every_endpoint_is_scoped_to_the_tokens_business() {
     let (_dir, server) = server();
