@@ -183,10 +183,21 @@ fn main() {
                 write_json(out.clone(), &rows);
                 rows
             };
-            let sizes: &[usize] = if render_only { &[] } else { &clients };
-            let rows = peer::run(sizes, visits_per_client, &dir, devices, limit, &mut |r| {
-                save(r);
-            });
+            // Re-rendering measures nothing (and needs no peer installed).
+            let rows = if render_only {
+                Vec::new()
+            } else {
+                peer::run(
+                    &clients,
+                    visits_per_client,
+                    &dir,
+                    devices,
+                    limit,
+                    &mut |r| {
+                        save(r);
+                    },
+                )
+            };
             println!("{}", peer::markdown(&save(&rows)));
         }
         Cmd::Cipher { book, out, runs } => {

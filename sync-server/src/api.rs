@@ -44,13 +44,6 @@ use crate::config::Limits;
 use crate::metrics::{Metrics, RequestLabels};
 use crate::storage::{NewDevice, Storage, StorageError};
 
-/// Sync answers shorter than this go out as they are: an idle long-poll answer is a few dozen
-/// bytes, and a zstd frame would only add to it.
-const COMPRESS_FROM: u16 = 1024;
-
-/// zstd's default level: close to the best ratio for pages of small documents, cheap to run.
-const ZSTD_LEVEL: i32 = 3;
-
 /// How long an invite code is valid.
 pub const INVITE_TTL: Duration = Duration::from_secs(15 * 60);
 
@@ -118,8 +111,10 @@ pub fn router<S: Storage>(app: Arc<App<S>>) -> Router {
                 // Answers go out zstd-compressed to devices that accept it, small ones as they are.
                 .layer(
                     CompressionLayer::new()
-                        .quality(CompressionLevel::Precise(ZSTD_LEVEL))
-                        .compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESS_FROM))),
+                        .quality(CompressionLevel::Precise(wire::ZSTD_LEVEL))
+                        .compress_when(
+                            DefaultPredicate::new().and(SizeAbove::new(wire::COMPRESS_FROM)),
+                        ),
                 ),
         )
         .layer(middleware::from_fn_with_state(app.clone(), observe::<S>))

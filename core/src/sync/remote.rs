@@ -21,13 +21,6 @@ use crate::error::{Error, Result};
 /// How long a request may take before it counts as a network failure (a long-poll adds its wait).
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Sync bodies at least this long go out zstd-compressed; below it the frame costs more than it
-/// saves (an idle round trip is a few dozen bytes).
-const COMPRESS_FROM: usize = 1024;
-
-/// zstd's default level: most of the gain at a few hundred MB/s on a phone core.
-const ZSTD_LEVEL: i32 = 3;
-
 #[derive(Clone)]
 pub struct Remote {
     http: Client,
@@ -109,10 +102,11 @@ impl Remote {
     /// changes to arrive (long-poll).
     pub fn sync(&self, req: &SyncRequest, wait: Option<Duration>) -> Result<SyncResponse> {
         let body = wire::encode(req);
-        let compressed = (body.len() >= COMPRESS_FROM && self.compress.load(Ordering::Relaxed))
-            .then(|| zstd::bulk::compress(&body, ZSTD_LEVEL))
-            .transpose()
-            .map_err(|e| Error::Protocol(format!("compressing the sync body: {e}")))?;
+        let compressed = (body.len() >= usize::from(wire::COMPRESS_FROM)
+            && self.compress.load(Ordering::Relaxed))
+        .then(|| zstd::bulk::compress(&body, wire::ZSTD_LEVEL))
+        .transpose()
+        .map_err(|e| Error::Protocol(format!("compressing the sync body: {e}")))?;
         let resp = match compressed {
             Some(z) => {
                 let resp = self.post_sync(z, true, wait)?;
