@@ -3,12 +3,15 @@
 //! modules. Calls block while they read or write the book: apps call them off the UI thread
 //! (Kotlin: `Dispatchers.IO`; Swift: a background task), as ARCHITECTURE.md explains.
 
+mod card;
 mod error;
 mod merge;
+mod money;
 mod privacy;
 mod records;
 mod settings;
 mod sync;
+mod visits;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -17,17 +20,19 @@ use kartka_core::Store;
 use kartka_core::messaging::deeplink::Platform;
 use kartka_core::model::{
     Birthday, ClientClass, ClientSource, ConsentSource, ConsentSubject, NewBusiness, NewClient,
-    NewVisit, ReminderOverride, ServiceLine, VisitStatus,
+    NewVisit, VisitStatus,
 };
 use kartka_core::store::{MessageText, Page, VisitFilter};
 use uuid::Uuid;
 
+pub use card::*;
 pub use error::ApiError;
 use error::bad;
 pub use merge::*;
 pub use records::*;
 pub use settings::*;
 pub use sync::*;
+pub use visits::*;
 
 uniffi::setup_scaffolding!();
 
@@ -47,7 +52,7 @@ pub struct ClientBook {
     sync_stop: Mutex<Option<Arc<std::sync::atomic::AtomicBool>>>,
 }
 
-fn instant(s: &str) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) fn instant(s: &str) -> Result<DateTime<Utc>, ApiError> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
@@ -146,21 +151,13 @@ impl ClientBook {
             client_id: client,
             start: instant(&v.start)?,
             duration_min: v.duration_min,
-            services: v
-                .services
-                .into_iter()
-                .map(|s| ServiceLine {
-                    name: s.name,
-                    price: s.price,
-                    quantity: s.quantity,
-                })
-                .collect(),
+            services: v.services.into_iter().map(Into::into).collect(),
             total: v.total,
             paid: v.paid,
             status: VisitStatus::Booked,
             staff_id: None,
-            note: None,
-            reminder: ReminderOverride::Default,
+            note: v.note.filter(|n| !n.trim().is_empty()),
+            reminder: v.reminder.parse()?,
             repeat_after_days: None,
         };
         let visit = self.store()?.add_visit(new)?;

@@ -52,6 +52,11 @@ pub struct ClientRec {
     pub paid: i64,
     pub balance: i64,
     pub deleted: bool,
+    pub loyalty_card: Option<String>,
+    pub discount_percent: u8,
+    /// RFC 3339: the last visit that took place, and the next one booked.
+    pub last_visit: Option<String>,
+    pub next_visit: Option<String>,
 }
 
 impl From<Phone> for PhoneRec {
@@ -87,6 +92,10 @@ impl From<Client> for ClientRec {
             paid: c.stats.paid,
             balance: c.stats.balance,
             deleted: c.deleted,
+            loyalty_card: c.loyalty_card,
+            discount_percent: c.discount_percent,
+            last_visit: c.stats.last_visit.map(|t| t.to_rfc3339()),
+            next_visit: c.stats.next_visit.map(|t| t.to_rfc3339()),
         }
     }
 }
@@ -269,6 +278,16 @@ pub struct ServiceRec {
     pub quantity: u32,
 }
 
+impl From<ServiceRec> for kartka_core::model::ServiceLine {
+    fn from(s: ServiceRec) -> Self {
+        kartka_core::model::ServiceLine {
+            name: s.name,
+            price: s.price,
+            quantity: s.quantity,
+        }
+    }
+}
+
 #[derive(uniffi::Record)]
 pub struct NewVisitRec {
     pub client_id: String,
@@ -279,6 +298,11 @@ pub struct NewVisitRec {
     /// Minor units; `None`: the services less the client's discount.
     pub total: Option<i64>,
     pub paid: i64,
+    /// `default` (the business's rules), `off`, or minutes before the visit.
+    #[uniffi(default = "default")]
+    pub reminder: String,
+    #[uniffi(default)]
+    pub note: Option<String>,
 }
 
 #[derive(uniffi::Record)]
@@ -292,6 +316,9 @@ pub struct VisitRec {
     pub total: i64,
     pub paid: i64,
     pub status: String,
+    /// `default`, `off`, or minutes before the visit.
+    pub reminder: String,
+    pub note: Option<String>,
 }
 
 impl From<Visit> for VisitRec {
@@ -314,6 +341,8 @@ impl From<Visit> for VisitRec {
             total: v.total,
             paid: v.paid,
             status: v.status.to_string(),
+            reminder: v.reminder.to_string(),
+            note: v.note,
         }
     }
 }

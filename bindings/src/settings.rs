@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use kartka_core::crdt::business::SettingsEdit;
-use kartka_core::model::{Channel, Rule, Template, VisitStatus};
+use kartka_core::model::{Channel, Rule, Template, VisitStatus, format_day_hours};
 use uuid::Uuid;
 
 use crate::error::bad;
@@ -34,6 +34,24 @@ impl From<Template> for TemplateRec {
             whatsapp: t.whatsapp,
         }
     }
+}
+
+/// The business as the settings screen shows it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct BusinessRec {
+    pub id: String,
+    pub name: String,
+    /// ISO 3166 region numbers are read in (`UA`, `PL`, …).
+    pub region: String,
+    /// IANA zone.
+    pub zone: String,
+    /// ISO 4217.
+    pub currency: String,
+    pub locale: String,
+    pub phone: Option<String>,
+    pub telegram_bot: Option<String>,
+    /// Monday first: `"09:00-13:00,14:00-19:00"` or `"closed"`.
+    pub working_hours: Vec<String>,
 }
 
 #[derive(Debug, Clone, uniffi::Record)]
@@ -176,6 +194,41 @@ impl ClientBook {
         self.store()?
             .edit_business(SettingsEdit::RemoveRule(id(&rule_id)?))?;
         Ok(())
+    }
+
+    pub fn business(&self) -> Result<BusinessRec, ApiError> {
+        let b = self.store()?.business()?;
+        Ok(BusinessRec {
+            id: b.id.to_string(),
+            name: b.name,
+            region: b.region,
+            zone: b.zone,
+            currency: b.currency,
+            locale: b.locale,
+            phone: b.phone,
+            telegram_bot: b.telegram_bot,
+            working_hours: b
+                .working_hours
+                .iter()
+                .map(|d| format_day_hours(d))
+                .collect(),
+        })
+    }
+
+    /// The business's name and contact phone (what templates show as `{business_name}` and
+    /// `{business_phone}`); an empty phone clears it.
+    pub fn set_business_details(
+        &self,
+        name: String,
+        phone: Option<String>,
+    ) -> Result<BusinessRec, ApiError> {
+        {
+            let mut store = self.store()?;
+            store.edit_business(SettingsEdit::Name(name))?;
+            let phone = phone.filter(|p| !p.trim().is_empty());
+            store.edit_business(SettingsEdit::Phone(phone))?;
+        }
+        self.business()
     }
 
     /// Working hours of one weekday (0 = Monday): `"09:00-13:00,14:00-19:00"` or `"closed"`.

@@ -22,6 +22,28 @@ pub struct InviteRec {
     pub expires_at: String,
 }
 
+/// What the settings screen shows about sync, read from the book (no network).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncInfoRec {
+    pub paired: bool,
+    pub server: Option<String>,
+    pub device_id: Option<String>,
+    pub business_id: Option<String>,
+    /// Documents with edits the server has not acknowledged yet.
+    pub unsynced: u64,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct DeviceRec {
+    pub id: String,
+    pub name: String,
+    pub owner: bool,
+    /// RFC 3339.
+    pub created_at: String,
+    pub last_seen: Option<String>,
+    pub revoked: bool,
+}
+
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct SyncReportRec {
     /// Documents sent with changes.
@@ -106,6 +128,43 @@ impl ClientBook {
             business_id: p.business_id.to_string(),
             device_id: p.device_id.to_string(),
         })
+    }
+
+    pub fn sync_info(&self) -> Result<SyncInfoRec, ApiError> {
+        let store = self.store()?;
+        let cfg = store.sync_config()?;
+        Ok(SyncInfoRec {
+            paired: cfg.is_some(),
+            server: cfg.as_ref().map(|c| c.server.clone()),
+            device_id: cfg.as_ref().map(|c| c.device_id.to_string()),
+            business_id: cfg.as_ref().map(|c| c.business_id.to_string()),
+            unsynced: store.unsynced_docs()?,
+        })
+    }
+
+    /// The business's devices, as the server knows them. Blocks on the network.
+    pub fn devices(&self) -> Result<Vec<DeviceRec>, ApiError> {
+        let remote = sync::remote_of(&*self.store()?)?;
+        Ok(remote
+            .devices()?
+            .into_iter()
+            .map(|d| DeviceRec {
+                id: d.id.to_string(),
+                name: d.name,
+                owner: d.owner,
+                created_at: d.created_at.to_rfc3339(),
+                last_seen: d.last_seen.map(|t| t.to_rfc3339()),
+                revoked: d.revoked,
+            })
+            .collect())
+    }
+
+    /// Removes a lost or replaced device from the business (owner only); the server refuses
+    /// it from now on and tells it to erase its copy. Blocks on the network.
+    pub fn revoke_device(&self, device_id: String) -> Result<(), ApiError> {
+        let device = crate::id(&device_id)?;
+        let remote = sync::remote_of(&*self.store()?)?;
+        Ok(remote.revoke(device)?)
     }
 
     /// An invite code for another device (owner only). Blocks on the network.

@@ -425,13 +425,8 @@ fn service(store: &Store, s: &str) -> Result<ServiceLine> {
 }
 
 fn reminder(s: &str) -> Result<ReminderOverride> {
-    match s.trim() {
-        "off" | "none" => Ok(ReminderOverride::Off),
-        "default" => Ok(ReminderOverride::Default),
-        m => m.parse().map(ReminderOverride::MinutesBefore).map_err(|_| {
-            input("invalid reminder: expected minutes before the visit, off or default")
-        }),
-    }
+    s.parse()
+        .map_err(|_| input("invalid reminder: expected minutes before the visit, off or default"))
 }
 
 /// The visit options of `visit add` and `visit edit`, read once: what was given, parsed.

@@ -438,6 +438,34 @@ pub enum ReminderOverride {
     MinutesBefore(u32),
 }
 
+impl std::str::FromStr for ReminderOverride {
+    type Err = Error;
+
+    /// `default`, `off` (or `none`), or minutes before the visit.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "off" | "none" => Ok(ReminderOverride::Off),
+            "default" | "" => Ok(ReminderOverride::Default),
+            m => m.parse().map(ReminderOverride::MinutesBefore).map_err(|_| {
+                Error::validation(
+                    "reminder",
+                    "expected minutes before the visit, off or default",
+                )
+            }),
+        }
+    }
+}
+
+impl fmt::Display for ReminderOverride {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReminderOverride::Default => f.write_str("default"),
+            ReminderOverride::Off => f.write_str("off"),
+            ReminderOverride::MinutesBefore(m) => write!(f, "{m}"),
+        }
+    }
+}
+
 impl Serialize for ReminderOverride {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         match self {

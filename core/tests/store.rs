@@ -1118,3 +1118,149 @@ fn a_forgotten_client_is_gone_from_the_files_and_never_comes_back() {
     a.erasures_sent(&[gone.id]).unwrap();
     assert!(a.erasures_to_send().unwrap().is_empty());
 }
+
+#[test]
+fn the_client_list_searches_within_a_class_and_a_tag_and_pages_after_filtering() {
+    let (_d, mut s) = book();
+    let vip = |name: &str, phone: &str, tags: &[&str]| NewClient {
+        class: Some(ClientClass::Vip),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        ..client(name, &[phone])
+    };
+    s.create_clients(vec![
+        vip("Олена Коваль", "+380671234501", &["нарощення"]),
+        client("Олена Мельник", &["+380671234502"]),
+        vip("Оксана Бондар", "+380671234503", &[]),
+        NewClient {
+            tags: vec!["нарощення".into()],
+            ..client("Олег Шевчук", &["+380671234504"])
+        },
+    ])
+    .unwrap();
+    let find = |q: &str, class: Option<ClientClass>, tag: Option<&str>, page: Page| {
+        let filter = ClientFilter {
+            class,
+            tag: tag.map(String::from),
+            ..Default::default()
+        };
+        names(&s.find_clients(q, &filter, page).unwrap())
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let all = Page::default();
+    assert_eq!(
+        find("олена", None, None, all),
+        ["Олена Коваль", "Олена Мельник"]
+    );
+    assert_eq!(
+        find("олена", Some(ClientClass::Vip), None, all),
+        ["Олена Коваль"]
+    );
+    assert_eq!(
+        find("067123450", Some(ClientClass::Vip), None, all),
+        ["Олена Коваль", "Оксана Бондар"]
+    );
+    assert_eq!(
+        find("о", None, Some("нарощення"), all),
+        ["Олег Шевчук", "Олена Коваль"]
+    );
+    assert_eq!(
+        find("олена ко", Some(ClientClass::Regular), None, all),
+        Vec::<String>::new()
+    );
+    // A blank query is the filtered list in name order.
+    assert_eq!(
+        find(" ", Some(ClientClass::Vip), None, all),
+        ["Оксана Бондар", "Олена Коваль"]
+    );
+    // Pages count filtered rows, so a filter never leaves a short page while more match.
+    let second = Page {
+        offset: 1,
+        limit: 1,
+    };
+    assert_eq!(
+        find("0671234", Some(ClientClass::Vip), None, second),
+        ["Оксана Бондар"]
+    );
+}
+
+#[test]
+fn the_cards_buttons_are_enabled_exactly_when_the_message_could_be_built() {
+    use kartka_core::messaging::deeplink::Platform;
+    use kartka_core::store::MessageText;
+
+    let (_d, mut s) = book();
+    let with_number = s
+        .create_client(client("Олена", &["067 123 45 67"]))
+        .unwrap();
+    let no_number = s
+        .create_client(NewClient {
+            email: Some("anna@example.pl".into()),
+            ..client("Anna", &[])
+        })
+        .unwrap();
+    let channels = [
+        Channel::Sms,
+        Channel::Whatsapp,
+        Channel::Telegram,
+        Channel::Viber,
+        Channel::Email,
+    ];
+    let check = |s: &kartka_core::Store, id| {
+        let actions = s.card_actions(id).unwrap();
+        assert_eq!(actions[0].action, "call");
+        assert_eq!(actions[0].enabled, s.call_link(id).is_ok());
+        for (a, ch) in actions[1..].iter().zip(channels) {
+            assert_eq!(a.action, ch.as_str());
+            let built = s.quick_message(
+                id,
+                ch,
+                MessageText::Text("Hi".into()),
+                None,
+                Platform::Android,
+            );
+            assert_eq!(a.enabled, built.is_ok(), "{ch}: {built:?}");
+            assert_eq!(a.reason.is_some(), !a.enabled);
+        }
+        actions
+    };
+    // New clients: nothing but the call, and the reason says it is consent.
+    let a = check(&s, with_number.id);
+    assert!(a[0].enabled);
+    assert_eq!(a[1].reason.as_deref(), Some("no consent for sms"));
+    let a = check(&s, no_number.id);
+    assert_eq!(a[0].reason.as_deref(), Some("no phone number"));
+    assert_eq!(a[5].reason.as_deref(), Some("no consent for email"));
+
+    for ch in channels {
+        for id in [with_number.id, no_number.id] {
+            s.set_consent(
+                id,
+                ConsentSubject::Channel(ch),
+                true,
+                ConsentSource::Verbal,
+                "asked at the visit",
+            )
+            .unwrap();
+        }
+    }
+    let a = check(&s, with_number.id);
+    assert!(a[..5].iter().all(|a| a.enabled));
+    assert_eq!(a[5].reason.as_deref(), Some("no email address"));
+    let a = check(&s, no_number.id);
+    assert_eq!(a[1].reason.as_deref(), Some("no phone number"));
+    assert!(a[5].enabled);
+
+    // A withdrawal disables the button again at once.
+    s.set_consent(
+        with_number.id,
+        ConsentSubject::Channel(Channel::Whatsapp),
+        false,
+        ConsentSource::Verbal,
+        "",
+    )
+    .unwrap();
+    let a = check(&s, with_number.id);
+    assert_eq!(a[2].reason.as_deref(), Some("no consent for whatsapp"));
+}

@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -873,6 +889,41 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func setVisitStatus(visitId: String, status: String) throws  -> VisitRec
     
     /**
+     * `tel:` link of the client's primary number.
+     */
+    func callLink(clientId: String) throws  -> String
+    
+    /**
+     * The card's buttons (Call, SMS, WhatsApp, Telegram, Viber, email) with the reason each
+     * disabled one is disabled.
+     */
+    func cardActions(clientId: String) throws  -> [CardActionRec]
+    
+    /**
+     * The client's visits, newest first.
+     */
+    func clientVisits(clientId: String) throws  -> [VisitRec]
+    
+    /**
+     * The client's consent per channel, with every grant and withdrawal and its evidence.
+     */
+    func consent(clientId: String) throws  -> ConsentRec
+    
+    /**
+     * The client list: `query` by name, phone digits or email (blank: everyone in name order),
+     * within a class and a tag when given.
+     */
+    func findClients(query: String, clientClass: String?, tag: String?, offset: UInt32, limit: UInt32) throws  -> [ClientRec]
+    
+    /**
+     * A business template rendered for the client (and one of their visits), for the
+     * composer to show and the master to edit before sending.
+     */
+    func renderTemplate(templateId: String, clientId: String, visitId: String?) throws  -> String
+    
+    func updateClient(clientId: String, patch: ClientPatchRec) throws  -> ClientRec
+    
+    /**
      * Merges `other_id` into `keep_id`; returns the id that undoes it until the next sync.
      */
     func mergeClients(keepId: String, otherId: String) throws  -> String
@@ -893,6 +944,16 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func undoableMerges() throws  -> [UndoableMergeRec]
     
     /**
+     * `1 200,50 ₴` for 120050 in a Ukrainian business; `₴1,200.50` in English.
+     */
+    func formatMoney(minor: Int64) throws  -> String
+    
+    /**
+     * A price as typed (`800`, `800,50`, `1 200.5`) in minor units of the business's currency.
+     */
+    func parseMoney(input: String) throws  -> Int64
+    
+    /**
      * Writes the whole book to `path` as `json` or `csv`; returns how many clients it wrote.
      */
     func exportBook(path: String, format: String) throws  -> UInt32
@@ -907,6 +968,8 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
      * other device at their next sync. Not undoable; the app asks first.
      */
     func forgetClient(clientId: String) throws 
+    
+    func business() throws  -> BusinessRec
     
     /**
      * Saves a notification rule (new when its id is empty). The server runs it.
@@ -924,6 +987,12 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func removeTemplate(templateId: String) throws 
     
     func rules() throws  -> [RuleRec]
+    
+    /**
+     * The business's name and contact phone (what templates show as `{business_name}` and
+     * `{business_phone}`); an empty phone clears it.
+     */
+    func setBusinessDetails(name: String, phone: String?) throws  -> BusinessRec
     
     /**
      * The username of the business's Telegram bot (`None` clears it).
@@ -944,6 +1013,11 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func templates() throws  -> [TemplateRec]
     
     /**
+     * The business's devices, as the server knows them. Blocks on the network.
+     */
+    func devices() throws  -> [DeviceRec]
+    
+    /**
      * An invite code for another device (owner only). Blocks on the network.
      */
     func invite() throws  -> InviteRec
@@ -961,6 +1035,12 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func pairJoin(server: String, code: String, deviceName: String) throws  -> PairedRec
     
     /**
+     * Removes a lost or replaced device from the business (owner only); the server refuses
+     * it from now on and tells it to erase its copy. Blocks on the network.
+     */
+    func revokeDevice(deviceId: String) throws 
+    
+    /**
      * Starts syncing in the background until `stop_sync`: a long-poll of up to `wait_seconds`
      * keeps the book live while online; failures back off (1 s doubling to 5 min). Every
      * attempt is reported to `listener`. A second start replaces the first loop.
@@ -973,12 +1053,16 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
      */
     func stopSync() 
     
+    func syncInfo() throws  -> SyncInfoRec
+    
     /**
      * Pushes what the server lacks and pulls what this book lacks. The book stays usable from
      * other threads meanwhile (it is locked only to build a request and to apply its answer);
      * the change listener hears about clients that changed. Blocks on the network.
      */
     func syncNow() throws  -> SyncReportRec
+    
+    func updateVisit(visitId: String, patch: VisitPatchRec) throws  -> VisitRec
     
 }
 /**
@@ -1244,6 +1328,104 @@ open func setVisitStatus(visitId: String, status: String)throws  -> VisitRec  {
 }
     
     /**
+     * `tel:` link of the client's primary number.
+     */
+open func callLink(clientId: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_call_link(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The card's buttons (Call, SMS, WhatsApp, Telegram, Viber, email) with the reason each
+     * disabled one is disabled.
+     */
+open func cardActions(clientId: String)throws  -> [CardActionRec]  {
+    return try  FfiConverterSequenceTypeCardActionRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_card_actions(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The client's visits, newest first.
+     */
+open func clientVisits(clientId: String)throws  -> [VisitRec]  {
+    return try  FfiConverterSequenceTypeVisitRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_client_visits(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The client's consent per channel, with every grant and withdrawal and its evidence.
+     */
+open func consent(clientId: String)throws  -> ConsentRec  {
+    return try  FfiConverterTypeConsentRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_consent(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The client list: `query` by name, phone digits or email (blank: everyone in name order),
+     * within a class and a tag when given.
+     */
+open func findClients(query: String, clientClass: String?, tag: String?, offset: UInt32, limit: UInt32)throws  -> [ClientRec]  {
+    return try  FfiConverterSequenceTypeClientRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_find_clients(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(query),
+        FfiConverterOptionString.lower(clientClass),
+        FfiConverterOptionString.lower(tag),
+        FfiConverterUInt32.lower(offset),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A business template rendered for the client (and one of their visits), for the
+     * composer to show and the master to edit before sending.
+     */
+open func renderTemplate(templateId: String, clientId: String, visitId: String?)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_render_template(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(templateId),
+        FfiConverterString.lower(clientId),
+        FfiConverterOptionString.lower(visitId),uniffiCallStatus
+    )
+})
+}
+    
+open func updateClient(clientId: String, patch: ClientPatchRec)throws  -> ClientRec  {
+    return try  FfiConverterTypeClientRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_update_client(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),
+        FfiConverterTypeClientPatchRec_lower(patch),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Merges `other_id` into `keep_id`; returns the id that undoes it until the next sync.
      */
 open func mergeClients(keepId: String, otherId: String)throws  -> String  {
@@ -1296,6 +1478,32 @@ open func undoableMerges()throws  -> [UndoableMergeRec]  {
 }
     
     /**
+     * `1 200,50 ₴` for 120050 in a Ukrainian business; `₴1,200.50` in English.
+     */
+open func formatMoney(minor: Int64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_format_money(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(minor),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A price as typed (`800`, `800,50`, `1 200.5`) in minor units of the business's currency.
+     */
+open func parseMoney(input: String)throws  -> Int64  {
+    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_parse_money(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(input),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Writes the whole book to `path` as `json` or `csv`; returns how many clients it wrote.
      */
 open func exportBook(path: String, format: String)throws  -> UInt32  {
@@ -1333,6 +1541,15 @@ open func forgetClient(clientId: String)throws   {try rustCallWithError(FfiConve
         FfiConverterString.lower(clientId),uniffiCallStatus
     )
 }
+}
+    
+open func business()throws  -> BusinessRec  {
+    return try  FfiConverterTypeBusinessRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_business(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1390,6 +1607,21 @@ open func rules()throws  -> [RuleRec]  {
 }
     
     /**
+     * The business's name and contact phone (what templates show as `{business_name}` and
+     * `{business_phone}`); an empty phone clears it.
+     */
+open func setBusinessDetails(name: String, phone: String?)throws  -> BusinessRec  {
+    return try  FfiConverterTypeBusinessRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_set_business_details(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterOptionString.lower(phone),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The username of the business's Telegram bot (`None` clears it).
      */
 open func setTelegramBot(bot: String?)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
@@ -1432,6 +1664,18 @@ open func templates()throws  -> [TemplateRec]  {
     return try  FfiConverterSequenceTypeTemplateRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
         uniffiCallStatus in
     uniffi_kartka_ffi_fn_method_clientbook_templates(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The business's devices, as the server knows them. Blocks on the network.
+     */
+open func devices()throws  -> [DeviceRec]  {
+    return try  FfiConverterSequenceTypeDeviceRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_devices(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1481,6 +1725,19 @@ open func pairJoin(server: String, code: String, deviceName: String)throws  -> P
 }
     
     /**
+     * Removes a lost or replaced device from the business (owner only); the server refuses
+     * it from now on and tells it to erase its copy. Blocks on the network.
+     */
+open func revokeDevice(deviceId: String)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_revoke_device(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(deviceId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Starts syncing in the background until `stop_sync`: a long-poll of up to `wait_seconds`
      * keeps the book live while online; failures back off (1 s doubling to 5 min). Every
      * attempt is reported to `listener`. A second start replaces the first loop.
@@ -1507,6 +1764,15 @@ open func stopSync()  {try! rustCall() {
 }
 }
     
+open func syncInfo()throws  -> SyncInfoRec  {
+    return try  FfiConverterTypeSyncInfoRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_sync_info(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
     /**
      * Pushes what the server lacks and pulls what this book lacks. The book stays usable from
      * other threads meanwhile (it is locked only to build a request and to apply its answer);
@@ -1517,6 +1783,17 @@ open func syncNow()throws  -> SyncReportRec  {
         uniffiCallStatus in
     uniffi_kartka_ffi_fn_method_clientbook_sync_now(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func updateVisit(visitId: String, patch: VisitPatchRec)throws  -> VisitRec  {
+    return try  FfiConverterTypeVisitRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_update_visit(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(visitId),
+        FfiConverterTypeVisitPatchRec_lower(patch),uniffiCallStatus
     )
 })
 }
@@ -1773,6 +2050,284 @@ public func FfiConverterTypeSyncStatusListener_lower(_ value: SyncStatusListener
 
 
 
+/**
+ * The business as the settings screen shows it.
+ */
+public struct BusinessRec: Equatable, Hashable {
+    public var id: String
+    public var name: String
+    /**
+     * ISO 3166 region numbers are read in (`UA`, `PL`, …).
+     */
+    public var region: String
+    /**
+     * IANA zone.
+     */
+    public var zone: String
+    /**
+     * ISO 4217.
+     */
+    public var currency: String
+    public var locale: String
+    public var phone: String?
+    public var telegramBot: String?
+    /**
+     * Monday first: `"09:00-13:00,14:00-19:00"` or `"closed"`.
+     */
+    public var workingHours: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, name: String, 
+        /**
+         * ISO 3166 region numbers are read in (`UA`, `PL`, …).
+         */region: String, 
+        /**
+         * IANA zone.
+         */zone: String, 
+        /**
+         * ISO 4217.
+         */currency: String, locale: String, phone: String?, telegramBot: String?, 
+        /**
+         * Monday first: `"09:00-13:00,14:00-19:00"` or `"closed"`.
+         */workingHours: [String]) {
+        self.id = id
+        self.name = name
+        self.region = region
+        self.zone = zone
+        self.currency = currency
+        self.locale = locale
+        self.phone = phone
+        self.telegramBot = telegramBot
+        self.workingHours = workingHours
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BusinessRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBusinessRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BusinessRec {
+        return
+            try BusinessRec(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                region: FfiConverterString.read(from: &buf), 
+                zone: FfiConverterString.read(from: &buf), 
+                currency: FfiConverterString.read(from: &buf), 
+                locale: FfiConverterString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                telegramBot: FfiConverterOptionString.read(from: &buf), 
+                workingHours: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BusinessRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.region, into: &buf)
+        FfiConverterString.write(value.zone, into: &buf)
+        FfiConverterString.write(value.currency, into: &buf)
+        FfiConverterString.write(value.locale, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.telegramBot, into: &buf)
+        FfiConverterSequenceString.write(value.workingHours, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBusinessRec_lift(_ buf: RustBuffer) throws -> BusinessRec {
+    return try FfiConverterTypeBusinessRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBusinessRec_lower(_ value: BusinessRec) -> RustBuffer {
+    return FfiConverterTypeBusinessRec.lower(value)
+}
+
+
+/**
+ * One button of the client card.
+ */
+public struct CardActionRec: Equatable, Hashable {
+    /**
+     * `call`, `sms`, `whatsapp`, `telegram`, `viber` or `email`.
+     */
+    public var action: String
+    public var enabled: Bool
+    /**
+     * Why the button is disabled (`no consent for sms`, `no phone number`, …).
+     */
+    public var reason: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `call`, `sms`, `whatsapp`, `telegram`, `viber` or `email`.
+         */action: String, enabled: Bool, 
+        /**
+         * Why the button is disabled (`no consent for sms`, `no phone number`, …).
+         */reason: String?) {
+        self.action = action
+        self.enabled = enabled
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CardActionRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCardActionRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CardActionRec {
+        return
+            try CardActionRec(
+                action: FfiConverterString.read(from: &buf), 
+                enabled: FfiConverterBool.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CardActionRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.action, into: &buf)
+        FfiConverterBool.write(value.enabled, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCardActionRec_lift(_ buf: RustBuffer) throws -> CardActionRec {
+    return try FfiConverterTypeCardActionRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCardActionRec_lower(_ value: CardActionRec) -> RustBuffer {
+    return FfiConverterTypeCardActionRec.lower(value)
+}
+
+
+/**
+ * Changes to a client card; `None` leaves a field as it is. For the optional text fields
+ * (email, birthday, comment, loyalty card) an empty string clears the field.
+ */
+public struct ClientPatchRec: Equatable, Hashable {
+    public var name: String?
+    /**
+     * The whole new list of numbers, as typed.
+     */
+    public var phones: [String]?
+    public var email: String?
+    public var birthday: String?
+    public var comment: String?
+    public var clientClass: String?
+    public var addTags: [String]
+    public var removeTags: [String]
+    public var loyaltyCard: String?
+    public var discountPercent: UInt8?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String? = nil, 
+        /**
+         * The whole new list of numbers, as typed.
+         */phones: [String]? = nil, email: String? = nil, birthday: String? = nil, comment: String? = nil, clientClass: String? = nil, addTags: [String] = [], removeTags: [String] = [], loyaltyCard: String? = nil, discountPercent: UInt8? = nil) {
+        self.name = name
+        self.phones = phones
+        self.email = email
+        self.birthday = birthday
+        self.comment = comment
+        self.clientClass = clientClass
+        self.addTags = addTags
+        self.removeTags = removeTags
+        self.loyaltyCard = loyaltyCard
+        self.discountPercent = discountPercent
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ClientPatchRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientPatchRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientPatchRec {
+        return
+            try ClientPatchRec(
+                name: FfiConverterOptionString.read(from: &buf), 
+                phones: FfiConverterOptionSequenceString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                birthday: FfiConverterOptionString.read(from: &buf), 
+                comment: FfiConverterOptionString.read(from: &buf), 
+                clientClass: FfiConverterOptionString.read(from: &buf), 
+                addTags: FfiConverterSequenceString.read(from: &buf), 
+                removeTags: FfiConverterSequenceString.read(from: &buf), 
+                loyaltyCard: FfiConverterOptionString.read(from: &buf), 
+                discountPercent: FfiConverterOptionUInt8.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ClientPatchRec, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionSequenceString.write(value.phones, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterOptionString.write(value.birthday, into: &buf)
+        FfiConverterOptionString.write(value.comment, into: &buf)
+        FfiConverterOptionString.write(value.clientClass, into: &buf)
+        FfiConverterSequenceString.write(value.addTags, into: &buf)
+        FfiConverterSequenceString.write(value.removeTags, into: &buf)
+        FfiConverterOptionString.write(value.loyaltyCard, into: &buf)
+        FfiConverterOptionUInt8.write(value.discountPercent, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientPatchRec_lift(_ buf: RustBuffer) throws -> ClientPatchRec {
+    return try FfiConverterTypeClientPatchRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientPatchRec_lower(_ value: ClientPatchRec) -> RustBuffer {
+    return FfiConverterTypeClientPatchRec.lower(value)
+}
+
+
 public struct ClientRec: Equatable, Hashable {
     public var id: String
     public var name: String
@@ -1791,13 +2346,23 @@ public struct ClientRec: Equatable, Hashable {
     public var paid: Int64
     public var balance: Int64
     public var deleted: Bool
+    public var loyaltyCard: String?
+    public var discountPercent: UInt8
+    /**
+     * RFC 3339: the last visit that took place, and the next one booked.
+     */
+    public var lastVisit: String?
+    public var nextVisit: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(id: String, name: String, phones: [PhoneRec], email: String?, birthday: String?, comment: String?, clientClass: String, tags: [String], 
         /**
          * The channels with consent (`sms`, `whatsapp`, …).
-         */consented: [String], visits: Int64, sold: Int64, paid: Int64, balance: Int64, deleted: Bool) {
+         */consented: [String], visits: Int64, sold: Int64, paid: Int64, balance: Int64, deleted: Bool, loyaltyCard: String?, discountPercent: UInt8, 
+        /**
+         * RFC 3339: the last visit that took place, and the next one booked.
+         */lastVisit: String?, nextVisit: String?) {
         self.id = id
         self.name = name
         self.phones = phones
@@ -1812,6 +2377,10 @@ public struct ClientRec: Equatable, Hashable {
         self.paid = paid
         self.balance = balance
         self.deleted = deleted
+        self.loyaltyCard = loyaltyCard
+        self.discountPercent = discountPercent
+        self.lastVisit = lastVisit
+        self.nextVisit = nextVisit
     }
 
     
@@ -1843,7 +2412,11 @@ public struct FfiConverterTypeClientRec: FfiConverterRustBuffer {
                 sold: FfiConverterInt64.read(from: &buf), 
                 paid: FfiConverterInt64.read(from: &buf), 
                 balance: FfiConverterInt64.read(from: &buf), 
-                deleted: FfiConverterBool.read(from: &buf)
+                deleted: FfiConverterBool.read(from: &buf), 
+                loyaltyCard: FfiConverterOptionString.read(from: &buf), 
+                discountPercent: FfiConverterUInt8.read(from: &buf), 
+                lastVisit: FfiConverterOptionString.read(from: &buf), 
+                nextVisit: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1862,6 +2435,10 @@ public struct FfiConverterTypeClientRec: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.paid, into: &buf)
         FfiConverterInt64.write(value.balance, into: &buf)
         FfiConverterBool.write(value.deleted, into: &buf)
+        FfiConverterOptionString.write(value.loyaltyCard, into: &buf)
+        FfiConverterUInt8.write(value.discountPercent, into: &buf)
+        FfiConverterOptionString.write(value.lastVisit, into: &buf)
+        FfiConverterOptionString.write(value.nextVisit, into: &buf)
     }
 }
 
@@ -2143,6 +2720,82 @@ public func FfiConverterTypeContactRec_lift(_ buf: RustBuffer) throws -> Contact
 #endif
 public func FfiConverterTypeContactRec_lower(_ value: ContactRec) -> RustBuffer {
     return FfiConverterTypeContactRec.lower(value)
+}
+
+
+public struct DeviceRec: Equatable, Hashable {
+    public var id: String
+    public var name: String
+    public var owner: Bool
+    /**
+     * RFC 3339.
+     */
+    public var createdAt: String
+    public var lastSeen: String?
+    public var revoked: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, name: String, owner: Bool, 
+        /**
+         * RFC 3339.
+         */createdAt: String, lastSeen: String?, revoked: Bool) {
+        self.id = id
+        self.name = name
+        self.owner = owner
+        self.createdAt = createdAt
+        self.lastSeen = lastSeen
+        self.revoked = revoked
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceRec {
+        return
+            try DeviceRec(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                owner: FfiConverterBool.read(from: &buf), 
+                createdAt: FfiConverterString.read(from: &buf), 
+                lastSeen: FfiConverterOptionString.read(from: &buf), 
+                revoked: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterBool.write(value.owner, into: &buf)
+        FfiConverterString.write(value.createdAt, into: &buf)
+        FfiConverterOptionString.write(value.lastSeen, into: &buf)
+        FfiConverterBool.write(value.revoked, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceRec_lift(_ buf: RustBuffer) throws -> DeviceRec {
+    return try FfiConverterTypeDeviceRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceRec_lower(_ value: DeviceRec) -> RustBuffer {
+    return FfiConverterTypeDeviceRec.lower(value)
 }
 
 
@@ -2595,6 +3248,11 @@ public struct NewVisitRec: Equatable, Hashable {
      */
     public var total: Int64?
     public var paid: Int64
+    /**
+     * `default` (the business's rules), `off`, or minutes before the visit.
+     */
+    public var reminder: String
+    public var note: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2604,13 +3262,18 @@ public struct NewVisitRec: Equatable, Hashable {
          */start: String, durationMin: UInt32, services: [ServiceRec], 
         /**
          * Minor units; `None`: the services less the client's discount.
-         */total: Int64?, paid: Int64) {
+         */total: Int64?, paid: Int64, 
+        /**
+         * `default` (the business's rules), `off`, or minutes before the visit.
+         */reminder: String = "default", note: String? = nil) {
         self.clientId = clientId
         self.start = start
         self.durationMin = durationMin
         self.services = services
         self.total = total
         self.paid = paid
+        self.reminder = reminder
+        self.note = note
     }
 
     
@@ -2634,7 +3297,9 @@ public struct FfiConverterTypeNewVisitRec: FfiConverterRustBuffer {
                 durationMin: FfiConverterUInt32.read(from: &buf), 
                 services: FfiConverterSequenceTypeServiceRec.read(from: &buf), 
                 total: FfiConverterOptionInt64.read(from: &buf), 
-                paid: FfiConverterInt64.read(from: &buf)
+                paid: FfiConverterInt64.read(from: &buf), 
+                reminder: FfiConverterString.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2645,6 +3310,8 @@ public struct FfiConverterTypeNewVisitRec: FfiConverterRustBuffer {
         FfiConverterSequenceTypeServiceRec.write(value.services, into: &buf)
         FfiConverterOptionInt64.write(value.total, into: &buf)
         FfiConverterInt64.write(value.paid, into: &buf)
+        FfiConverterString.write(value.reminder, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
     }
 }
 
@@ -3122,6 +3789,161 @@ public func FfiConverterTypeServiceRec_lower(_ value: ServiceRec) -> RustBuffer 
 }
 
 
+public struct SmsInfoRec: Equatable, Hashable {
+    /**
+     * `gsm7` or `ucs2`.
+     */
+    public var encoding: String
+    /**
+     * Characters as the network counts them (a GSM-7 escape counts two).
+     */
+    public var units: UInt32
+    public var segments: UInt32
+    /**
+     * Characters per segment at this length (160/153 for GSM-7, 70/67 for UCS-2).
+     */
+    public var perSegment: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `gsm7` or `ucs2`.
+         */encoding: String, 
+        /**
+         * Characters as the network counts them (a GSM-7 escape counts two).
+         */units: UInt32, segments: UInt32, 
+        /**
+         * Characters per segment at this length (160/153 for GSM-7, 70/67 for UCS-2).
+         */perSegment: UInt32) {
+        self.encoding = encoding
+        self.units = units
+        self.segments = segments
+        self.perSegment = perSegment
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SmsInfoRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSmsInfoRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SmsInfoRec {
+        return
+            try SmsInfoRec(
+                encoding: FfiConverterString.read(from: &buf), 
+                units: FfiConverterUInt32.read(from: &buf), 
+                segments: FfiConverterUInt32.read(from: &buf), 
+                perSegment: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SmsInfoRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.encoding, into: &buf)
+        FfiConverterUInt32.write(value.units, into: &buf)
+        FfiConverterUInt32.write(value.segments, into: &buf)
+        FfiConverterUInt32.write(value.perSegment, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSmsInfoRec_lift(_ buf: RustBuffer) throws -> SmsInfoRec {
+    return try FfiConverterTypeSmsInfoRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSmsInfoRec_lower(_ value: SmsInfoRec) -> RustBuffer {
+    return FfiConverterTypeSmsInfoRec.lower(value)
+}
+
+
+/**
+ * What the settings screen shows about sync, read from the book (no network).
+ */
+public struct SyncInfoRec: Equatable, Hashable {
+    public var paired: Bool
+    public var server: String?
+    public var deviceId: String?
+    public var businessId: String?
+    /**
+     * Documents with edits the server has not acknowledged yet.
+     */
+    public var unsynced: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(paired: Bool, server: String?, deviceId: String?, businessId: String?, 
+        /**
+         * Documents with edits the server has not acknowledged yet.
+         */unsynced: UInt64) {
+        self.paired = paired
+        self.server = server
+        self.deviceId = deviceId
+        self.businessId = businessId
+        self.unsynced = unsynced
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncInfoRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncInfoRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncInfoRec {
+        return
+            try SyncInfoRec(
+                paired: FfiConverterBool.read(from: &buf), 
+                server: FfiConverterOptionString.read(from: &buf), 
+                deviceId: FfiConverterOptionString.read(from: &buf), 
+                businessId: FfiConverterOptionString.read(from: &buf), 
+                unsynced: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncInfoRec, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.paired, into: &buf)
+        FfiConverterOptionString.write(value.server, into: &buf)
+        FfiConverterOptionString.write(value.deviceId, into: &buf)
+        FfiConverterOptionString.write(value.businessId, into: &buf)
+        FfiConverterUInt64.write(value.unsynced, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncInfoRec_lift(_ buf: RustBuffer) throws -> SyncInfoRec {
+    return try FfiConverterTypeSyncInfoRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncInfoRec_lower(_ value: SyncInfoRec) -> RustBuffer {
+    return FfiConverterTypeSyncInfoRec.lower(value)
+}
+
+
 public struct SyncReportRec: Equatable, Hashable {
     /**
      * Documents sent with changes.
@@ -3368,6 +4190,113 @@ public func FfiConverterTypeUndoableMergeRec_lower(_ value: UndoableMergeRec) ->
 }
 
 
+/**
+ * Changes to a visit; `None` leaves a field as it is.
+ */
+public struct VisitPatchRec: Equatable, Hashable {
+    /**
+     * RFC 3339: a new start reschedules the visit (the server re-plans its reminders).
+     */
+    public var start: String?
+    public var durationMin: UInt32?
+    public var services: [ServiceRec]?
+    /**
+     * Minor units.
+     */
+    public var total: Int64?
+    /**
+     * Minor units.
+     */
+    public var paid: Int64?
+    /**
+     * `default`, `off`, or minutes before the visit.
+     */
+    public var reminder: String?
+    /**
+     * An empty string clears the note.
+     */
+    public var note: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * RFC 3339: a new start reschedules the visit (the server re-plans its reminders).
+         */start: String? = nil, durationMin: UInt32? = nil, services: [ServiceRec]? = nil, 
+        /**
+         * Minor units.
+         */total: Int64? = nil, 
+        /**
+         * Minor units.
+         */paid: Int64? = nil, 
+        /**
+         * `default`, `off`, or minutes before the visit.
+         */reminder: String? = nil, 
+        /**
+         * An empty string clears the note.
+         */note: String? = nil) {
+        self.start = start
+        self.durationMin = durationMin
+        self.services = services
+        self.total = total
+        self.paid = paid
+        self.reminder = reminder
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisitPatchRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitPatchRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitPatchRec {
+        return
+            try VisitPatchRec(
+                start: FfiConverterOptionString.read(from: &buf), 
+                durationMin: FfiConverterOptionUInt32.read(from: &buf), 
+                services: FfiConverterOptionSequenceTypeServiceRec.read(from: &buf), 
+                total: FfiConverterOptionInt64.read(from: &buf), 
+                paid: FfiConverterOptionInt64.read(from: &buf), 
+                reminder: FfiConverterOptionString.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisitPatchRec, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.start, into: &buf)
+        FfiConverterOptionUInt32.write(value.durationMin, into: &buf)
+        FfiConverterOptionSequenceTypeServiceRec.write(value.services, into: &buf)
+        FfiConverterOptionInt64.write(value.total, into: &buf)
+        FfiConverterOptionInt64.write(value.paid, into: &buf)
+        FfiConverterOptionString.write(value.reminder, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitPatchRec_lift(_ buf: RustBuffer) throws -> VisitPatchRec {
+    return try FfiConverterTypeVisitPatchRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitPatchRec_lower(_ value: VisitPatchRec) -> RustBuffer {
+    return FfiConverterTypeVisitPatchRec.lower(value)
+}
+
+
 public struct VisitRec: Equatable, Hashable {
     public var id: String
     public var clientId: String
@@ -3378,10 +4307,18 @@ public struct VisitRec: Equatable, Hashable {
     public var total: Int64
     public var paid: Int64
     public var status: String
+    /**
+     * `default`, `off`, or minutes before the visit.
+     */
+    public var reminder: String
+    public var note: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, clientId: String, start: String, zone: String, durationMin: UInt32, services: [ServiceRec], total: Int64, paid: Int64, status: String) {
+    public init(id: String, clientId: String, start: String, zone: String, durationMin: UInt32, services: [ServiceRec], total: Int64, paid: Int64, status: String, 
+        /**
+         * `default`, `off`, or minutes before the visit.
+         */reminder: String, note: String?) {
         self.id = id
         self.clientId = clientId
         self.start = start
@@ -3391,6 +4328,8 @@ public struct VisitRec: Equatable, Hashable {
         self.total = total
         self.paid = paid
         self.status = status
+        self.reminder = reminder
+        self.note = note
     }
 
     
@@ -3417,7 +4356,9 @@ public struct FfiConverterTypeVisitRec: FfiConverterRustBuffer {
                 services: FfiConverterSequenceTypeServiceRec.read(from: &buf), 
                 total: FfiConverterInt64.read(from: &buf), 
                 paid: FfiConverterInt64.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf)
+                status: FfiConverterString.read(from: &buf), 
+                reminder: FfiConverterString.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3431,6 +4372,8 @@ public struct FfiConverterTypeVisitRec: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.total, into: &buf)
         FfiConverterInt64.write(value.paid, into: &buf)
         FfiConverterString.write(value.status, into: &buf)
+        FfiConverterString.write(value.reminder, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
     }
 }
 
@@ -3756,6 +4699,30 @@ public func FfiConverterTypeSyncStatusRec_lower(_ value: SyncStatusRec) -> RustB
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt8: FfiConverterRustBuffer {
+    typealias SwiftType = UInt8?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt8.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt8.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
     typealias SwiftType = UInt32?
 
@@ -3852,6 +4819,54 @@ fileprivate struct FfiConverterOptionTypeChangeListener: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceTypeServiceRec: FfiConverterRustBuffer {
+    typealias SwiftType = [ServiceRec]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeServiceRec.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeServiceRec.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceUInt32: FfiConverterRustBuffer {
     typealias SwiftType = [UInt32]
 
@@ -3894,6 +4909,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCardActionRec: FfiConverterRustBuffer {
+    typealias SwiftType = [CardActionRec]
+
+    public static func write(_ value: [CardActionRec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCardActionRec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CardActionRec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CardActionRec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCardActionRec.read(from: &buf))
         }
         return seq
     }
@@ -3994,6 +5034,31 @@ fileprivate struct FfiConverterSequenceTypeContactRec: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeContactRec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeviceRec: FfiConverterRustBuffer {
+    typealias SwiftType = [DeviceRec]
+
+    public static func write(_ value: [DeviceRec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeviceRec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeviceRec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeviceRec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeviceRec.read(from: &buf))
         }
         return seq
     }
@@ -4250,6 +5315,18 @@ fileprivate struct FfiConverterDictionaryStringString: FfiConverterRustBuffer {
         return dict
     }
 }
+/**
+ * How a text would go as an SMS: its encoding and how many segments it costs. The composer
+ * shows this as the master types, before any client or consent is involved.
+ */
+public func smsInfo(text: String) -> SmsInfoRec  {
+    return try!  FfiConverterTypeSmsInfoRec_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_func_sms_info(
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -4265,6 +5342,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_kartka_ffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_func_sms_info() != 22208) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_changelistener_clients_changed() != 41204) {
         return InitializationResult.apiChecksumMismatch
@@ -4311,6 +5391,27 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_set_visit_status() != 32262) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_call_link() != 37256) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_card_actions() != 13677) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_client_visits() != 48932) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_consent() != 35881) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_find_clients() != 17597) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_render_template() != 55254) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_update_client() != 30152) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kartka_ffi_checksum_method_clientbook_merge_clients() != 1440) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4323,6 +5424,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_undoable_merges() != 55192) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_format_money() != 45505) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_parse_money() != 4863) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kartka_ffi_checksum_method_clientbook_export_book() != 11474) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4330,6 +5437,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_forget_client() != 23652) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_business() != 63546) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_put_rule() != 5683) {
@@ -4347,6 +5457,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_rules() != 30855) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_set_business_details() != 50212) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kartka_ffi_checksum_method_clientbook_set_telegram_bot() != 29177) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4359,6 +5472,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_templates() != 24647) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_devices() != 44328) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kartka_ffi_checksum_method_clientbook_invite() != 60934) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4368,13 +5484,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_pair_join() != 51024) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_revoke_device() != 30826) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kartka_ffi_checksum_method_clientbook_start_sync() != 36669) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_stop_sync() != 2721) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_sync_info() != 49734) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kartka_ffi_checksum_method_clientbook_sync_now() != 64785) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_update_visit() != 21396) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_syncstatuslistener_sync_status() != 15572) {

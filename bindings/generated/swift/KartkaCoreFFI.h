@@ -385,6 +385,41 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_set_consent(uint64_t ptr, Rust
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_set_visit_status(uint64_t ptr, RustBuffer visit_id, RustBuffer status, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CALL_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CALL_LINK
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_call_link(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CARD_ACTIONS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CARD_ACTIONS
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_card_actions(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CLIENT_VISITS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CLIENT_VISITS
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_client_visits(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CONSENT
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_consent(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FIND_CLIENTS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FIND_CLIENTS
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_find_clients(uint64_t ptr, RustBuffer query, RustBuffer client_class, RustBuffer tag, uint32_t offset, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_RENDER_TEMPLATE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_RENDER_TEMPLATE
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_render_template(uint64_t ptr, RustBuffer template_id, RustBuffer client_id, RustBuffer visit_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_UPDATE_CLIENT
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_UPDATE_CLIENT
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_update_client(uint64_t ptr, RustBuffer client_id, RustBuffer patch, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MERGE_CLIENTS
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MERGE_CLIENTS
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_merge_clients(uint64_t ptr, RustBuffer keep_id, RustBuffer other_id, RustCallStatus *_Nonnull out_status
@@ -405,6 +440,16 @@ void uniffi_kartka_ffi_fn_method_clientbook_undo_merge(uint64_t ptr, RustBuffer 
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_undoable_merges(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORMAT_MONEY
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORMAT_MONEY
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_format_money(uint64_t ptr, int64_t minor, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_PARSE_MONEY
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_PARSE_MONEY
+int64_t uniffi_kartka_ffi_fn_method_clientbook_parse_money(uint64_t ptr, RustBuffer input, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_EXPORT_BOOK
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_EXPORT_BOOK
 uint32_t uniffi_kartka_ffi_fn_method_clientbook_export_book(uint64_t ptr, RustBuffer path, RustBuffer format, RustCallStatus *_Nonnull out_status
@@ -418,6 +463,11 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_export_client(uint64_t ptr, Ru
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORGET_CLIENT
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORGET_CLIENT
 void uniffi_kartka_ffi_fn_method_clientbook_forget_client(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_BUSINESS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_BUSINESS
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_business(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_PUT_RULE
@@ -445,6 +495,11 @@ void uniffi_kartka_ffi_fn_method_clientbook_remove_template(uint64_t ptr, RustBu
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_rules(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SET_BUSINESS_DETAILS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SET_BUSINESS_DETAILS
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_set_business_details(uint64_t ptr, RustBuffer name, RustBuffer phone, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SET_TELEGRAM_BOT
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SET_TELEGRAM_BOT
 void uniffi_kartka_ffi_fn_method_clientbook_set_telegram_bot(uint64_t ptr, RustBuffer bot, RustCallStatus *_Nonnull out_status
@@ -465,6 +520,11 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_telegram_bot_link(uint64_t ptr
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_templates(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_DEVICES
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_DEVICES
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_devices(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_INVITE
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_INVITE
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_invite(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -480,6 +540,11 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_pair_create_business(uint64_t 
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_pair_join(uint64_t ptr, RustBuffer server, RustBuffer code, RustBuffer device_name, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_REVOKE_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_REVOKE_DEVICE
+void uniffi_kartka_ffi_fn_method_clientbook_revoke_device(uint64_t ptr, RustBuffer device_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_START_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_START_SYNC
 void uniffi_kartka_ffi_fn_method_clientbook_start_sync(uint64_t ptr, uint32_t wait_seconds, uint64_t listener, RustCallStatus *_Nonnull out_status
@@ -490,9 +555,19 @@ void uniffi_kartka_ffi_fn_method_clientbook_start_sync(uint64_t ptr, uint32_t wa
 void uniffi_kartka_ffi_fn_method_clientbook_stop_sync(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SYNC_INFO
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SYNC_INFO
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_sync_info(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SYNC_NOW
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SYNC_NOW
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_sync_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_UPDATE_VISIT
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_UPDATE_VISIT
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_update_visit(uint64_t ptr, RustBuffer visit_id, RustBuffer patch, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_CLONE_SYNCSTATUSLISTENER
@@ -513,6 +588,11 @@ void uniffi_kartka_ffi_fn_init_callback_vtable_syncstatuslistener(const UniffiVT
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_SYNCSTATUSLISTENER_SYNC_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_SYNCSTATUSLISTENER_SYNC_STATUS
 void uniffi_kartka_ffi_fn_method_syncstatuslistener_sync_status(uint64_t ptr, RustBuffer status, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_FUNC_SMS_INFO
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_FUNC_SMS_INFO
+RustBuffer uniffi_kartka_ffi_fn_func_sms_info(RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_KARTKA_FFI_RUSTBUFFER_ALLOC
@@ -775,6 +855,12 @@ void ffi_kartka_ffi_rust_future_free_void(uint64_t handle
 void ffi_kartka_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_FUNC_SMS_INFO
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_FUNC_SMS_INFO
+uint16_t uniffi_kartka_ffi_checksum_func_sms_info(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CHANGELISTENER_CLIENTS_CHANGED
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CHANGELISTENER_CLIENTS_CHANGED
 uint16_t uniffi_kartka_ffi_checksum_method_changelistener_clients_changed(void
@@ -865,6 +951,48 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_set_visit_status(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CALL_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CALL_LINK
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_call_link(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CARD_ACTIONS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CARD_ACTIONS
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_card_actions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CLIENT_VISITS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CLIENT_VISITS
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_client_visits(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CONSENT
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_consent(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FIND_CLIENTS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FIND_CLIENTS
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_find_clients(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_RENDER_TEMPLATE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_RENDER_TEMPLATE
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_render_template(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_CLIENT
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_CLIENT
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_update_client(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_MERGE_CLIENTS
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_MERGE_CLIENTS
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_merge_clients(void
@@ -889,6 +1017,18 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_undoable_merges(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FORMAT_MONEY
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FORMAT_MONEY
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_format_money(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_PARSE_MONEY
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_PARSE_MONEY
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_parse_money(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_EXPORT_BOOK
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_EXPORT_BOOK
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_export_book(void
@@ -904,6 +1044,12 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_export_client(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FORGET_CLIENT
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FORGET_CLIENT
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_forget_client(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_BUSINESS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_BUSINESS
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_business(void
     
 );
 #endif
@@ -937,6 +1083,12 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_rules(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SET_BUSINESS_DETAILS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SET_BUSINESS_DETAILS
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_set_business_details(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SET_TELEGRAM_BOT
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SET_TELEGRAM_BOT
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_set_telegram_bot(void
@@ -961,6 +1113,12 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_templates(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_DEVICES
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_DEVICES
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_devices(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_INVITE
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_INVITE
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_invite(void
@@ -979,6 +1137,12 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_pair_join(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_REVOKE_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_REVOKE_DEVICE
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_revoke_device(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_START_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_START_SYNC
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_start_sync(void
@@ -991,9 +1155,21 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_stop_sync(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SYNC_INFO
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SYNC_INFO
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_sync_info(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SYNC_NOW
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SYNC_NOW
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_sync_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_VISIT
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_VISIT
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_update_visit(void
     
 );
 #endif

@@ -222,3 +222,43 @@ def test_encrypted_book(tmp_path):
         k.ClientBook.open_encrypted(path, b"short")
     again = k.ClientBook.open_encrypted(path, key)
     assert again.get_client(c.id).name == "Олена Шифрована"
+
+
+def test_the_card_edits_and_shows_what_the_apps_need(book):
+    c = book.add_client(client("Олена Коваленко", ["067 123 45 67"]))
+    book.add_client(client("Олена Мельник", ["067 123 45 68"]))
+    c = book.update_client(c.id, k.ClientPatchRec(client_class="vip", add_tags=["нарощення"], loyalty_card="A-17", discount_percent=10, email="olena@example.com"))
+    assert (c.client_class, c.tags, c.loyalty_card, c.discount_percent) == ("vip", ["нарощення"], "A-17", 10)
+    assert [x.name for x in book.find_clients("олена", "vip", None, 0, 50)] == ["Олена Коваленко"]
+    assert [x.name for x in book.find_clients("", None, "нарощення", 0, 50)] == ["Олена Коваленко"]
+    # An empty string clears an optional field.
+    assert book.update_client(c.id, k.ClientPatchRec(email="")).email is None
+    actions = {a.action: a for a in book.card_actions(c.id)}
+    assert actions["call"].enabled and not actions["sms"].enabled
+    assert actions["sms"].reason == "no consent for sms"
+    assert book.call_link(c.id) == "tel:+380671234567"
+    info = k.sms_info("Привіт, Олено!")
+    assert (info.encoding, info.segments, info.per_segment) == ("ucs2", 1, 70)
+    assert book.format_money(120050) == "1\u00a0200,50\u00a0₴"
+    assert book.parse_money("800,5") == 80050
+    with pytest.raises(k.ApiError.Validation):
+        book.update_client(c.id, k.ClientPatchRec(birthday="31.02"))
+
+
+def test_a_visit_is_rescheduled_paid_and_its_reminder_turned_off(book):
+    c = book.add_client(client("Anna", ["0671234567"]))
+    v = book.add_visit(k.NewVisitRec(client_id=c.id, start="2026-12-01T08:00:00Z", duration_min=60, services=[k.ServiceRec(name="Манікюр", price=80000, quantity=1)], total=None, paid=0))
+    assert (v.reminder, v.note) == ("default", None)
+    v = book.update_visit(v.id, k.VisitPatchRec(start="2026-12-02T09:30:00Z", paid=80000, reminder="off", note="з дизайном"))
+    assert (v.start, v.paid, v.reminder, v.note, v.total) == ("2026-12-02T09:30:00+00:00", 80000, "off", "з дизайном", 80000)
+    assert [x.id for x in book.client_visits(c.id)] == [v.id]
+    # Paid ahead: the client is in credit until the visit is completed.
+    assert book.get_client(c.id).balance == -80000
+    book.set_visit_status(v.id, "completed")
+    assert (book.get_client(c.id).sold, book.get_client(c.id).balance) == (80000, 0)
+    with pytest.raises(k.ApiError.Validation):
+        book.update_visit(v.id, k.VisitPatchRec(reminder="soon"))
+    b = book.business()
+    assert (b.name, b.currency, len(b.working_hours)) == ("Студія", "UAH", 7)
+    assert book.set_business_details("Студія Олени", "+380501112233").phone == "+380501112233"
+    assert book.sync_info().paired is False

@@ -40,7 +40,7 @@ pub use import::{
 };
 pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
 pub use projection::ProjectionSnapshot;
-pub use quick::{MessageText, QuickMessage};
+pub use quick::{CardAction, MessageText, QuickMessage};
 pub use search::{ClientFilter, Page};
 pub use sync::{Applied, Outbox, SyncConfig};
 pub use visits::VisitFilter;

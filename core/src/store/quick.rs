@@ -33,6 +33,25 @@ pub struct QuickMessage {
     pub template_id: Option<Uuid>,
 }
 
+/// One button of the client card: whether it can be used now, and if not, why (shown on the
+/// disabled button, so the master knows to ask for consent or a number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CardAction {
+    /// `call`, or a message channel (`sms`, `whatsapp`, `telegram`, `viber`, `email`).
+    pub action: &'static str,
+    pub enabled: bool,
+    pub reason: Option<String>,
+}
+
+/// The card's buttons, in the order the apps show them.
+const CARD_CHANNELS: [Channel; 5] = [
+    Channel::Sms,
+    Channel::Whatsapp,
+    Channel::Telegram,
+    Channel::Viber,
+    Channel::Email,
+];
+
 fn primary_number(c: &Client) -> Option<&str> {
     c.phones.iter().filter_map(|p| p.e164.as_deref()).next()
 }
@@ -49,6 +68,42 @@ impl Store {
             what: "phone number",
         })?;
         deeplink::tel(number).map_err(link_error)
+    }
+
+    /// The client card's buttons: Call needs a number; a message channel needs the client's
+    /// consent on it and a number (an address for email). The same checks as
+    /// [`Store::quick_message`], read off the card without building a message.
+    pub fn card_actions(&self, client: Uuid) -> Result<Vec<CardAction>> {
+        let c = self.get_client(client)?;
+        let has_number = primary_number(&c).is_some();
+        let mut out = vec![CardAction {
+            action: "call",
+            enabled: has_number,
+            reason: (!has_number).then(|| "no phone number".to_string()),
+        }];
+        for channel in CARD_CHANNELS {
+            let consented = c.consent.get(channel.as_str()).copied().unwrap_or(false);
+            let has_address = match channel {
+                Channel::Email => c.email.is_some(),
+                _ => has_number,
+            };
+            let reason = if !has_address {
+                Some(match channel {
+                    Channel::Email => "no email address".to_string(),
+                    _ => "no phone number".to_string(),
+                })
+            } else if !consented {
+                Some(format!("no consent for {channel}"))
+            } else {
+                None
+            };
+            out.push(CardAction {
+                action: channel.as_str(),
+                enabled: reason.is_none(),
+                reason,
+            });
+        }
+        Ok(out)
     }
 
     /// The link that lets the client start the business's Telegram bot: once they do, the

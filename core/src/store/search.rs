@@ -202,7 +202,12 @@ fn collect_into(
 
 /// Phone search: any digit form of any number starting with `digits`, in key order (so an
 /// exact number comes first). Reads only as many index entries as the page needs.
-fn phone_matches(conn: &Connection, digits: &str, needed: usize) -> Result<Vec<i64>> {
+fn phone_matches(
+    conn: &Connection,
+    digits: &str,
+    needed: usize,
+    keep: &mut dyn FnMut(i64) -> Result<bool>,
+) -> Result<Vec<i64>> {
     let mut out = Vec::new();
     let mut stmt = conn.prepare_cached(
         "SELECT k.client_rid FROM phone_keys k CROSS JOIN clients c ON c.rid = k.client_rid
@@ -213,7 +218,7 @@ fn phone_matches(conn: &Connection, digits: &str, needed: usize) -> Result<Vec<i
         &mut out,
         stmt.query(params![digits, prefix_end(digits)])?,
         needed,
-        |_| Ok(true),
+        keep,
     )?;
     Ok(out)
 }
@@ -223,7 +228,12 @@ fn phone_matches(conn: &Connection, digits: &str, needed: usize) -> Result<Vec<i
 /// starting with the first term; then (terms of three characters or more) names containing it
 /// anywhere, through the trigram index. Every other term must occur too: as a word prefix if
 /// shorter than three characters, anywhere otherwise.
-fn name_matches(conn: &Connection, q: &str, needed: usize) -> Result<Vec<i64>> {
+fn name_matches(
+    conn: &Connection,
+    q: &str,
+    needed: usize,
+    keep: &mut dyn FnMut(i64) -> Result<bool>,
+) -> Result<Vec<i64>> {
     let terms: Vec<&str> = crate::fold::words(q).collect();
     let Some(first) = terms.first().copied() else {
         return Ok(Vec::new());
@@ -231,6 +241,9 @@ fn name_matches(conn: &Connection, q: &str, needed: usize) -> Result<Vec<i64>> {
     let rest = &terms[1..];
     let mut text_of = conn.prepare_cached("SELECT text FROM client_fts WHERE rowid = ?1")?;
     let mut matches_rest = |rid: i64| -> Result<bool> {
+        if !keep(rid)? {
+            return Ok(false);
+        }
         if rest.is_empty() {
             return Ok(true);
         }
@@ -253,7 +266,7 @@ fn name_matches(conn: &Connection, q: &str, needed: usize) -> Result<Vec<i64>> {
         &mut out,
         stmt.query(params![q, prefix_end(q)])?,
         needed,
-        |_| Ok(true),
+        &mut matches_rest,
     )?;
 
     let mut stmt = conn.prepare_cached(
@@ -332,10 +345,42 @@ impl Store {
 
     /// Clients matching `query` by name, phone digits or email, best matches first.
     pub fn search(&self, query: &str, page: Page) -> Result<Vec<Client>> {
+        self.find_clients(query, &ClientFilter::default(), page)
+    }
+
+    /// The client list as the apps show it: `query` matched as [`Store::search`] does, within
+    /// `filter` (class, tag); a blank query lists the filtered clients in name order.
+    pub fn find_clients(
+        &self,
+        query: &str,
+        filter: &ClientFilter,
+        page: Page,
+    ) -> Result<Vec<Client>> {
+        if query.trim().is_empty() {
+            return self.list_clients(filter, page);
+        }
         let needed = (page.offset + page.limit) as usize;
+        let mut class_of = self
+            .conn
+            .prepare_cached("SELECT class FROM clients WHERE rid = ?1")?;
+        let mut has_tag = self
+            .conn
+            .prepare_cached("SELECT 1 FROM client_tags WHERE client_rid = ?1 AND tag = ?2")?;
+        let mut keep = |rid: i64| -> Result<bool> {
+            if let Some(class) = &filter.class {
+                let got: String = class_of.query_row(params![rid], |r| r.get(0))?;
+                if got != class.as_str() {
+                    return Ok(false);
+                }
+            }
+            if let Some(tag) = &filter.tag {
+                return Ok(has_tag.exists(params![rid, tag.trim()])?);
+            }
+            Ok(true)
+        };
         let rids = match phone::query_digits(query) {
-            Some(digits) => phone_matches(&self.conn, &digits, needed)?,
-            None => name_matches(&self.conn, &fold(query), needed)?,
+            Some(digits) => phone_matches(&self.conn, &digits, needed, &mut keep)?,
+            None => name_matches(&self.conn, &fold(query), needed, &mut keep)?,
         };
         let now = self.now();
         rids.into_iter()

@@ -719,6 +719,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_kartka_ffi_checksum_func_sms_info(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_changelistener_clients_changed(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_add_client(
@@ -749,6 +751,20 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_set_visit_status(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_call_link(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_card_actions(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_client_visits(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_consent(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_find_clients(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_render_template(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_update_client(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_merge_clients(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_preview_merge(
@@ -757,11 +773,17 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_undoable_merges(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_format_money(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_parse_money(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_export_book(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_export_client(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_forget_client(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_business(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_put_rule(
     ): Int
@@ -773,6 +795,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_rules(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_set_business_details(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_set_telegram_bot(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_set_working_hours(
@@ -781,17 +805,25 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_templates(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_devices(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_invite(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_pair_create_business(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_pair_join(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_revoke_device(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_start_sync(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_stop_sync(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_sync_info(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_sync_now(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_update_visit(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_syncstatuslistener_sync_status(
     ): Int
@@ -865,6 +897,20 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_set_visit_status(`ptr`: Long,`visitId`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_call_link(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_card_actions(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_client_visits(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_consent(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_find_clients(`ptr`: Long,`query`: RustBuffer.ByValue,`clientClass`: RustBuffer.ByValue,`tag`: RustBuffer.ByValue,`offset`: Int,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_render_template(`ptr`: Long,`templateId`: RustBuffer.ByValue,`clientId`: RustBuffer.ByValue,`visitId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_update_client(`ptr`: Long,`clientId`: RustBuffer.ByValue,`patch`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_merge_clients(`ptr`: Long,`keepId`: RustBuffer.ByValue,`otherId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_preview_merge(`ptr`: Long,`keepId`: RustBuffer.ByValue,`otherId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -873,12 +919,18 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_kartka_ffi_fn_method_clientbook_undoable_merges(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_format_money(`ptr`: Long,`minor`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_parse_money(`ptr`: Long,`input`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_kartka_ffi_fn_method_clientbook_export_book(`ptr`: Long,`path`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
     external fun uniffi_kartka_ffi_fn_method_clientbook_export_client(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_forget_client(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_kartka_ffi_fn_method_clientbook_business(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_put_rule(`ptr`: Long,`r`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_put_template(`ptr`: Long,`t`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -889,6 +941,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_kartka_ffi_fn_method_clientbook_rules(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_set_business_details(`ptr`: Long,`name`: RustBuffer.ByValue,`phone`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_set_telegram_bot(`ptr`: Long,`bot`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_kartka_ffi_fn_method_clientbook_set_working_hours(`ptr`: Long,`weekday`: Int,`hours`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -897,17 +951,25 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_templates(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_devices(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_invite(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_pair_create_business(`ptr`: Long,`server`: RustBuffer.ByValue,`deviceName`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_pair_join(`ptr`: Long,`server`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceName`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_revoke_device(`ptr`: Long,`deviceId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_kartka_ffi_fn_method_clientbook_start_sync(`ptr`: Long,`waitSeconds`: Int,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_kartka_ffi_fn_method_clientbook_stop_sync(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_kartka_ffi_fn_method_clientbook_sync_info(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_sync_now(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_update_visit(`ptr`: Long,`visitId`: RustBuffer.ByValue,`patch`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_clone_syncstatuslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -917,6 +979,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_kartka_ffi_fn_method_syncstatuslistener_sync_status(`ptr`: Long,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_kartka_ffi_fn_func_sms_info(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun ffi_kartka_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_kartka_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1036,6 +1100,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_kartka_ffi_checksum_func_sms_info() and 0xFFFF) != 22208) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kartka_ffi_checksum_method_changelistener_clients_changed() and 0xFFFF) != 41204) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1081,6 +1148,27 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_set_visit_status() and 0xFFFF) != 32262) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_call_link() and 0xFFFF) != 37256) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_card_actions() and 0xFFFF) != 13677) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_client_visits() and 0xFFFF) != 48932) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_consent() and 0xFFFF) != 35881) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_find_clients() and 0xFFFF) != 17597) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_render_template() and 0xFFFF) != 55254) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_update_client() and 0xFFFF) != 30152) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_merge_clients() and 0xFFFF) != 1440) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1093,6 +1181,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_undoable_merges() and 0xFFFF) != 55192) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_format_money() and 0xFFFF) != 45505) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_parse_money() and 0xFFFF) != 4863) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_export_book() and 0xFFFF) != 11474) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1100,6 +1194,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_forget_client() and 0xFFFF) != 23652) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_business() and 0xFFFF) != 63546) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_put_rule() and 0xFFFF) != 5683) {
@@ -1117,6 +1214,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_rules() and 0xFFFF) != 30855) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_set_business_details() and 0xFFFF) != 50212) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_set_telegram_bot() and 0xFFFF) != 29177) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1129,6 +1229,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_templates() and 0xFFFF) != 24647) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_devices() and 0xFFFF) != 44328) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_invite() and 0xFFFF) != 60934) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1138,13 +1241,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_pair_join() and 0xFFFF) != 51024) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_revoke_device() and 0xFFFF) != 30826) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_start_sync() and 0xFFFF) != 36669) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_stop_sync() and 0xFFFF) != 2721) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_sync_info() and 0xFFFF) != 49734) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_sync_now() and 0xFFFF) != 64785) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_update_visit() and 0xFFFF) != 21396) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_syncstatuslistener_sync_status() and 0xFFFF) != 15572) {
@@ -1342,6 +1454,33 @@ private class JavaLangRefCleanable(
     val cleanable: java.lang.ref.Cleaner.Cleanable
 ) : UniffiCleaner.Cleanable {
     override fun clean() = cleanable.clean()
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUByte: FfiConverter<UByte, Byte> {
+    override fun lift(value: Byte): UByte {
+        return value.toUByte()
+    }
+
+    fun lift(value: Int): UByte {
+        return value.toUByte()
+    }
+
+    override fun read(buf: ByteBuffer): UByte {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: UByte): Byte {
+        return value.toByte()
+    }
+
+    override fun allocationSize(value: UByte) = 1UL
+
+    override fun write(value: UByte, buf: ByteBuffer) {
+        buf.put(value.toByte())
+    }
 }
 
 /**
@@ -1987,6 +2126,41 @@ public interface ClientBookInterface {
     fun `setVisitStatus`(`visitId`: kotlin.String, `status`: kotlin.String): VisitRec
     
     /**
+     * `tel:` link of the client's primary number.
+     */
+    fun `callLink`(`clientId`: kotlin.String): kotlin.String
+    
+    /**
+     * The card's buttons (Call, SMS, WhatsApp, Telegram, Viber, email) with the reason each
+     * disabled one is disabled.
+     */
+    fun `cardActions`(`clientId`: kotlin.String): List<CardActionRec>
+    
+    /**
+     * The client's visits, newest first.
+     */
+    fun `clientVisits`(`clientId`: kotlin.String): List<VisitRec>
+    
+    /**
+     * The client's consent per channel, with every grant and withdrawal and its evidence.
+     */
+    fun `consent`(`clientId`: kotlin.String): ConsentRec
+    
+    /**
+     * The client list: `query` by name, phone digits or email (blank: everyone in name order),
+     * within a class and a tag when given.
+     */
+    fun `findClients`(`query`: kotlin.String, `clientClass`: kotlin.String?, `tag`: kotlin.String?, `offset`: kotlin.UInt, `limit`: kotlin.UInt): List<ClientRec>
+    
+    /**
+     * A business template rendered for the client (and one of their visits), for the
+     * composer to show and the master to edit before sending.
+     */
+    fun `renderTemplate`(`templateId`: kotlin.String, `clientId`: kotlin.String, `visitId`: kotlin.String?): kotlin.String
+    
+    fun `updateClient`(`clientId`: kotlin.String, `patch`: ClientPatchRec): ClientRec
+    
+    /**
      * Merges `other_id` into `keep_id`; returns the id that undoes it until the next sync.
      */
     fun `mergeClients`(`keepId`: kotlin.String, `otherId`: kotlin.String): kotlin.String
@@ -2007,6 +2181,16 @@ public interface ClientBookInterface {
     fun `undoableMerges`(): List<UndoableMergeRec>
     
     /**
+     * `1 200,50 ₴` for 120050 in a Ukrainian business; `₴1,200.50` in English.
+     */
+    fun `formatMoney`(`minor`: kotlin.Long): kotlin.String
+    
+    /**
+     * A price as typed (`800`, `800,50`, `1 200.5`) in minor units of the business's currency.
+     */
+    fun `parseMoney`(`input`: kotlin.String): kotlin.Long
+    
+    /**
      * Writes the whole book to `path` as `json` or `csv`; returns how many clients it wrote.
      */
     fun `exportBook`(`path`: kotlin.String, `format`: kotlin.String): kotlin.UInt
@@ -2021,6 +2205,8 @@ public interface ClientBookInterface {
      * other device at their next sync. Not undoable; the app asks first.
      */
     fun `forgetClient`(`clientId`: kotlin.String)
+    
+    fun `business`(): BusinessRec
     
     /**
      * Saves a notification rule (new when its id is empty). The server runs it.
@@ -2038,6 +2224,12 @@ public interface ClientBookInterface {
     fun `removeTemplate`(`templateId`: kotlin.String)
     
     fun `rules`(): List<RuleRec>
+    
+    /**
+     * The business's name and contact phone (what templates show as `{business_name}` and
+     * `{business_phone}`); an empty phone clears it.
+     */
+    fun `setBusinessDetails`(`name`: kotlin.String, `phone`: kotlin.String?): BusinessRec
     
     /**
      * The username of the business's Telegram bot (`None` clears it).
@@ -2058,6 +2250,11 @@ public interface ClientBookInterface {
     fun `templates`(): List<TemplateRec>
     
     /**
+     * The business's devices, as the server knows them. Blocks on the network.
+     */
+    fun `devices`(): List<DeviceRec>
+    
+    /**
      * An invite code for another device (owner only). Blocks on the network.
      */
     fun `invite`(): InviteRec
@@ -2075,6 +2272,12 @@ public interface ClientBookInterface {
     fun `pairJoin`(`server`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String): PairedRec
     
     /**
+     * Removes a lost or replaced device from the business (owner only); the server refuses
+     * it from now on and tells it to erase its copy. Blocks on the network.
+     */
+    fun `revokeDevice`(`deviceId`: kotlin.String)
+    
+    /**
      * Starts syncing in the background until `stop_sync`: a long-poll of up to `wait_seconds`
      * keeps the book live while online; failures back off (1 s doubling to 5 min). Every
      * attempt is reported to `listener`. A second start replaces the first loop.
@@ -2087,12 +2290,16 @@ public interface ClientBookInterface {
      */
     fun `stopSync`()
     
+    fun `syncInfo`(): SyncInfoRec
+    
     /**
      * Pushes what the server lacks and pulls what this book lacks. The book stays usable from
      * other threads meanwhile (it is locked only to build a request and to apply its answer);
      * the change listener hears about clients that changed. Blocks on the network.
      */
     fun `syncNow`(): SyncReportRec
+    
+    fun `updateVisit`(`visitId`: kotlin.String, `patch`: VisitPatchRec): VisitRec
     
     companion object
 }
@@ -2451,6 +2658,139 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 
     
     /**
+     * `tel:` link of the client's primary number.
+     */
+    @Throws(ApiException::class)override fun `callLink`(`clientId`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_call_link(
+        it,
+        
+        FfiConverterString.lower(`clientId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The card's buttons (Call, SMS, WhatsApp, Telegram, Viber, email) with the reason each
+     * disabled one is disabled.
+     */
+    @Throws(ApiException::class)override fun `cardActions`(`clientId`: kotlin.String): List<CardActionRec> {
+            return FfiConverterSequenceTypeCardActionRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_card_actions(
+        it,
+        
+        FfiConverterString.lower(`clientId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The client's visits, newest first.
+     */
+    @Throws(ApiException::class)override fun `clientVisits`(`clientId`: kotlin.String): List<VisitRec> {
+            return FfiConverterSequenceTypeVisitRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_client_visits(
+        it,
+        
+        FfiConverterString.lower(`clientId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The client's consent per channel, with every grant and withdrawal and its evidence.
+     */
+    @Throws(ApiException::class)override fun `consent`(`clientId`: kotlin.String): ConsentRec {
+            return FfiConverterTypeConsentRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_consent(
+        it,
+        
+        FfiConverterString.lower(`clientId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The client list: `query` by name, phone digits or email (blank: everyone in name order),
+     * within a class and a tag when given.
+     */
+    @Throws(ApiException::class)override fun `findClients`(`query`: kotlin.String, `clientClass`: kotlin.String?, `tag`: kotlin.String?, `offset`: kotlin.UInt, `limit`: kotlin.UInt): List<ClientRec> {
+            return FfiConverterSequenceTypeClientRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_find_clients(
+        it,
+        
+        FfiConverterString.lower(`query`),
+        FfiConverterOptionalString.lower(`clientClass`),
+        FfiConverterOptionalString.lower(`tag`),
+        FfiConverterUInt.lower(`offset`),
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A business template rendered for the client (and one of their visits), for the
+     * composer to show and the master to edit before sending.
+     */
+    @Throws(ApiException::class)override fun `renderTemplate`(`templateId`: kotlin.String, `clientId`: kotlin.String, `visitId`: kotlin.String?): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_render_template(
+        it,
+        
+        FfiConverterString.lower(`templateId`),
+        FfiConverterString.lower(`clientId`),
+        FfiConverterOptionalString.lower(`visitId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(ApiException::class)override fun `updateClient`(`clientId`: kotlin.String, `patch`: ClientPatchRec): ClientRec {
+            return FfiConverterTypeClientRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_update_client(
+        it,
+        
+        FfiConverterString.lower(`clientId`),
+        FfiConverterTypeClientPatchRec.lower(`patch`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Merges `other_id` into `keep_id`; returns the id that undoes it until the next sync.
      */
     @Throws(ApiException::class)override fun `mergeClients`(`keepId`: kotlin.String, `otherId`: kotlin.String): kotlin.String {
@@ -2523,6 +2863,42 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 
     
     /**
+     * `1 200,50 ₴` for 120050 in a Ukrainian business; `₴1,200.50` in English.
+     */
+    @Throws(ApiException::class)override fun `formatMoney`(`minor`: kotlin.Long): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_format_money(
+        it,
+        
+        FfiConverterLong.lower(`minor`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A price as typed (`800`, `800,50`, `1 200.5`) in minor units of the business's currency.
+     */
+    @Throws(ApiException::class)override fun `parseMoney`(`input`: kotlin.String): kotlin.Long {
+            return FfiConverterLong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_parse_money(
+        it,
+        
+        FfiConverterString.lower(`input`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Writes the whole book to `path` as `json` or `csv`; returns how many clients it wrote.
      */
     @Throws(ApiException::class)override fun `exportBook`(`path`: kotlin.String, `format`: kotlin.String): kotlin.UInt {
@@ -2574,6 +2950,20 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 }
     }
     
+    
+
+    
+    @Throws(ApiException::class)override fun `business`(): BusinessRec {
+            return FfiConverterTypeBusinessRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_business(
+        it,
+        _status)
+}
+    }
+    )
+    }
     
 
     
@@ -2657,6 +3047,26 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 
     
     /**
+     * The business's name and contact phone (what templates show as `{business_name}` and
+     * `{business_phone}`); an empty phone clears it.
+     */
+    @Throws(ApiException::class)override fun `setBusinessDetails`(`name`: kotlin.String, `phone`: kotlin.String?): BusinessRec {
+            return FfiConverterTypeBusinessRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_set_business_details(
+        it,
+        
+        FfiConverterString.lower(`name`),
+        FfiConverterOptionalString.lower(`phone`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The username of the business's Telegram bot (`None` clears it).
      */
     @Throws(ApiException::class)override fun `setTelegramBot`(`bot`: kotlin.String?)
@@ -2725,6 +3135,23 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 
     
     /**
+     * The business's devices, as the server knows them. Blocks on the network.
+     */
+    @Throws(ApiException::class)override fun `devices`(): List<DeviceRec> {
+            return FfiConverterSequenceTypeDeviceRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_devices(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * An invite code for another device (owner only). Blocks on the network.
      */
     @Throws(ApiException::class)override fun `invite`(): InviteRec {
@@ -2783,6 +3210,24 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 
     
     /**
+     * Removes a lost or replaced device from the business (owner only); the server refuses
+     * it from now on and tells it to erase its copy. Blocks on the network.
+     */
+    @Throws(ApiException::class)override fun `revokeDevice`(`deviceId`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_revoke_device(
+        it,
+        
+        FfiConverterString.lower(`deviceId`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * Starts syncing in the background until `stop_sync`: a long-poll of up to `wait_seconds`
      * keeps the book live while online; failures back off (1 s doubling to 5 min). Every
      * attempt is reported to `listener`. A second start replaces the first loop.
@@ -2817,6 +3262,20 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
     
 
     
+    @Throws(ApiException::class)override fun `syncInfo`(): SyncInfoRec {
+            return FfiConverterTypeSyncInfoRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_sync_info(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
     /**
      * Pushes what the server lacks and pulls what this book lacks. The book stays usable from
      * other threads meanwhile (it is locked only to build a request and to apply its answer);
@@ -2829,6 +3288,22 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
     UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_sync_now(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(ApiException::class)override fun `updateVisit`(`visitId`: kotlin.String, `patch`: VisitPatchRec): VisitRec {
+            return FfiConverterTypeVisitRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_update_visit(
+        it,
+        
+        FfiConverterString.lower(`visitId`),
+        FfiConverterTypeVisitPatchRec.lower(`patch`),_status)
 }
     }
     )
@@ -3225,6 +3700,231 @@ public object FfiConverterTypeSyncStatusListener: FfiConverter<SyncStatusListene
 
 
 
+/**
+ * The business as the settings screen shows it.
+ */
+data class BusinessRec (
+    var `id`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    /**
+     * ISO 3166 region numbers are read in (`UA`, `PL`, …).
+     */
+    var `region`: kotlin.String
+    , 
+    /**
+     * IANA zone.
+     */
+    var `zone`: kotlin.String
+    , 
+    /**
+     * ISO 4217.
+     */
+    var `currency`: kotlin.String
+    , 
+    var `locale`: kotlin.String
+    , 
+    var `phone`: kotlin.String?
+    , 
+    var `telegramBot`: kotlin.String?
+    , 
+    /**
+     * Monday first: `"09:00-13:00,14:00-19:00"` or `"closed"`.
+     */
+    var `workingHours`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBusinessRec: FfiConverterRustBuffer<BusinessRec> {
+    override fun read(buf: ByteBuffer): BusinessRec {
+        return BusinessRec(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BusinessRec) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`region`) +
+            FfiConverterString.allocationSize(value.`zone`) +
+            FfiConverterString.allocationSize(value.`currency`) +
+            FfiConverterString.allocationSize(value.`locale`) +
+            FfiConverterOptionalString.allocationSize(value.`phone`) +
+            FfiConverterOptionalString.allocationSize(value.`telegramBot`) +
+            FfiConverterSequenceString.allocationSize(value.`workingHours`)
+    )
+
+    override fun write(value: BusinessRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`region`, buf)
+            FfiConverterString.write(value.`zone`, buf)
+            FfiConverterString.write(value.`currency`, buf)
+            FfiConverterString.write(value.`locale`, buf)
+            FfiConverterOptionalString.write(value.`phone`, buf)
+            FfiConverterOptionalString.write(value.`telegramBot`, buf)
+            FfiConverterSequenceString.write(value.`workingHours`, buf)
+    }
+}
+
+
+
+/**
+ * One button of the client card.
+ */
+data class CardActionRec (
+    /**
+     * `call`, `sms`, `whatsapp`, `telegram`, `viber` or `email`.
+     */
+    var `action`: kotlin.String
+    , 
+    var `enabled`: kotlin.Boolean
+    , 
+    /**
+     * Why the button is disabled (`no consent for sms`, `no phone number`, …).
+     */
+    var `reason`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCardActionRec: FfiConverterRustBuffer<CardActionRec> {
+    override fun read(buf: ByteBuffer): CardActionRec {
+        return CardActionRec(
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CardActionRec) = (
+            FfiConverterString.allocationSize(value.`action`) +
+            FfiConverterBoolean.allocationSize(value.`enabled`) +
+            FfiConverterOptionalString.allocationSize(value.`reason`)
+    )
+
+    override fun write(value: CardActionRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`action`, buf)
+            FfiConverterBoolean.write(value.`enabled`, buf)
+            FfiConverterOptionalString.write(value.`reason`, buf)
+    }
+}
+
+
+
+/**
+ * Changes to a client card; `None` leaves a field as it is. For the optional text fields
+ * (email, birthday, comment, loyalty card) an empty string clears the field.
+ */
+data class ClientPatchRec (
+    var `name`: kotlin.String? = null 
+    , 
+    /**
+     * The whole new list of numbers, as typed.
+     */
+    var `phones`: List<kotlin.String>? = null 
+    , 
+    var `email`: kotlin.String? = null 
+    , 
+    var `birthday`: kotlin.String? = null 
+    , 
+    var `comment`: kotlin.String? = null 
+    , 
+    var `clientClass`: kotlin.String? = null 
+    , 
+    var `addTags`: List<kotlin.String> = listOf() 
+    , 
+    var `removeTags`: List<kotlin.String> = listOf() 
+    , 
+    var `loyaltyCard`: kotlin.String? = null 
+    , 
+    var `discountPercent`: kotlin.UByte? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeClientPatchRec: FfiConverterRustBuffer<ClientPatchRec> {
+    override fun read(buf: ByteBuffer): ClientPatchRec {
+        return ClientPatchRec(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUByte.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ClientPatchRec) = (
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`phones`) +
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterOptionalString.allocationSize(value.`birthday`) +
+            FfiConverterOptionalString.allocationSize(value.`comment`) +
+            FfiConverterOptionalString.allocationSize(value.`clientClass`) +
+            FfiConverterSequenceString.allocationSize(value.`addTags`) +
+            FfiConverterSequenceString.allocationSize(value.`removeTags`) +
+            FfiConverterOptionalString.allocationSize(value.`loyaltyCard`) +
+            FfiConverterOptionalUByte.allocationSize(value.`discountPercent`)
+    )
+
+    override fun write(value: ClientPatchRec, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalSequenceString.write(value.`phones`, buf)
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterOptionalString.write(value.`birthday`, buf)
+            FfiConverterOptionalString.write(value.`comment`, buf)
+            FfiConverterOptionalString.write(value.`clientClass`, buf)
+            FfiConverterSequenceString.write(value.`addTags`, buf)
+            FfiConverterSequenceString.write(value.`removeTags`, buf)
+            FfiConverterOptionalString.write(value.`loyaltyCard`, buf)
+            FfiConverterOptionalUByte.write(value.`discountPercent`, buf)
+    }
+}
+
+
+
 data class ClientRec (
     var `id`: kotlin.String
     , 
@@ -3256,6 +3956,17 @@ data class ClientRec (
     var `balance`: kotlin.Long
     , 
     var `deleted`: kotlin.Boolean
+    , 
+    var `loyaltyCard`: kotlin.String?
+    , 
+    var `discountPercent`: kotlin.UByte
+    , 
+    /**
+     * RFC 3339: the last visit that took place, and the next one booked.
+     */
+    var `lastVisit`: kotlin.String?
+    , 
+    var `nextVisit`: kotlin.String?
     
 ){
     
@@ -3286,6 +3997,10 @@ public object FfiConverterTypeClientRec: FfiConverterRustBuffer<ClientRec> {
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -3303,7 +4018,11 @@ public object FfiConverterTypeClientRec: FfiConverterRustBuffer<ClientRec> {
             FfiConverterLong.allocationSize(value.`sold`) +
             FfiConverterLong.allocationSize(value.`paid`) +
             FfiConverterLong.allocationSize(value.`balance`) +
-            FfiConverterBoolean.allocationSize(value.`deleted`)
+            FfiConverterBoolean.allocationSize(value.`deleted`) +
+            FfiConverterOptionalString.allocationSize(value.`loyaltyCard`) +
+            FfiConverterUByte.allocationSize(value.`discountPercent`) +
+            FfiConverterOptionalString.allocationSize(value.`lastVisit`) +
+            FfiConverterOptionalString.allocationSize(value.`nextVisit`)
     )
 
     override fun write(value: ClientRec, buf: ByteBuffer) {
@@ -3321,6 +4040,10 @@ public object FfiConverterTypeClientRec: FfiConverterRustBuffer<ClientRec> {
             FfiConverterLong.write(value.`paid`, buf)
             FfiConverterLong.write(value.`balance`, buf)
             FfiConverterBoolean.write(value.`deleted`, buf)
+            FfiConverterOptionalString.write(value.`loyaltyCard`, buf)
+            FfiConverterUByte.write(value.`discountPercent`, buf)
+            FfiConverterOptionalString.write(value.`lastVisit`, buf)
+            FfiConverterOptionalString.write(value.`nextVisit`, buf)
     }
 }
 
@@ -3529,6 +4252,67 @@ public object FfiConverterTypeContactRec: FfiConverterRustBuffer<ContactRec> {
             FfiConverterOptionalString.write(value.`note`, buf)
             FfiConverterOptionalString.write(value.`platformId`, buf)
             FfiConverterOptionalString.write(value.`account`, buf)
+    }
+}
+
+
+
+data class DeviceRec (
+    var `id`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `owner`: kotlin.Boolean
+    , 
+    /**
+     * RFC 3339.
+     */
+    var `createdAt`: kotlin.String
+    , 
+    var `lastSeen`: kotlin.String?
+    , 
+    var `revoked`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeviceRec: FfiConverterRustBuffer<DeviceRec> {
+    override fun read(buf: ByteBuffer): DeviceRec {
+        return DeviceRec(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeviceRec) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterBoolean.allocationSize(value.`owner`) +
+            FfiConverterString.allocationSize(value.`createdAt`) +
+            FfiConverterOptionalString.allocationSize(value.`lastSeen`) +
+            FfiConverterBoolean.allocationSize(value.`revoked`)
+    )
+
+    override fun write(value: DeviceRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterBoolean.write(value.`owner`, buf)
+            FfiConverterString.write(value.`createdAt`, buf)
+            FfiConverterOptionalString.write(value.`lastSeen`, buf)
+            FfiConverterBoolean.write(value.`revoked`, buf)
     }
 }
 
@@ -3902,6 +4686,13 @@ data class NewVisitRec (
     var `total`: kotlin.Long?
     , 
     var `paid`: kotlin.Long
+    , 
+    /**
+     * `default` (the business's rules), `off`, or minutes before the visit.
+     */
+    var `reminder`: kotlin.String = "default" 
+    , 
+    var `note`: kotlin.String? = null 
     
 ){
     
@@ -3924,6 +4715,8 @@ public object FfiConverterTypeNewVisitRec: FfiConverterRustBuffer<NewVisitRec> {
             FfiConverterSequenceTypeServiceRec.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -3933,7 +4726,9 @@ public object FfiConverterTypeNewVisitRec: FfiConverterRustBuffer<NewVisitRec> {
             FfiConverterUInt.allocationSize(value.`durationMin`) +
             FfiConverterSequenceTypeServiceRec.allocationSize(value.`services`) +
             FfiConverterOptionalLong.allocationSize(value.`total`) +
-            FfiConverterLong.allocationSize(value.`paid`)
+            FfiConverterLong.allocationSize(value.`paid`) +
+            FfiConverterString.allocationSize(value.`reminder`) +
+            FfiConverterOptionalString.allocationSize(value.`note`)
     )
 
     override fun write(value: NewVisitRec, buf: ByteBuffer) {
@@ -3943,6 +4738,8 @@ public object FfiConverterTypeNewVisitRec: FfiConverterRustBuffer<NewVisitRec> {
             FfiConverterSequenceTypeServiceRec.write(value.`services`, buf)
             FfiConverterOptionalLong.write(value.`total`, buf)
             FfiConverterLong.write(value.`paid`, buf)
+            FfiConverterString.write(value.`reminder`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
     }
 }
 
@@ -4300,6 +5097,122 @@ public object FfiConverterTypeServiceRec: FfiConverterRustBuffer<ServiceRec> {
 
 
 
+data class SmsInfoRec (
+    /**
+     * `gsm7` or `ucs2`.
+     */
+    var `encoding`: kotlin.String
+    , 
+    /**
+     * Characters as the network counts them (a GSM-7 escape counts two).
+     */
+    var `units`: kotlin.UInt
+    , 
+    var `segments`: kotlin.UInt
+    , 
+    /**
+     * Characters per segment at this length (160/153 for GSM-7, 70/67 for UCS-2).
+     */
+    var `perSegment`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSmsInfoRec: FfiConverterRustBuffer<SmsInfoRec> {
+    override fun read(buf: ByteBuffer): SmsInfoRec {
+        return SmsInfoRec(
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SmsInfoRec) = (
+            FfiConverterString.allocationSize(value.`encoding`) +
+            FfiConverterUInt.allocationSize(value.`units`) +
+            FfiConverterUInt.allocationSize(value.`segments`) +
+            FfiConverterUInt.allocationSize(value.`perSegment`)
+    )
+
+    override fun write(value: SmsInfoRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`encoding`, buf)
+            FfiConverterUInt.write(value.`units`, buf)
+            FfiConverterUInt.write(value.`segments`, buf)
+            FfiConverterUInt.write(value.`perSegment`, buf)
+    }
+}
+
+
+
+/**
+ * What the settings screen shows about sync, read from the book (no network).
+ */
+data class SyncInfoRec (
+    var `paired`: kotlin.Boolean
+    , 
+    var `server`: kotlin.String?
+    , 
+    var `deviceId`: kotlin.String?
+    , 
+    var `businessId`: kotlin.String?
+    , 
+    /**
+     * Documents with edits the server has not acknowledged yet.
+     */
+    var `unsynced`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncInfoRec: FfiConverterRustBuffer<SyncInfoRec> {
+    override fun read(buf: ByteBuffer): SyncInfoRec {
+        return SyncInfoRec(
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncInfoRec) = (
+            FfiConverterBoolean.allocationSize(value.`paired`) +
+            FfiConverterOptionalString.allocationSize(value.`server`) +
+            FfiConverterOptionalString.allocationSize(value.`deviceId`) +
+            FfiConverterOptionalString.allocationSize(value.`businessId`) +
+            FfiConverterULong.allocationSize(value.`unsynced`)
+    )
+
+    override fun write(value: SyncInfoRec, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`paired`, buf)
+            FfiConverterOptionalString.write(value.`server`, buf)
+            FfiConverterOptionalString.write(value.`deviceId`, buf)
+            FfiConverterOptionalString.write(value.`businessId`, buf)
+            FfiConverterULong.write(value.`unsynced`, buf)
+    }
+}
+
+
+
 data class SyncReportRec (
     /**
      * Documents sent with changes.
@@ -4477,6 +5390,87 @@ public object FfiConverterTypeUndoableMergeRec: FfiConverterRustBuffer<UndoableM
 
 
 
+/**
+ * Changes to a visit; `None` leaves a field as it is.
+ */
+data class VisitPatchRec (
+    /**
+     * RFC 3339: a new start reschedules the visit (the server re-plans its reminders).
+     */
+    var `start`: kotlin.String? = null 
+    , 
+    var `durationMin`: kotlin.UInt? = null 
+    , 
+    var `services`: List<ServiceRec>? = null 
+    , 
+    /**
+     * Minor units.
+     */
+    var `total`: kotlin.Long? = null 
+    , 
+    /**
+     * Minor units.
+     */
+    var `paid`: kotlin.Long? = null 
+    , 
+    /**
+     * `default`, `off`, or minutes before the visit.
+     */
+    var `reminder`: kotlin.String? = null 
+    , 
+    /**
+     * An empty string clears the note.
+     */
+    var `note`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitPatchRec: FfiConverterRustBuffer<VisitPatchRec> {
+    override fun read(buf: ByteBuffer): VisitPatchRec {
+        return VisitPatchRec(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalSequenceTypeServiceRec.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VisitPatchRec) = (
+            FfiConverterOptionalString.allocationSize(value.`start`) +
+            FfiConverterOptionalUInt.allocationSize(value.`durationMin`) +
+            FfiConverterOptionalSequenceTypeServiceRec.allocationSize(value.`services`) +
+            FfiConverterOptionalLong.allocationSize(value.`total`) +
+            FfiConverterOptionalLong.allocationSize(value.`paid`) +
+            FfiConverterOptionalString.allocationSize(value.`reminder`) +
+            FfiConverterOptionalString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: VisitPatchRec, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`start`, buf)
+            FfiConverterOptionalUInt.write(value.`durationMin`, buf)
+            FfiConverterOptionalSequenceTypeServiceRec.write(value.`services`, buf)
+            FfiConverterOptionalLong.write(value.`total`, buf)
+            FfiConverterOptionalLong.write(value.`paid`, buf)
+            FfiConverterOptionalString.write(value.`reminder`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
+    }
+}
+
+
+
 data class VisitRec (
     var `id`: kotlin.String
     , 
@@ -4495,6 +5489,13 @@ data class VisitRec (
     var `paid`: kotlin.Long
     , 
     var `status`: kotlin.String
+    , 
+    /**
+     * `default`, `off`, or minutes before the visit.
+     */
+    var `reminder`: kotlin.String
+    , 
+    var `note`: kotlin.String?
     
 ){
     
@@ -4520,6 +5521,8 @@ public object FfiConverterTypeVisitRec: FfiConverterRustBuffer<VisitRec> {
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -4532,7 +5535,9 @@ public object FfiConverterTypeVisitRec: FfiConverterRustBuffer<VisitRec> {
             FfiConverterSequenceTypeServiceRec.allocationSize(value.`services`) +
             FfiConverterLong.allocationSize(value.`total`) +
             FfiConverterLong.allocationSize(value.`paid`) +
-            FfiConverterString.allocationSize(value.`status`)
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`reminder`) +
+            FfiConverterOptionalString.allocationSize(value.`note`)
     )
 
     override fun write(value: VisitRec, buf: ByteBuffer) {
@@ -4545,6 +5550,8 @@ public object FfiConverterTypeVisitRec: FfiConverterRustBuffer<VisitRec> {
             FfiConverterLong.write(value.`total`, buf)
             FfiConverterLong.write(value.`paid`, buf)
             FfiConverterString.write(value.`status`, buf)
+            FfiConverterString.write(value.`reminder`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
     }
 }
 
@@ -4999,6 +6006,38 @@ public object FfiConverterTypeSyncStatusRec : FfiConverterRustBuffer<SyncStatusR
 /**
  * @suppress
  */
+public object FfiConverterOptionalUByte: FfiConverterRustBuffer<kotlin.UByte?> {
+    override fun read(buf: ByteBuffer): kotlin.UByte? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUByte.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UByte?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUByte.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UByte?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUByte.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
     override fun read(buf: ByteBuffer): kotlin.UInt? {
         if (buf.get().toInt() == 0) {
@@ -5127,6 +6166,70 @@ public object FfiConverterOptionalTypeChangeListener: FfiConverterRustBuffer<Cha
 /**
  * @suppress
  */
+public object FfiConverterOptionalSequenceString: FfiConverterRustBuffer<List<kotlin.String>?> {
+    override fun read(buf: ByteBuffer): List<kotlin.String>? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterSequenceString.read(buf)
+    }
+
+    override fun allocationSize(value: List<kotlin.String>?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterSequenceString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: List<kotlin.String>?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterSequenceString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalSequenceTypeServiceRec: FfiConverterRustBuffer<List<ServiceRec>?> {
+    override fun read(buf: ByteBuffer): List<ServiceRec>? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterSequenceTypeServiceRec.read(buf)
+    }
+
+    override fun allocationSize(value: List<ServiceRec>?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterSequenceTypeServiceRec.allocationSize(value)
+        }
+    }
+
+    override fun write(value: List<ServiceRec>?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterSequenceTypeServiceRec.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceUInt: FfiConverterRustBuffer<List<kotlin.UInt>> {
     override fun read(buf: ByteBuffer): List<kotlin.UInt> {
         val len = buf.getInt()
@@ -5173,6 +6276,34 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCardActionRec: FfiConverterRustBuffer<List<CardActionRec>> {
+    override fun read(buf: ByteBuffer): List<CardActionRec> {
+        val len = buf.getInt()
+        return List<CardActionRec>(len) {
+            FfiConverterTypeCardActionRec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CardActionRec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCardActionRec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CardActionRec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCardActionRec.write(it, buf)
         }
     }
 }
@@ -5285,6 +6416,34 @@ public object FfiConverterSequenceTypeContactRec: FfiConverterRustBuffer<List<Co
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeContactRec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeDeviceRec: FfiConverterRustBuffer<List<DeviceRec>> {
+    override fun read(buf: ByteBuffer): List<DeviceRec> {
+        val len = buf.getInt()
+        return List<DeviceRec>(len) {
+            FfiConverterTypeDeviceRec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DeviceRec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDeviceRec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DeviceRec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDeviceRec.write(it, buf)
         }
     }
 }
@@ -5590,4 +6749,19 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
         }
     }
 }
+        /**
+         * How a text would go as an SMS: its encoding and how many segments it costs. The composer
+         * shows this as the master types, before any client or consent is involved.
+         */ fun `smsInfo`(`text`: kotlin.String): SmsInfoRec {
+            return FfiConverterTypeSmsInfoRec.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_func_sms_info(
+    
+        
+        FfiConverterString.lower(`text`),_status)
+}
+    )
+    }
+    
+
 
