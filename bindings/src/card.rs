@@ -187,7 +187,7 @@ impl ClientBook {
             ..Default::default()
         };
         let mut visits = self.store()?.list_visits(&filter)?;
-        visits.sort_by(|a, b| b.start.cmp(&a.start));
+        visits.sort_by_key(|v| std::cmp::Reverse(v.start));
         Ok(visits.into_iter().map(Into::into).collect())
     }
 }
