@@ -101,8 +101,9 @@ impl ClientBook {
 
 #[uniffi::export]
 impl ClientBook {
-    /// Creates this book's business on the server at `server` (this device becomes its owner)
-    /// and uploads the book. Blocks on the network: call it off the UI thread.
+    /// Creates this book's business on the server at `server` (this device becomes its owner);
+    /// the next `sync_now` (or the background loop) uploads the book. Blocks on the network:
+    /// call it off the UI thread.
     pub fn pair_create_business(
         &self,
         server: String,

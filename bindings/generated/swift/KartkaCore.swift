@@ -1023,8 +1023,9 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func invite() throws  -> InviteRec
     
     /**
-     * Creates this book's business on the server at `server` (this device becomes its owner)
-     * and uploads the book. Blocks on the network: call it off the UI thread.
+     * Creates this book's business on the server at `server` (this device becomes its owner);
+     * the next `sync_now` (or the background loop) uploads the book. Blocks on the network:
+     * call it off the UI thread.
      */
     func pairCreateBusiness(server: String, deviceName: String) throws  -> PairedRec
     
@@ -1694,8 +1695,9 @@ open func invite()throws  -> InviteRec  {
 }
     
     /**
-     * Creates this book's business on the server at `server` (this device becomes its owner)
-     * and uploads the book. Blocks on the network: call it off the UI thread.
+     * Creates this book's business on the server at `server` (this device becomes its owner);
+     * the next `sync_now` (or the background loop) uploads the book. Blocks on the network:
+     * call it off the UI thread.
      */
 open func pairCreateBusiness(server: String, deviceName: String)throws  -> PairedRec  {
     return try  FfiConverterTypePairedRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
@@ -5478,7 +5480,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_invite() != 60934) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kartka_ffi_checksum_method_clientbook_pair_create_business() != 36656) {
+    if (uniffi_kartka_ffi_checksum_method_clientbook_pair_create_business() != 27342) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_pair_join() != 51024) {

@@ -1235,7 +1235,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_invite() and 0xFFFF) != 60934) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_pair_create_business() and 0xFFFF) != 36656) {
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_pair_create_business() and 0xFFFF) != 27342) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_pair_join() and 0xFFFF) != 51024) {
@@ -2260,8 +2260,9 @@ public interface ClientBookInterface {
     fun `invite`(): InviteRec
     
     /**
-     * Creates this book's business on the server at `server` (this device becomes its owner)
-     * and uploads the book. Blocks on the network: call it off the UI thread.
+     * Creates this book's business on the server at `server` (this device becomes its owner);
+     * the next `sync_now` (or the background loop) uploads the book. Blocks on the network:
+     * call it off the UI thread.
      */
     fun `pairCreateBusiness`(`server`: kotlin.String, `deviceName`: kotlin.String): PairedRec
     
@@ -3169,8 +3170,9 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 
     
     /**
-     * Creates this book's business on the server at `server` (this device becomes its owner)
-     * and uploads the book. Blocks on the network: call it off the UI thread.
+     * Creates this book's business on the server at `server` (this device becomes its owner);
+     * the next `sync_now` (or the background loop) uploads the book. Blocks on the network:
+     * call it off the UI thread.
      */
     @Throws(ApiException::class)override fun `pairCreateBusiness`(`server`: kotlin.String, `deviceName`: kotlin.String): PairedRec {
             return FfiConverterTypePairedRec.lift(

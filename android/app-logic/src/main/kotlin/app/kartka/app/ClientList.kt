@@ -1,0 +1,81 @@
+package app.kartka.app
+
+import app.kartka.core.ClientBook
+import app.kartka.core.ClientRec
+import kotlinx.coroutines.CoroutineDispatcher
+
+/** One row of the client list. */
+data class ClientRow(
+    val id: String,
+    val name: String,
+    /** The primary number as typed, or the email when there is no number. */
+    val contact: String?,
+    val vip: Boolean,
+    val classLabel: String?,
+    val tags: List<String>,
+    /** Formatted in the business's currency; null when the client owes nothing. */
+    val owes: String?,
+)
+
+data class ClientListState(
+    val query: String = "",
+    val clientClass: String? = null,
+    val tag: String? = null,
+    val rows: List<ClientRow> = emptyList(),
+    /** More rows may follow: the list asks for the next page when scrolled to the end. */
+    val more: Boolean = false,
+    val error: String? = null,
+)
+
+/**
+ * The client list: instant search by name, phone digits or email, filtered by class and tag.
+ * Every keystroke starts a search; only the newest one's answer is shown (an older, slower
+ * answer arriving late is dropped), so typing fast never shows stale rows.
+ */
+class ClientListViewModel(
+    private val book: ClientBook,
+    io: CoroutineDispatcher,
+    private val pageSize: Int = 50,
+) : Screen<ClientListState>(ClientListState(), io) {
+    private var generation = 0L
+
+    suspend fun search(query: String) = reload(state.value.copy(query = query))
+
+    suspend fun filter(clientClass: String?, tag: String?) =
+        reload(state.value.copy(clientClass = clientClass, tag = tag))
+
+    /** After an edit here or a synced change from another device. */
+    suspend fun refresh() = reload(state.value)
+
+    suspend fun loadMore() {
+        val s = state.value
+        if (!s.more) return
+        val gen = generation
+        val page = fetch(s, s.rows.size) ?: return
+        if (gen != generation) return
+        update { it.copy(rows = it.rows + page.map(::row), more = page.size == pageSize) }
+    }
+
+    private suspend fun reload(wanted: ClientListState) {
+        val gen = ++generation
+        update { wanted.copy(rows = it.rows, error = null) }
+        val page = fetch(wanted, 0) ?: return
+        if (gen != generation) return
+        update { it.copy(rows = page.map(::row), more = page.size == pageSize) }
+    }
+
+    private suspend fun fetch(s: ClientListState, offset: Int): List<ClientRec>? =
+        call({ st, msg -> st.copy(error = msg) }) {
+            book.findClients(s.query, s.clientClass, s.tag, offset.toUInt(), pageSize.toUInt())
+        }
+
+    private fun row(c: ClientRec) = ClientRow(
+        id = c.id,
+        name = c.name,
+        contact = c.phones.firstOrNull { it.primary }?.raw ?: c.phones.firstOrNull()?.raw ?: c.email,
+        vip = c.clientClass == "vip",
+        classLabel = c.clientClass.takeUnless { it == "regular" || it == "vip" },
+        tags = c.tags,
+        owes = if (c.balance > 0) book.formatMoney(c.balance) else null,
+    )
+}

@@ -1,0 +1,106 @@
+package app.kartka.app
+
+import app.kartka.core.ClientBook
+import app.kartka.core.ClientPatchRec
+import app.kartka.core.SyncReportRec
+import app.kartka.core.SyncStatusRec
+import java.nio.file.Files
+import java.time.Instant
+import java.util.concurrent.TimeUnit
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import kotlin.test.AfterTest
+import kotlin.test.BeforeTest
+import kotlin.test.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+
+/** Settings and sync against a real kartka-server process on loopback. */
+class SettingsSyncTest {
+    private lateinit var server: Process
+    private lateinit var url: String
+
+    @BeforeTest
+    fun startServer() {
+        val bin = System.getenv("KARTKA_SERVER_BIN") ?: error("KARTKA_SERVER_BIN is not set")
+        val dir = Files.createTempDirectory("kartka-server").toFile()
+        val pb = ProcessBuilder(bin, "--bind", "127.0.0.1:0").directory(dir)
+        pb.environment()["KARTKA_LOG"] = "warn"
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT)
+        server = pb.start()
+        val line = server.inputStream.bufferedReader().readLine()
+        assertTrue(line.startsWith("listening on "), line)
+        url = line.removePrefix("listening on ")
+    }
+
+    @AfterTest
+    fun stopServer() {
+        server.destroy()
+        server.waitFor(30, TimeUnit.SECONDS)
+    }
+
+    private fun emptyBook(): ClientBook =
+        ClientBook.open(Files.createTempDirectory("kartka-b").resolve("book.db").toString())
+
+    @Test
+    fun aSecondPhoneJoinsByQrAndTheForegroundLoopKeepsItLive(): Unit = runBlocking {
+        val a = newBook()
+        val olena = a.client("Олена Коваленко", "067 123 45 67")
+        val settingsA = SettingsViewModel(a, Dispatchers.IO)
+        settingsA.setDetails("Студія Олени", "+380501112233")
+        settingsA.setHours(6, "closed")
+        settingsA.createOnServer(url, "Phone A")
+        settingsA.load()
+        assertEquals(url, settingsA.state.value.sync?.server)
+        assertEquals("closed", settingsA.state.value.business?.workingHours?.get(6))
+        settingsA.invite()
+        val qr = assertNotNull(settingsA.state.value.inviteQr)
+
+        val b = emptyBook()
+        val settingsB = SettingsViewModel(b, Dispatchers.IO)
+        assertFalse(settingsB.join("not a code", null, "Phone B"))
+        val joined = settingsB.join(qr, null, "Phone B")
+        assertTrue(joined, "${settingsB.state.value.error} / $qr")
+        assertEquals("Студія Олени", settingsB.state.value.business?.name)
+        assertEquals("Олена Коваленко", b.getClient(olena.id).name)
+
+        settingsA.loadDevices()
+        assertEquals(listOf("Phone A", "Phone B"), settingsA.state.value.devices.map { it.name }.sorted())
+
+        // The foreground loop on B hears A's edit without anyone pressing sync.
+        val sync = SyncController(b)
+        sync.start(waitSeconds = 2)
+        try {
+            withTimeout(20_000) { sync.state.first { it.lastSynced != null } }
+            a.updateClient(olena.id, ClientPatchRec(clientClass = "vip"))
+            a.syncNow()
+            withTimeout(20_000) {
+                while (b.getClient(olena.id).clientClass != "vip") kotlinx.coroutines.delay(50)
+            }
+        } finally {
+            sync.stop()
+        }
+        withTimeout(20_000) { sync.state.first { !it.running } }
+        assertEquals(null, sync.state.value.lastError)
+    }
+
+    @Test
+    fun theSyncLineShowsMergedConflictsAndTheLastError() {
+        val at = Instant.parse("2026-11-30T10:00:00Z")
+        val sync = SyncController(newBook()) { at }
+        sync.syncStatus(SyncStatusRec.Failed("network error: connection refused", 2000u))
+        assertEquals("network error: connection refused", sync.state.value.lastError)
+        sync.syncStatus(SyncStatusRec.Synced(SyncReportRec(3u, 5u, 2u, 1u)))
+        val s = sync.state.value
+        assertEquals(Triple(null, at, 2), Triple(s.lastError, s.lastSynced, s.conflictsResolved))
+        assertEquals("2 cards were edited on two phones at once; both edits were kept", s.notice)
+        sync.noticeShown()
+        sync.syncStatus(SyncStatusRec.Synced(SyncReportRec(0u, 0u, 0u, 1u)))
+        assertEquals(null, sync.state.value.notice)
+        assertEquals(2, sync.state.value.conflictsResolved)
+    }
+}
