@@ -1,0 +1,66 @@
+package app.kartka.android
+
+import android.app.TimePickerDialog
+import android.os.Bundle
+import android.widget.EditText
+import android.widget.LinearLayout
+import app.kartka.app.AgendaState
+import app.kartka.app.AgendaViewModel
+import java.time.LocalDate
+import kotlinx.coroutines.launch
+
+/** Day and week agenda; a visit is completed, cancelled, moved or marked paid from here. */
+class AgendaActivity : ScreenActivity() {
+    private lateinit var vm: AgendaViewModel
+    private var day: LocalDate = LocalDate.now()
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        vm = AgendaViewModel(kartka.book, kartka.io)
+        page.addView(row(
+            button("‹") { day = day.minusDays(if (vm.state.value.mode == AgendaState.Mode.DAY) 1 else 7); show() },
+            button("Day") { vm.showDay(day) },
+            button("Week") { vm.showWeek(day) },
+            button("›") { day = day.plusDays(if (vm.state.value.mode == AgendaState.Mode.DAY) 1 else 7); show() },
+        ))
+        val list = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
+        page.addView(list)
+        vm.state.render { s ->
+            list.removeAllViews()
+            s.error?.let { list.addView(text(it)) }
+            for ((d, rows) in s.days) {
+                list.addView(text(d.toString(), 18f))
+                if (rows.isEmpty()) list.addView(text("—"))
+                for (r in rows) {
+                    list.addView(text("${r.time}  ${r.clientName}\n${r.services} · ${r.total}" + (r.due?.let { " · due $it" } ?: "") + " · ${r.visit.status}").apply {
+                        setPadding(0, dp(6), 0, dp(6))
+                        setOnClickListener { actions(r.visit.id, r.day) }
+                    })
+                }
+            }
+        }
+        scope.launch { vm.showDay(day) }
+    }
+
+    private suspend fun show() =
+        if (vm.state.value.mode == AgendaState.Mode.DAY) vm.showDay(day) else vm.showWeek(day)
+
+    private fun actions(visitId: String, on: LocalDate) {
+        choose("Visit", listOf("Confirmed", "Completed", "No-show", "Cancel visit", "Move…", "Paid…", "Reminder off")) { i ->
+            when (i) {
+                0 -> scope.launch { vm.status(visitId, "confirmed") }
+                1 -> scope.launch { vm.complete(visitId) }
+                2 -> scope.launch { vm.status(visitId, "no_show") }
+                3 -> scope.launch { vm.cancel(visitId) }
+                4 -> TimePickerDialog(this, { _, h, m -> scope.launch { vm.reschedule(visitId, on.atTime(h, m)) } }, 10, 0, true).show()
+                5 -> {
+                    val amount = EditText(this).apply { hint = "Amount paid" }
+                    android.app.AlertDialog.Builder(this).setTitle("Paid").setView(amount)
+                        .setPositiveButton("Save") { _, _ -> scope.launch { vm.setPaid(visitId, amount.text.toString()) } }
+                        .show()
+                }
+                6 -> scope.launch { vm.setReminder(visitId, "off") }
+            }
+        }
+    }
+}
