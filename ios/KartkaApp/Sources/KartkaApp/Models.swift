@@ -1,0 +1,194 @@
+import Foundation
+import KartkaCore
+
+/// The client list: instant search, class and tag filters, VIP mark. Mirrors ClientList.kt:
+/// only the newest search's answer is shown.
+@MainActor
+final class ClientListModel: ObservableObject {
+    @Published var query = ""
+    @Published var clientClass: String?
+    @Published var tag: String?
+    @Published private(set) var rows: [ClientRec] = []
+    @Published private(set) var more = false
+    @Published var error: String?
+    private let book: ClientBook
+    private let pageSize: UInt32 = 50
+    private var generation = 0
+
+    init(book: ClientBook) { self.book = book }
+
+    func reload() async {
+        generation += 1
+        let gen = generation
+        let (q, c, t, n) = (query, clientClass, tag, pageSize)
+        let book = self.book
+        switch await offMain({ try book.findClients(query: q, clientClass: c, tag: t, offset: 0, limit: n) }) {
+        case let .success(page) where gen == generation: rows = page; more = page.count == Int(n)
+        case let .failure(e): error = userMessage(e)
+        default: break
+        }
+    }
+
+    func loadMore() async {
+        guard more else { return }
+        let (q, c, t, n, offset) = (query, clientClass, tag, pageSize, UInt32(rows.count))
+        let book = self.book
+        if case let .success(page) = await offMain({ try book.findClients(query: q, clientClass: c, tag: t, offset: offset, limit: n) }) {
+            rows += page; more = page.count == Int(n)
+        }
+    }
+
+    func owes(_ c: ClientRec) -> String? { c.balance > 0 ? try? book.formatMoney(minor: c.balance) : nil }
+}
+
+/// The client card. Buttons and reasons come from the core; mirrors ClientCard.kt.
+@MainActor
+final class ClientCardModel: ObservableObject {
+    @Published private(set) var client: ClientRec?
+    @Published private(set) var money: (sold: String, paid: String, balance: String)?
+    @Published private(set) var actions: [CardActionRec] = []
+    @Published private(set) var consent: ConsentRec?
+    @Published private(set) var visits: [VisitRec] = []
+    @Published private(set) var messages: [MessageRec] = []
+    @Published var error: String?
+    @Published var text = ""
+    @Published var channel = "sms"
+    let clientId: String
+    private let book: ClientBook
+
+    init(book: ClientBook, clientId: String) { self.book = book; self.clientId = clientId }
+
+    func load() async {
+        let (book, id) = (self.book, clientId)
+        let r = await offMain { () -> (ClientRec, [String], [CardActionRec], ConsentRec, [VisitRec], [MessageRec]) in
+            let c = try book.getClient(clientId: id)
+            let m = [try book.formatMoney(minor: c.sold), try book.formatMoney(minor: c.paid), try book.formatMoney(minor: c.balance)]
+            return (c, m, try book.cardActions(clientId: id), try book.consent(clientId: id),
+                    try book.clientVisits(clientId: id), try book.history(clientId: id).sorted { $0.at > $1.at })
+        }
+        switch r {
+        case let .success((c, m, a, cons, v, msgs)):
+            client = c; money = (m[0], m[1], m[2]); actions = a; consent = cons; visits = v; messages = msgs; error = nil
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
+    func edit(_ patch: ClientPatchRec) async {
+        let (book, id) = (self.book, clientId)
+        if case let .failure(e) = await offMain({ try book.updateClient(clientId: id, patch: patch) }) { error = userMessage(e); return }
+        await load()
+    }
+
+    /// A consent change always carries its source; the toggle asks for it first.
+    func setConsent(_ channel: String, granted: Bool, source: String, note: String) async {
+        precondition(consentSources.contains(source), "unknown consent source")
+        let (book, id) = (self.book, clientId)
+        if case let .failure(e) = await offMain({ try book.setConsent(clientId: id, channel: channel, granted: granted, source: source, note: note) }) {
+            error = userMessage(e); return
+        }
+        await load()
+    }
+
+    /// "1 SMS · 42/70 · Unicode" while the master types an SMS.
+    var smsCounter: String? {
+        guard channel == "sms", !text.isEmpty else { return nil }
+        let i = smsInfo(text: text)
+        let inLast = Int(i.units) - (Int(i.segments) - 1) * Int(i.perSegment)
+        return "\(i.segments) SMS · \(inLast)/\(i.perSegment)" + (i.encoding == "ucs2" ? " · Unicode" : "")
+    }
+
+    func useTemplate(_ templateId: String) async {
+        let (book, id) = (self.book, clientId)
+        switch await offMain({ try book.renderTemplate(templateId: templateId, clientId: id, visitId: nil) }) {
+        case let .success(t): text = t
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
+    func link(for action: String) async -> URL? {
+        let (book, id, text) = (self.book, clientId, self.text)
+        let r = await offMain { () -> String in
+            action == "call" ? try book.callLink(clientId: id) : try book.quickMessage(clientId: id, channel: action, text: text, platform: "ios").link
+        }
+        switch r {
+        case let .success(s): return URL(string: s)
+        case let .failure(e): error = userMessage(e); return nil
+        }
+    }
+
+    /// After the phone's app opened: recorded in the history (consent re-checked by the core).
+    func recordSent(_ channel: String) async {
+        let (book, id, text) = (self.book, clientId, self.text)
+        if case let .failure(e) = await offMain({ try book.recordMessage(clientId: id, channel: channel, text: text) }) { error = userMessage(e) }
+        await load()
+    }
+}
+
+/// Day and week agenda in the business's zone; mirrors Agenda.kt.
+@MainActor
+final class AgendaModel: ObservableObject {
+    @Published private(set) var days: [(day: Date, visits: [VisitRec])] = []
+    @Published var error: String?
+    @Published var week = false
+    @Published var first = Date()
+    private let book: ClientBook
+    private(set) var names: [String: String] = [:]
+    private var calendar = Calendar(identifier: .iso8601)
+
+    init(book: ClientBook) {
+        self.book = book
+        if let zone = try? book.business().zone, let tz = TimeZone(identifier: zone) { calendar.timeZone = tz }
+    }
+
+    func show() async {
+        let start = week ? calendar.dateInterval(of: .weekOfYear, for: first)!.start : calendar.startOfDay(for: first)
+        let count = week ? 7 : 1
+        let end = calendar.date(byAdding: .day, value: count, to: start)!
+        let iso = ISO8601DateFormatter()
+        let book = self.book
+        switch await offMain({ try book.agenda(from: iso.string(from: start), to: iso.string(from: end)) }) {
+        case let .success(visits):
+            for v in visits where names[v.clientId] == nil { names[v.clientId] = (try? book.getClient(clientId: v.clientId))?.name }
+            days = (0..<count).map { i in
+                let d = calendar.date(byAdding: .day, value: i, to: start)!
+                return (d, visits.filter { v in iso.date(from: v.start).map { calendar.isDate($0, inSameDayAs: d) } ?? false })
+            }
+            error = nil
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
+    func book(clientId: String, at: Date, minutes: UInt32, service: String, price: String) async {
+        let book = self.book
+        let start = ISO8601DateFormatter().string(from: at)
+        let r = await offMain { () -> VisitRec in
+            let minor = try book.parseMoney(input: price)
+            return try book.addVisit(v: NewVisitRec(clientId: clientId, start: start, durationMin: minutes,
+                                                    services: [ServiceRec(name: service, price: minor, quantity: 1)], total: nil, paid: 0))
+        }
+        if case let .failure(e) = r { error = userMessage(e) }
+        await show()
+    }
+
+    func status(_ visitId: String, _ status: String) async {
+        let book = self.book
+        if case let .failure(e) = await offMain({ try book.setVisitStatus(visitId: visitId, status: status) }) { error = userMessage(e); return }
+        await show()
+    }
+
+    func patch(_ visitId: String, _ p: VisitPatchRec) async {
+        let book = self.book
+        if case let .failure(e) = await offMain({ try book.updateVisit(visitId: visitId, patch: p) }) { error = userMessage(e); return }
+        await show()
+    }
+
+    func setPaid(_ visitId: String, typed: String) async {
+        let book = self.book
+        switch await offMain({ try book.parseMoney(input: typed) }) {
+        case let .success(minor): await patch(visitId, VisitPatchRec(paid: minor))
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
+    func money(_ minor: Int64) -> String { (try? book.formatMoney(minor: minor)) ?? "\(minor)" }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import KartkaCore
+
+/// Business details, hours, templates, rules, pairing and devices; mirrors Settings.kt.
+@MainActor
+final class SettingsModel: ObservableObject {
+    @Published private(set) var business: BusinessRec?
+    @Published private(set) var templates: [TemplateRec] = []
+    @Published private(set) var rules: [RuleRec] = []
+    @Published private(set) var sync: SyncInfoRec?
+    @Published private(set) var devices: [DeviceRec] = []
+    @Published private(set) var invite: InviteRec?
+    @Published private(set) var inviteQr: String?
+    @Published var error: String?
+    private let book: ClientBook
+
+    init(book: ClientBook) { self.book = book }
+
+    func load() async {
+        let book = self.book
+        switch await offMain({ (try book.business(), try book.templates(), try book.rules(), try book.syncInfo()) }) {
+        case let .success((b, t, r, s)): business = b; templates = t; rules = r; sync = s; error = nil
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
+    private func then(_ block: @escaping @Sendable () throws -> Void) async {
+        if case let .failure(e) = await offMain(block) { error = userMessage(e); return }
+        await load()
+    }
+
+    func setDetails(name: String, phone: String) async { let b = book; await then { _ = try b.setBusinessDetails(name: name, phone: phone) } }
+    func setHours(_ weekday: Int, _ hours: String) async { let b = book; await then { try b.setWorkingHours(weekday: UInt32(weekday), hours: hours) } }
+    func save(_ t: TemplateRec) async { let b = book; await then { _ = try b.putTemplate(t: t) } }
+    func remove(template id: String) async { let b = book; await then { try b.removeTemplate(templateId: id) } }
+
+    func setRule(_ rule: RuleRec, enabled: Bool) async {
+        var r = rule
+        r.enabled = enabled
+        let b = book
+        await then { _ = try b.putRule(r: r) }
+    }
+
+    func createOnServer(_ server: String, device: String) async {
+        let b = book
+        await then { _ = try b.pairCreateBusiness(server: server, deviceName: device); _ = try b.syncNow() }
+    }
+
+    /// From a scanned QR code or a typed code (then `server` is the typed address).
+    func join(_ text: String, server: String?, device: String) async -> Bool {
+        guard let p = PairingCode.parse(text), let address = p.server ?? server.flatMap({ $0.isEmpty ? nil : $0 }) else {
+            error = "Scan the QR code from the owner's phone, or type its code and the server address"
+            return false
+        }
+        let b = book
+        await then { _ = try b.pairJoin(server: address, code: p.code, deviceName: device); _ = try b.syncNow() }
+        return error == nil
+    }
+
+    func makeInvite() async {
+        let b = book
+        switch await offMain({ try b.invite() }) {
+        case let .success(inv): invite = inv; inviteQr = PairingCode(server: sync?.server, code: inv.code).uri
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
+    func loadDevices() async {
+        let b = book
+        switch await offMain({ try b.devices() }) {
+        case let .success(d): devices = d
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
+    func revoke(_ id: String) async {
+        let b = book
+        if case let .failure(e) = await offMain({ try b.revokeDevice(deviceId: id) }) { error = userMessage(e); return }
+        await loadDevices()
+    }
+}
+
+/// The sync line: the core's loop while the app is in the foreground; mirrors SyncController.kt.
+/// Background refresh (BGAppRefreshTask) calls `syncNow` in KartkaMain.
+final class SyncModel: ObservableObject, SyncStatusListener, @unchecked Sendable {
+    @Published private(set) var lastSynced: Date?
+    @Published private(set) var lastError: String?
+    @Published private(set) var progress: String?
+    @Published private(set) var conflictsResolved = 0
+    @Published var notice: String?
+    private let book: ClientBook
+
+    init(book: ClientBook) { self.book = book }
+
+    func start() { book.startSync(waitSeconds: 25, listener: self) }
+    func stop() { book.stopSync() }
+
+    func syncStatus(status: SyncStatusRec) {
+        DispatchQueue.main.async { [self] in
+            switch status {
+            case let .progress(soFar): progress = "Syncing… \(soFar.pulled) received"
+            case let .synced(report):
+                progress = nil; lastSynced = Date(); lastError = nil
+                conflictsResolved += Int(report.concurrent)
+                if report.concurrent > 0 { notice = "\(report.concurrent) card(s) were edited on two phones at once; both edits were kept" }
+            case let .failed(error, _): progress = nil; lastError = error
+            case .stopped: progress = nil
+            }
+        }
+    }
+}

@@ -1,0 +1,303 @@
+import ContactsUI
+import SwiftUI
+import KartkaCore
+
+/// The app's root: the same four places as the Android app.
+public struct RootView: View {
+    let book: ClientBook
+    @ObservedObject var sync: SyncModel
+
+    public init(book: ClientBook, sync: SyncModel) { self.book = book; self.sync = sync }
+
+    public var body: some View {
+        TabView {
+            NavigationStack { ClientListView(model: ClientListModel(book: book), book: book, sync: sync) }
+                .tabItem { Label("Clients", systemImage: "person.2") }
+            NavigationStack { AgendaView(model: AgendaModel(book: book)) }
+                .tabItem { Label("Agenda", systemImage: "calendar") }
+            NavigationStack { ImportView(model: ImportModel(book: book)) }
+                .tabItem { Label("Import", systemImage: "person.crop.circle.badge.plus") }
+            NavigationStack { SettingsView(model: SettingsModel(book: book), sync: sync) }
+                .tabItem { Label("Settings", systemImage: "gear") }
+        }
+    }
+}
+
+struct ClientListView: View {
+    @StateObject var model: ClientListModel
+    let book: ClientBook
+    @ObservedObject var sync: SyncModel
+
+    var body: some View {
+        List {
+            Text(sync.progress ?? sync.lastError.map { "Offline: \($0)" } ?? sync.lastSynced.map { "Synced \($0.formatted(.relative(presentation: .named)))" } ?? "Not synced yet")
+                .font(.caption)
+            Picker("Class", selection: $model.clientClass) {
+                Text("All").tag(String?.none)
+                Text("★ VIP").tag(String?.some("vip"))
+            }
+            .pickerStyle(.segmented)
+            if let e = model.error { Text(e).foregroundStyle(.red) }
+            ForEach(model.rows, id: \.id) { c in
+                NavigationLink(value: c.id) {
+                    VStack(alignment: .leading) {
+                        Text((c.clientClass == "vip" ? "★ " : "") + c.name)
+                        Text([c.phones.first?.raw ?? c.email, model.owes(c).map { "owes \($0)" }].compactMap { $0 }.joined(separator: " · "))
+                            .font(.caption).foregroundStyle(.secondary)
+                    }
+                }
+                .task { if c.id == model.rows.last?.id { await model.loadMore() } }
+            }
+        }
+        .searchable(text: $model.query, prompt: "Name, phone or email")
+        .onChange(of: model.query) { _ in Task { await model.reload() } }
+        .onChange(of: model.clientClass) { _ in Task { await model.reload() } }
+        .navigationDestination(for: String.self) { id in ClientCardView(model: ClientCardModel(book: book, clientId: id), book: book) }
+        .navigationTitle("Clients")
+        .task { await model.reload() }
+        .alert(sync.notice ?? "", isPresented: Binding(get: { sync.notice != nil }, set: { if !$0 { sync.notice = nil } })) {}
+    }
+}
+
+struct ClientCardView: View {
+    @StateObject var model: ClientCardModel
+    let book: ClientBook
+    @Environment(\.openURL) private var openURL
+    @State private var asking: (channel: String, granted: Bool)?
+    @State private var source = consentSources[0]
+    @State private var note = ""
+    @State private var templates: [TemplateRec] = []
+
+    var body: some View {
+        Form {
+            if let c = model.client {
+                Section {
+                    Text((c.clientClass == "vip" ? "★ " : "") + c.name).font(.title2)
+                    ForEach(c.phones, id: \.raw) { Text($0.raw) }
+                    if let e = c.email { Text(e) }
+                    if let b = c.birthday { Text("Birthday \(b)") }
+                    if let card = c.loyaltyCard { Text("Card \(card)") }
+                    if c.discountPercent > 0 { Text("Discount \(c.discountPercent)%") }
+                    if let comment = c.comment { Text(comment) }
+                    Text("\(c.visits) visits")
+                    if let m = model.money { Text("Sold \(m.sold) · Paid \(m.paid) · Balance \(m.balance)") }
+                }
+            }
+            if let e = model.error { Text(e).foregroundStyle(.red) }
+            Section("Contact") {
+                ForEach(model.actions, id: \.action) { a in
+                    Button(a.enabled ? channelLabel(a.action) : "\(channelLabel(a.action)) — \(a.reason ?? "")") {
+                        Task {
+                            if a.action != "call" { model.channel = a.action }
+                            guard let url = await model.link(for: a.action) else { return }
+                            openURL(url) { opened in
+                                if opened && a.action != "call" { Task { await model.recordSent(a.action) } }
+                            }
+                        }
+                    }
+                    .disabled(!a.enabled)
+                    .font(.title3)
+                }
+            }
+            Section("Message") {
+                TextField("Text", text: $model.text, axis: .vertical)
+                if let counter = model.smsCounter { Text(counter).font(.caption) }
+                Menu("Template") {
+                    ForEach(templates.filter { $0.channel == nil || $0.channel == model.channel }, id: \.id) { t in
+                        Button(t.name) { Task { await model.useTemplate(t.id) } }
+                    }
+                }
+            }
+            Section("Consent") {
+                ForEach(consentChannels, id: \.self) { ch in
+                    let granted = model.consent?.granted.contains(ch) ?? false
+                    Toggle(channelLabel(ch), isOn: Binding(get: { granted }, set: { asking = (ch, $0) }))
+                }
+            }
+            Section("Visits") {
+                ForEach(model.visits, id: \.id) { v in
+                    Text("\(String(v.start.prefix(16)).replacingOccurrences(of: "T", with: " ")) · \(v.services.map(\.name).joined(separator: ", ")) · \(v.status)")
+                }
+            }
+            Section("Messages") {
+                ForEach(model.messages, id: \.id) { m in
+                    VStack(alignment: .leading) {
+                        Text("\(String(m.at.prefix(16))) · \(channelLabel(m.channel)) · \(m.status)").font(.caption)
+                        Text(m.body)
+                    }
+                }
+            }
+        }
+        .task {
+            await model.load()
+            templates = (try? book.templates()) ?? []
+        }
+        // Consent is recorded only with its source.
+        .sheet(isPresented: Binding(get: { asking != nil }, set: { if !$0 { asking = nil } })) {
+            Form {
+                Picker("How was it given?", selection: $source) { ForEach(consentSources, id: \.self) { Text($0) } }
+                TextField("Note (form number, message…)", text: $note)
+                Button("Record") {
+                    guard let a = asking else { return }
+                    Task { await model.setConsent(a.channel, granted: a.granted, source: source, note: note); asking = nil; note = "" }
+                }
+            }
+        }
+    }
+}
+
+struct AgendaView: View {
+    @StateObject var model: AgendaModel
+
+    var body: some View {
+        List {
+            Picker("", selection: $model.week) { Text("Day").tag(false); Text("Week").tag(true) }.pickerStyle(.segmented)
+            DatePicker("Date", selection: $model.first, displayedComponents: .date)
+            if let e = model.error { Text(e).foregroundStyle(.red) }
+            ForEach(model.days, id: \.day) { d in
+                Section(d.day.formatted(date: .complete, time: .omitted)) {
+                    if d.visits.isEmpty { Text("—") }
+                    ForEach(d.visits, id: \.id) { v in
+                        VStack(alignment: .leading) {
+                            Text("\(String(v.start.dropFirst(11).prefix(5))) \(model.names[v.clientId] ?? "")")
+                            Text("\(v.services.map(\.name).joined(separator: ", ")) · \(model.money(v.total))\(v.paid < v.total ? " · due \(model.money(v.total - v.paid))" : "") · \(v.status)")
+                                .font(.caption)
+                        }
+                        .swipeActions {
+                            Button("Done") { Task { await model.status(v.id, "completed") } }
+                            Button("Cancel", role: .destructive) { Task { await model.status(v.id, "cancelled") } }
+                            Button("Reminder off") { Task { await model.patch(v.id, VisitPatchRec(reminder: "off")) } }
+                        }
+                    }
+                }
+            }
+        }
+        .onChange(of: model.week) { _ in Task { await model.show() } }
+        .onChange(of: model.first) { _ in Task { await model.show() } }
+        .task { await model.show() }
+        .navigationTitle("Agenda")
+    }
+}
+
+struct ImportView: View {
+    @StateObject var model: ImportModel
+    @State private var picking = false
+
+    var body: some View {
+        List {
+            Button("Whole phone book") { Task { if let all = try? await PhoneBook.readAll() { await model.preview(all) } } }
+            Button("Pick contacts") { picking = true }
+            if let e = model.error { Text(e).foregroundStyle(.red) }
+            if let p = model.preview {
+                Text("\(p.new) new · \(p.duplicate) already in the book · \(p.mergeCandidate) to check · \(p.invalid) unusable")
+                ForEach(p.items, id: \.row) { item in
+                    Button {
+                        model.toggle(item)
+                    } label: {
+                        HStack {
+                            Image(systemName: model.picked.contains(item.row) ? "checkmark.square" : "square")
+                            VStack(alignment: .leading) {
+                                Text("\(item.name ?? "—") \(item.phones.joined(separator: ", "))")
+                                Text("\(item.status.replacingOccurrences(of: "_", with: " ")): \(item.reason)").font(.caption)
+                            }
+                        }
+                    }
+                    .disabled(!model.pickable(item))
+                }
+                Button("Import \(model.picked.count)") { Task { await model.importPicked() } }
+            }
+            if let done = model.imported { Text("\(done.count) clients imported") }
+        }
+        .sheet(isPresented: $picking) {
+            ContactPickerView { contacts in Task { await model.preview(contacts.compactMap(PhoneBook.record)) } }
+        }
+        .navigationTitle("Import")
+    }
+}
+
+/// The system contact picker: no permission needed, the user hands over what they pick.
+struct ContactPickerView: UIViewControllerRepresentable {
+    let picked: ([CNContact]) -> Void
+
+    func makeUIViewController(context: Context) -> CNContactPickerViewController {
+        let vc = CNContactPickerViewController()
+        vc.delegate = context.coordinator
+        return vc
+    }
+
+    func updateUIViewController(_ vc: CNContactPickerViewController, context: Context) {}
+    func makeCoordinator() -> Coordinator { Coordinator(picked: picked) }
+
+    final class Coordinator: NSObject, CNContactPickerDelegate {
+        let picked: ([CNContact]) -> Void
+        init(picked: @escaping ([CNContact]) -> Void) { self.picked = picked }
+        func contactPicker(_ picker: CNContactPickerViewController, didSelect contacts: [CNContact]) { picked(contacts) }
+    }
+}
+
+struct SettingsView: View {
+    @StateObject var model: SettingsModel
+    @ObservedObject var sync: SyncModel
+    @State private var name = ""
+    @State private var phone = ""
+    @State private var hours = Array(repeating: "", count: 7)
+    @State private var server = ""
+    @State private var code = ""
+    @State private var templateName = ""
+    @State private var templateBody = ""
+    private let weekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+    var body: some View {
+        Form {
+            if let e = model.error { Text(e).foregroundStyle(.red) }
+            Section("Business") {
+                TextField("Name", text: $name)
+                TextField("Phone", text: $phone)
+                Button("Save") { Task { await model.setDetails(name: name, phone: phone) } }
+            }
+            Section("Working hours") {
+                ForEach(0..<7, id: \.self) { i in
+                    HStack {
+                        Text(weekdays[i])
+                        TextField("09:00-19:00 or closed", text: $hours[i]).onSubmit { Task { await model.setHours(i, hours[i]) } }
+                    }
+                }
+            }
+            Section("Templates") {
+                ForEach(model.templates, id: \.id) { t in Text("\(t.name): \(t.body)") }
+                    .onDelete { idx in for i in idx { let id = model.templates[i].id; Task { await model.remove(template: id) } } }
+                TextField("Name", text: $templateName)
+                TextField("{client_name}, see you at {visit_time}", text: $templateBody)
+                Button("Add template") { Task { await model.save(TemplateRec(id: "", name: templateName, channel: nil, body: templateBody)) } }
+            }
+            Section("Notifications") {
+                ForEach(model.rules, id: \.id) { r in
+                    Toggle("\(r.name) (\(r.channels.joined(separator: ", ")))", isOn: Binding(get: { r.enabled }, set: { on in Task { await model.setRule(r, enabled: on) } }))
+                }
+            }
+            Section("Sync") {
+                if let s = model.sync { Text(s.paired ? "Paired with \(s.server ?? ""); \(s.unsynced) changes waiting" : "Not paired: this phone works alone") }
+                if let e = sync.lastError { Text("Last error: \(e)").font(.caption) }
+                TextField("Server, e.g. https://sync.example.com", text: $server).textInputAutocapitalization(.never)
+                TextField("Code from the owner's phone", text: $code)
+                Button("Create business on server") { Task { await model.createOnServer(server, device: UIDevice.current.name); sync.start() } }
+                Button("Join") { Task { if await model.join(code, server: server, device: UIDevice.current.name) { sync.start() } } }
+                Button("Invite another phone") { Task { await model.makeInvite() } }
+                if let inv = model.invite { Text("Code \(inv.code)"); if let qr = model.inviteQr { Text(qr).font(.caption) } }
+                Button("Devices") { Task { await model.loadDevices() } }
+                ForEach(model.devices, id: \.id) { d in
+                    HStack {
+                        Text("\(d.name)\(d.owner ? " (owner)" : "")\(d.revoked ? " — removed" : "")")
+                        if !d.revoked && !d.owner { Button("Remove", role: .destructive) { Task { await model.revoke(d.id) } } }
+                    }
+                }
+            }
+        }
+        .task {
+            await model.load()
+            if let b = model.business { name = b.name; phone = b.phone ?? ""; hours = b.workingHours }
+        }
+        .onOpenURL { url in code = url.absoluteString } // a scanned kartka://pair QR code
+        .navigationTitle("Settings")
+    }
+}
