@@ -354,6 +354,11 @@ pub struct MessageRec {
     pub body: String,
     pub at: String,
     pub status: String,
+    /// `manual`, `automatic` (the server's rules) or `inbound` (the client wrote).
+    pub kind: String,
+    /// Why a message failed or was skipped; what a client's reply did ("confirmed the visit").
+    pub detail: Option<String>,
+    pub visit_id: Option<String>,
 }
 
 impl From<MessageRecord> for MessageRec {
@@ -364,6 +369,9 @@ impl From<MessageRecord> for MessageRec {
             body: m.body,
             at: m.at.to_rfc3339(),
             status: m.status.to_string(),
+            kind: m.kind.to_string(),
+            detail: m.detail,
+            visit_id: m.visit_id.map(|v| v.to_string()),
         }
     }
 }

@@ -241,7 +241,8 @@ string_enum!(
 
 string_enum!(
     /// Where a message stands. Quick messages from the card are `handed_to_app` (the phone's
-    /// own app sends them, Kartka cannot know more); the server's gateways report the rest.
+    /// own app sends them, Kartka cannot know more); the server's gateways report the rest;
+    /// a message the client wrote is `received`.
     MessageStatus {
         HandedToApp => "handed_to_app",
         Scheduled => "scheduled",
@@ -253,6 +254,7 @@ string_enum!(
         SkippedNoConsent => "skipped_no_consent",
         Uncertain => "uncertain",
         Cancelled => "cancelled",
+        Received => "received",
     }
 );
 

@@ -370,3 +370,152 @@ async fn telegram_bot_binds_the_chat_and_stop_withdraws() {
     let forged = r#"{"update_id":1003,"message":{"chat":{"id":1},"text":"/start AAAA"}}"#;
     assert_eq!(served.telegram(forged, "tg-secret").await, 200);
 }
+
+/// A client's reply on any provider lands in the card's history on the device, and a short
+/// answer confirms or cancels their next visit there; a redelivered webhook changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_confirm_and_cancel_visits_from_every_provider() {
+    use kartka_core::model::{MessageKind, VisitStatus};
+
+    let (_d, mut w) = world().await;
+    let served = serve(&w).await;
+    let c = w.client("Олена", "+380671234567", &[Channel::Sms]);
+    let tomorrow = w.visit(c, local(1, 10, 0));
+    let friday = w.visit(c, local(3, 15, 0));
+    let stranger = w.client("Ірина", "+380501112233", &[]);
+    let far = w.visit(stranger, local(20, 10, 0));
+    // The scheduler's pass indexes the cards' numbers, which replies are matched by.
+    w.round().await;
+    let status = |w: &World<SqliteStorage>, v| w.book.get_visit(v).unwrap().status;
+
+    // SMS "Так, дякую!" confirms tomorrow's visit; a redelivery confirms nothing more.
+    let inbound = format!("{}/v1/hooks/twilio/inbound", served.url);
+    let yes = [
+        ("MessageSid", "SMin1001"),
+        ("From", "+380671234567"),
+        ("Body", "Так, дякую!"),
+    ];
+    assert_eq!(served.twilio(&inbound, &yes, "forged").await, 403);
+    for _ in 0..2 {
+        assert_eq!(
+            served
+                .twilio(&inbound, &yes, &twilio_sign(&inbound, &yes))
+                .await,
+            200
+        );
+    }
+    w.sync().await;
+    assert_eq!(status(&w, tomorrow), VisitStatus::Confirmed);
+    assert_eq!(
+        status(&w, friday),
+        VisitStatus::Booked,
+        "a replay is not a second yes"
+    );
+    let history = w.book.history(c).unwrap();
+    let reply = history
+        .iter()
+        .find(|m| m.kind == MessageKind::Inbound)
+        .unwrap();
+    assert_eq!(
+        (
+            reply.body.as_str(),
+            reply.status,
+            reply.visit_id,
+            reply.channel
+        ),
+        (
+            "Так, дякую!",
+            MessageStatus::Received,
+            Some(tomorrow),
+            Channel::Sms
+        )
+    );
+    assert_eq!(reply.detail.as_deref(), Some("confirmed the visit"));
+    assert_eq!(
+        history
+            .iter()
+            .filter(|m| m.kind == MessageKind::Inbound)
+            .count(),
+        1
+    );
+
+    // WhatsApp "2" cancels the next visit, confirmed or not.
+    let no = r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[{"from":"380671234567","id":"wamid.reply2","type":"text","text":{"body":"2"}}]}}]}]}"#;
+    assert_eq!(served.whatsapp(no, "wa-app-secret").await, 200);
+    w.sync().await;
+    assert_eq!(status(&w, tomorrow), VisitStatus::Cancelled);
+    assert_eq!(status(&w, friday), VisitStatus::Booked);
+
+    // Telegram: once the chat is bound, "tak" confirms Friday's visit.
+    let token = telegram::start_token(w.business, c);
+    let start = format!(
+        r#"{{"update_id":2001,"message":{{"message_id":1,"chat":{{"id":555}},"text":"/start {token}"}}}}"#
+    );
+    assert_eq!(served.telegram(&start, "tg-secret").await, 200);
+    w.round().await;
+    let tak = r#"{"update_id":2002,"message":{"message_id":2,"chat":{"id":555},"text":"Tak!"}}"#;
+    assert_eq!(served.telegram(tak, "tg-secret").await, 200);
+    w.sync().await;
+    assert_eq!(status(&w, friday), VisitStatus::Confirmed);
+
+    // A question is for the master: recorded, nothing changes.
+    let question = [
+        ("MessageSid", "SMin1002"),
+        ("From", "+380671234567"),
+        ("Body", "А можна перенести на 11:00?"),
+    ];
+    assert_eq!(
+        served
+            .twilio(&inbound, &question, &twilio_sign(&inbound, &question))
+            .await,
+        200
+    );
+    // The stranger's "так" is about a visit three weeks away: recorded, not applied.
+    let far_yes = [
+        ("MessageSid", "SMin1003"),
+        ("From", "+380501112233"),
+        ("Body", "так"),
+    ];
+    assert_eq!(
+        served
+            .twilio(&inbound, &far_yes, &twilio_sign(&inbound, &far_yes))
+            .await,
+        200
+    );
+    w.sync().await;
+    let replies: Vec<_> = w
+        .book
+        .history(c)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == MessageKind::Inbound)
+        .map(|m| (m.channel, m.body, m.detail))
+        .collect();
+    assert_eq!(
+        replies,
+        [
+            (
+                Channel::Sms,
+                "Так, дякую!".to_string(),
+                Some("confirmed the visit".to_string())
+            ),
+            (
+                Channel::Whatsapp,
+                "2".to_string(),
+                Some("cancelled the visit".to_string())
+            ),
+            (
+                Channel::Telegram,
+                "Tak!".to_string(),
+                Some("confirmed the visit".to_string())
+            ),
+            (
+                Channel::Sms,
+                "А можна перенести на 11:00?".to_string(),
+                None
+            ),
+        ]
+    );
+    assert_eq!(status(&w, far), VisitStatus::Booked);
+    assert_eq!(w.book.history(stranger).unwrap().len(), 1);
+}

@@ -3031,15 +3031,33 @@ public struct MessageRec: Equatable, Hashable {
     public var body: String
     public var at: String
     public var status: String
+    /**
+     * `manual`, `automatic` (the server's rules) or `inbound` (the client wrote).
+     */
+    public var kind: String
+    /**
+     * Why a message failed or was skipped; what a client's reply did ("confirmed the visit").
+     */
+    public var detail: String?
+    public var visitId: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, channel: String, body: String, at: String, status: String) {
+    public init(id: String, channel: String, body: String, at: String, status: String, 
+        /**
+         * `manual`, `automatic` (the server's rules) or `inbound` (the client wrote).
+         */kind: String, 
+        /**
+         * Why a message failed or was skipped; what a client's reply did ("confirmed the visit").
+         */detail: String?, visitId: String?) {
         self.id = id
         self.channel = channel
         self.body = body
         self.at = at
         self.status = status
+        self.kind = kind
+        self.detail = detail
+        self.visitId = visitId
     }
 
     
@@ -3062,7 +3080,10 @@ public struct FfiConverterTypeMessageRec: FfiConverterRustBuffer {
                 channel: FfiConverterString.read(from: &buf), 
                 body: FfiConverterString.read(from: &buf), 
                 at: FfiConverterString.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf)
+                status: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                detail: FfiConverterOptionString.read(from: &buf), 
+                visitId: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3072,6 +3093,9 @@ public struct FfiConverterTypeMessageRec: FfiConverterRustBuffer {
         FfiConverterString.write(value.body, into: &buf)
         FfiConverterString.write(value.at, into: &buf)
         FfiConverterString.write(value.status, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.detail, into: &buf)
+        FfiConverterOptionString.write(value.visitId, into: &buf)
     }
 }
 

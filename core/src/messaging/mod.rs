@@ -3,5 +3,6 @@
 //! history live in `store/`.
 
 pub mod deeplink;
+pub mod reply;
 pub mod segments;
 pub mod template;

@@ -6,6 +6,7 @@
 //! - [`hours`]: working hours in the business's zone, DST-correct;
 //! - [`plan`]: the messages one client's document calls for under the business's rules.
 
+pub mod answer;
 pub mod hours;
 pub mod plan;
 

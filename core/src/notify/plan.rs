@@ -420,7 +420,7 @@ pub fn template_for(rule: &Rule, channel: Channel) -> Option<Uuid> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::{NaiveDate, TimeZone};
 
     use super::*;
@@ -432,7 +432,7 @@ mod tests {
     }
 
     /// 2027-03-10 (a Wednesday) at hh:mm in Kyiv, plus `days`.
-    fn at(days: i64, hh: u32, mm: u32) -> DateTime<Utc> {
+    pub(crate) fn at(days: i64, hh: u32, mm: u32) -> DateTime<Utc> {
         let d = NaiveDate::from_ymd_opt(2027, 3, 10).unwrap() + Duration::days(days);
         kyiv()
             .from_local_datetime(&d.and_hms_opt(hh, mm, 0).unwrap())
@@ -476,7 +476,7 @@ mod tests {
         }
     }
 
-    fn client(birthday: Option<Birthday>, visits: Vec<Visit>) -> ClientRecord {
+    pub(crate) fn client(birthday: Option<Birthday>, visits: Vec<Visit>) -> ClientRecord {
         let id = Uuid::now_v7();
         let card = Card {
             name: "Олена".into(),
@@ -503,7 +503,7 @@ mod tests {
         r
     }
 
-    fn visit(start: DateTime<Utc>, status: VisitStatus) -> Visit {
+    pub(crate) fn visit(start: DateTime<Utc>, status: VisitStatus) -> Visit {
         Visit {
             id: Uuid::now_v7(),
             client_id: Uuid::nil(),

@@ -11,6 +11,7 @@
 pub mod dispatch;
 pub mod doubles;
 pub mod gateway;
+pub mod inbound;
 pub mod record;
 pub mod schedule;
 pub mod webhooks;

@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::Notifier;
 use super::gateway::{Gateway, telegram, twilio, whatsapp};
+use super::inbound::{self, Inbound};
 use crate::storage::{Storage, StorageError};
 
 pub fn routes<S: Storage>(n: Arc<Notifier<S>>) -> Router {
@@ -215,26 +216,25 @@ async fn twilio_inbound<S: Storage>(
             "MessageSid, From and Body are required",
         );
     };
-    match n
-        .storage
-        .first_sight(format!("twilio-in:{sid}"), n.now().timestamp_millis())
-        .await
-    {
-        Ok(false) => return ok(),
-        Ok(true) => {}
-        Err(e) => return storage_failed(e),
-    }
-    if twilio::is_opt_out(text) {
-        opt_out(
-            &n,
-            "phone",
+    received(
+        &n,
+        Inbound {
+            provider_id: format!("twilio:{sid}"),
+            contact_kind: "phone",
             from,
-            Channel::Sms,
-            &format!("replied \"{}\" by SMS", text.trim()),
-        )
-        .await
-    } else {
-        ok()
+            channel: Channel::Sms,
+            text,
+        },
+    )
+    .await
+}
+
+/// Hands an inbound message to [`inbound::receive`]: idempotent, so a provider's redelivery
+/// after a crash is simply received again.
+async fn received<S: Storage>(n: &Notifier<S>, msg: Inbound<'_>) -> Response {
+    match inbound::receive(n, msg).await {
+        Ok(_) => ok(),
+        Err(e) => storage_failed(e),
     }
 }
 
@@ -330,44 +330,17 @@ async fn whatsapp_events<S: Storage>(
                 .await
             }
             whatsapp::Event::Inbound { id, from, text } => {
-                match n
-                    .storage
-                    .first_sight(format!("wa-in:{id}"), n.now().timestamp_millis())
-                    .await
-                {
-                    Ok(false) => continue,
-                    Ok(true) => {}
-                    Err(e) => return storage_failed(e),
-                }
-                // The client wrote: the 24 h window for free text opens.
-                let at = n.now();
-                let clients = match n.storage.clients_by_contact("phone", from.clone()).await {
-                    Ok(c) => c,
-                    Err(e) => return storage_failed(e),
-                };
-                for (business, client) in clients {
-                    if let Err(e) = n
-                        .writer
-                        .edit(&n.storage, business, client, |d| {
-                            client_doc::set_whatsapp_last_inbound(d, at)
-                        })
-                        .await
-                    {
-                        return storage_failed(e);
-                    }
-                }
-                if twilio::is_opt_out(&text) {
-                    opt_out(
-                        &n,
-                        "phone",
-                        &from,
-                        Channel::Whatsapp,
-                        &format!("replied \"{}\" on WhatsApp", text.trim()),
-                    )
-                    .await
-                } else {
-                    continue;
-                }
+                received(
+                    &n,
+                    Inbound {
+                        provider_id: format!("wa:{id}"),
+                        contact_kind: "phone",
+                        from: &from,
+                        channel: Channel::Whatsapp,
+                        text: &text,
+                    },
+                )
+                .await
             }
         };
         if !r.status().is_success() {
@@ -404,6 +377,7 @@ async fn telegram_update<S: Storage>(
     let id = match &update {
         telegram::Update::Start { update_id, .. }
         | telegram::Update::Stop { update_id, .. }
+        | telegram::Update::Message { update_id, .. }
         | telegram::Update::Other { update_id } => *update_id,
     };
     match n
@@ -456,6 +430,20 @@ async fn telegram_update<S: Storage>(
                 &chat.to_string(),
                 Channel::Telegram,
                 &format!("Telegram: {text}"),
+            )
+            .await
+        }
+        telegram::Update::Message { chat, text, .. } => {
+            let chat = chat.to_string();
+            received(
+                &n,
+                Inbound {
+                    provider_id: format!("tg:{id}"),
+                    contact_kind: "telegram",
+                    from: &chat,
+                    channel: Channel::Telegram,
+                    text: &text,
+                },
             )
             .await
         }

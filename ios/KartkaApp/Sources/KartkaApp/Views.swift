@@ -122,7 +122,7 @@ struct ClientCardView: View {
             Section("Messages") {
                 ForEach(model.messages, id: \.id) { m in
                     VStack(alignment: .leading) {
-                        Text("\(String(m.at.prefix(16))) · \(channelLabel(m.channel)) · \(m.status)").font(.caption)
+                        Text("\(m.kind == "inbound" ? "← " : "→ ")\(String(m.at.prefix(16))) · \(channelLabel(m.channel)) · \(m.status)\(m.detail.map { " · \($0)" } ?? "")").font(.caption)
                         Text(m.body)
                     }
                 }

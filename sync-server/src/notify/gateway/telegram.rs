@@ -134,7 +134,13 @@ pub enum Update {
         chat: i64,
         text: String,
     },
-    /// Anything else (conversations are another issue).
+    /// A text the client wrote to the bot.
+    Message {
+        update_id: i64,
+        chat: i64,
+        text: String,
+    },
+    /// Anything else (photos, edits, other commands).
     Other { update_id: i64 },
 }
 
@@ -170,7 +176,12 @@ pub fn parse_update(body: &[u8]) -> Result<Update, BadUpdate> {
                 chat,
                 text,
             },
-            _ => Update::Other { update_id },
+            c if c.starts_with('/') || text.is_empty() => Update::Other { update_id },
+            _ => Update::Message {
+                update_id,
+                chat,
+                text,
+            },
         });
     }
     if let Some(m) = v.get("my_chat_member") {
@@ -213,9 +224,23 @@ mod tests {
         let u = parse_update(br#"{"update_id":9,"my_chat_member":{"chat":{"id":42},"new_chat_member":{"status":"kicked"}}}"#).unwrap();
         assert!(matches!(u, Update::Stop { chat: 42, .. }));
         assert_eq!(
-            parse_update(br#"{"update_id":10,"message":{"chat":{"id":1},"text":"hi"}}"#).unwrap(),
-            Update::Other { update_id: 10 }
+            parse_update(br#"{"update_id":10,"message":{"chat":{"id":1},"text":" hi "}}"#).unwrap(),
+            Update::Message {
+                update_id: 10,
+                chat: 1,
+                text: "hi".into()
+            }
         );
+        // Other commands and messages without text (a photo) are nothing to record.
+        for other in [
+            r#"{"update_id":11,"message":{"chat":{"id":1},"text":"/help"}}"#,
+            r#"{"update_id":11,"message":{"chat":{"id":1},"photo":[]}}"#,
+        ] {
+            assert_eq!(
+                parse_update(other.as_bytes()).unwrap(),
+                Update::Other { update_id: 11 }
+            );
+        }
         assert!(parse_update(b"{}").is_err());
         assert!(parse_update(b"not json").is_err());
         assert!(parse_update(br#"{"update_id":1,"message":{"text":"/stop"}}"#).is_err());

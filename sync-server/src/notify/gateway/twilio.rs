@@ -216,27 +216,6 @@ pub fn status_of(s: &str) -> Option<&'static str> {
     })
 }
 
-/// Replies that withdraw SMS consent (Twilio's own opt-out words, and their Ukrainian, Russian
-/// and Polish counterparts).
-pub fn is_opt_out(body: &str) -> bool {
-    let w = body.trim().to_lowercase();
-    matches!(
-        w.as_str(),
-        "stop"
-            | "stopall"
-            | "unsubscribe"
-            | "cancel"
-            | "end"
-            | "quit"
-            | "стоп"
-            | "відписатися"
-            | "отписаться"
-            | "rezygnuję"
-            | "rezygnuje"
-            | "nie"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,12 +246,5 @@ mod tests {
         let mut tampered = params.clone();
         tampered[2].1 = "9999".into();
         assert!(!signature_valid(token, url, &tampered, good));
-    }
-
-    #[test]
-    fn opt_out_words() {
-        assert!(is_opt_out(" STOP "));
-        assert!(is_opt_out("Стоп"));
-        assert!(!is_opt_out("stop by tomorrow?"));
     }
 }

@@ -4508,6 +4508,18 @@ data class MessageRec (
     var `at`: kotlin.String
     , 
     var `status`: kotlin.String
+    , 
+    /**
+     * `manual`, `automatic` (the server's rules) or `inbound` (the client wrote).
+     */
+    var `kind`: kotlin.String
+    , 
+    /**
+     * Why a message failed or was skipped; what a client's reply did ("confirmed the visit").
+     */
+    var `detail`: kotlin.String?
+    , 
+    var `visitId`: kotlin.String?
     
 ){
     
@@ -4529,6 +4541,9 @@ public object FfiConverterTypeMessageRec: FfiConverterRustBuffer<MessageRec> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -4537,7 +4552,10 @@ public object FfiConverterTypeMessageRec: FfiConverterRustBuffer<MessageRec> {
             FfiConverterString.allocationSize(value.`channel`) +
             FfiConverterString.allocationSize(value.`body`) +
             FfiConverterString.allocationSize(value.`at`) +
-            FfiConverterString.allocationSize(value.`status`)
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`detail`) +
+            FfiConverterOptionalString.allocationSize(value.`visitId`)
     )
 
     override fun write(value: MessageRec, buf: ByteBuffer) {
@@ -4546,6 +4564,9 @@ public object FfiConverterTypeMessageRec: FfiConverterRustBuffer<MessageRec> {
             FfiConverterString.write(value.`body`, buf)
             FfiConverterString.write(value.`at`, buf)
             FfiConverterString.write(value.`status`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`detail`, buf)
+            FfiConverterOptionalString.write(value.`visitId`, buf)
     }
 }
 

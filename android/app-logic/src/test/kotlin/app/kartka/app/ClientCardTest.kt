@@ -39,7 +39,7 @@ class ClientCardTest {
         assertEquals(LaunchSpec.Kind.VIEW, link.kind)
         assertTrue(link.uri.startsWith("https://wa.me/380671234567?text="))
         card.recordSent("whatsapp", "До зустрічі завтра о 10:00")
-        assertEquals(listOf("whatsapp"), card.state.value.messages.map { it.channel })
+        assertEquals(listOf("whatsapp" to "manual"), card.state.value.messages.map { it.channel to it.kind })
 
         // SMS stays off: preparing it fails with the reason, and nothing is recorded.
         assertNull(card.prepare("sms", "Привіт"))

@@ -86,7 +86,11 @@ class ClientCardActivity : ScreenActivity() {
             visits.removeAllViews()
             s.visits.forEach { v -> visits.addView(text("${v.start.take(16).replace('T', ' ')} · ${v.services.joinToString { it.name }} · ${v.status}")) }
             history.removeAllViews()
-            s.messages.forEach { m -> history.addView(text("${m.at.take(16).replace('T', ' ')} · ${channelLabel(m.channel)} · ${m.status}\n${m.body}")) }
+            s.messages.forEach { m ->
+                val arrow = if (m.kind == "inbound") "← " else "→ "
+                history.addView(text("$arrow${m.at.take(16).replace('T', ' ')} · ${channelLabel(m.channel)} · ${m.status}" +
+                    (m.detail?.let { " · $it" } ?: "") + "\n${m.body}"))
+            }
         }
         scope.launch { vm.load() }
     }
