@@ -97,9 +97,8 @@ const CANCEL: &[&str] = &[
 fn normalized(text: &str) -> Vec<String> {
     let folded = fold(text);
     // Keep the one-character answers that are not letters or digits.
-    match folded.trim() {
-        t @ ("+" | "-" | "👍" | "👎") => return vec![t.to_string()],
-        _ => {}
+    if let t @ ("+" | "-" | "👍" | "👎") = folded.trim() {
+        return vec![t.to_string()];
     }
     words(&folded).map(str::to_string).collect()
 }
