@@ -344,7 +344,11 @@ impl Store {
     }
 
     /// Clients matching `query` by name, phone digits or email, best matches first.
+    /// A blank query finds nobody (the list is [`Store::list_clients`]).
     pub fn search(&self, query: &str, page: Page) -> Result<Vec<Client>> {
+        if query.trim().is_empty() {
+            return Ok(Vec::new());
+        }
         self.find_clients(query, &ClientFilter::default(), page)
     }
 
