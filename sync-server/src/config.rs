@@ -88,6 +88,9 @@ pub struct Notify {
     pub max_attempts: i32,
     /// Offered to clients as `{review_link}`.
     pub review_link: Option<String>,
+    /// Signs the `{confirm_link}` links. Unset: a random key kept in `link.key` beside the
+    /// outbox; several server processes on one PostgreSQL need the same value here.
+    pub link_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
@@ -143,6 +146,7 @@ impl Default for Notify {
             stale_hours: 6,
             max_attempts: 8,
             review_link: None,
+            link_secret: None,
         }
     }
 }

@@ -136,7 +136,8 @@ pub async fn start_with_clock<S: Storage>(
         stopped.clone(),
     );
     let router = api::router(app)
-        .merge(notify::webhooks::routes(notifier))
+        .merge(notify::webhooks::routes(notifier.clone()))
+        .merge(notify::confirm::routes(notifier))
         .into_make_service_with_connect_info::<SocketAddr>();
     let mut stopped_signal = stopped;
     let task = match &config.tls {

@@ -519,3 +519,129 @@ async fn replies_confirm_and_cancel_visits_from_every_provider() {
     assert_eq!(status(&w, far), VisitStatus::Booked);
     assert_eq!(w.book.history(stranger).unwrap().len(), 1);
 }
+
+/// `{confirm_link}` in a reminder: a signed page where the client confirms or cancels, seen
+/// on the device after a sync; forged links and visits that are over get no buttons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_confirmation_link_confirms_and_cancels_on_the_device() {
+    use kartka_core::model::{MessageKind, VisitStatus};
+
+    let (_d, mut w) = world().await;
+    let served = serve(&w).await;
+    let config = Notify {
+        public_url: Some(served.url.clone()),
+        ..common::notify_config(w.dir.path())
+    };
+    w.notifier = kartka_server::notify::Notifier::new(
+        w.storage.clone(),
+        config.clone(),
+        kartka_server::notify::Gateways::new(&common::gateways(&w.providers, &w.smtp), &config)
+            .unwrap(),
+        std::sync::Arc::new(kartka_server::metrics::Metrics::new()),
+        {
+            let c = w.clock.clone();
+            std::sync::Arc::new(move || *c.lock().unwrap())
+        },
+    );
+    let t = w.template(
+        "Підтвердження",
+        "Ви записані на {visit_time}. Підтвердіть: {confirm_link}",
+        None,
+    );
+    w.rule("visit_created", 0, &[Channel::Sms], t, false);
+    let c = w.client("Олена", "+380671234567", &[Channel::Sms]);
+    let v = w.visit(c, local(2, 11, 0));
+    w.round().await;
+    let sent = w.providers.received();
+    let link = sent[0]
+        .text
+        .split_whitespace()
+        .find(|t| t.starts_with(&format!("{}/c/", served.url)))
+        .expect("the reminder carries the link")
+        .to_string();
+
+    let get = |url: String| {
+        let http = served.http.clone();
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let post = |url: String, answer: &'static str| {
+        let http = served.http.clone();
+        async move {
+            let r = http
+                .post(url)
+                .form(&[("answer", answer)])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = get(link.clone()).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Студія") && html.contains("11:00") && html.contains("Підтвердити"),
+        "{html}"
+    );
+
+    // A forged or altered link shows nothing of anyone.
+    let mut forged = link.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(get(forged.clone()).await.0, 404);
+    assert_eq!(post(forged, "confirm").await.0, 404);
+    assert_eq!(post(link.clone(), "maybe").await.0, 400);
+
+    let (status, html) = post(link.clone(), "confirm").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Запис підтверджено"), "{html}");
+    w.sync().await;
+    assert_eq!(w.book.get_visit(v).unwrap().status, VisitStatus::Confirmed);
+    let answer = w
+        .book
+        .history(c)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == MessageKind::Inbound)
+        .unwrap();
+    assert_eq!(
+        answer.detail.as_deref(),
+        Some("confirmed the visit through the link")
+    );
+    // Confirmed: the page says so and offers only Cancel.
+    let (_, html) = get(link.clone()).await;
+    assert!(
+        html.contains("Запис підтверджено") && !html.contains("id=\"confirm\""),
+        "{html}"
+    );
+
+    // The master cancels on the device; the link now says the visit is gone.
+    w.book.set_visit_status(v, VisitStatus::Cancelled).unwrap();
+    w.sync().await;
+    assert_eq!(get(link.clone()).await.0, 410);
+    assert_eq!(post(link.clone(), "confirm").await.0, 410);
+    w.sync().await;
+    assert_eq!(
+        w.book.get_visit(v).unwrap().status,
+        VisitStatus::Cancelled,
+        "a late click changes nothing"
+    );
+
+    // A visit that has started: the link has expired.
+    let past = w.visit(c, local(-1, 11, 0));
+    w.sync().await;
+    let past_link = kartka_server::notify::confirm::link(
+        &served.url,
+        &w.notifier.link_key,
+        kartka_server::notify::confirm::LinkTarget {
+            business: w.business,
+            client: c,
+            visit: past,
+        },
+    );
+    let (status, html) = get(past_link).await;
+    assert_eq!(status, 410);
+    assert!(html.contains("минув"), "{html}");
+}

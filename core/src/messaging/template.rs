@@ -191,6 +191,19 @@ impl Template {
     }
 }
 
+/// "вівторок, 1 грудня 2026, 10:00": a visit's moment in the business's zone and language, as
+/// the confirmation page shows it.
+pub fn when(start: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz, locale: Locale) -> String {
+    let local = start.with_timezone(&zone);
+    let loc = locale.chrono();
+    format!(
+        "{}, {}, {}",
+        local.format_localized("%A", loc),
+        local.format_localized("%-d %B %Y", loc),
+        local.format("%H:%M")
+    )
+}
+
 fn value(name: &str, ctx: &RenderContext) -> Option<String> {
     let visit = ctx.visit.as_ref();
     let local = visit.map(|v| v.start.with_timezone(&ctx.zone));

@@ -312,7 +312,20 @@ impl<S: Storage> Notifier<S> {
             business_name: b.name.clone(),
             business_phone: b.phone.clone(),
             review_link: self.config.review_link.clone(),
-            confirm_link: None,
+            // Only with a public address: a link to 127.0.0.1 is no use to a client.
+            confirm_link: visit
+                .zip(self.config.public_url.as_deref())
+                .map(|(v, url)| {
+                    super::confirm::link(
+                        url,
+                        &self.link_key,
+                        super::confirm::LinkTarget {
+                            business: b.id,
+                            client: c.id,
+                            visit: v.id,
+                        },
+                    )
+                }),
         }
     }
 

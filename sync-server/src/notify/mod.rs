@@ -8,6 +8,7 @@
 //!
 //! The state machine is in ARCHITECTURE.md ("Scheduler state machine").
 
+pub mod confirm;
 pub mod dispatch;
 pub mod doubles;
 pub mod gateway;
@@ -123,6 +124,8 @@ pub struct Notifier<S> {
     pub metrics: Arc<Metrics>,
     /// This process, as the claimer of the messages it sends.
     pub id: Uuid,
+    /// Signs confirmation links (`confirm.rs`).
+    pub link_key: Vec<u8>,
     clock: Clock,
     wake: tokio::sync::Notify,
 }
@@ -135,7 +138,15 @@ impl<S: Storage> Notifier<S> {
         metrics: Arc<Metrics>,
         clock: Clock,
     ) -> Arc<Notifier<S>> {
+        let dir = config
+            .outbox
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .to_path_buf();
+        let link_key = confirm::load_key(config.link_secret.as_deref(), &dir);
         Arc::new(Notifier {
+            link_key,
             storage,
             config,
             gateways,
