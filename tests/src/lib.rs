@@ -35,10 +35,31 @@ impl Server {
 
     /// Starts a server whose configuration file has `extra` appended to the test defaults.
     pub fn start_configured(bin: &Path, dir: &Path, env: &[(&str, &str)], extra: &str) -> Server {
+        Server::start_bound(bin, dir, "127.0.0.1:0", env, extra)
+    }
+
+    /// A free port on loopback, for a server whose configuration must name its own address
+    /// (`notify.public_url`) before it starts.
+    pub fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// [`Server::start_configured`] on a given address.
+    pub fn start_bound(
+        bin: &Path,
+        dir: &Path,
+        bind: &str,
+        env: &[(&str, &str)],
+        extra: &str,
+    ) -> Server {
         let mut s = Server {
             child: None,
             url: String::new(),
-            bind: "127.0.0.1:0".into(),
+            bind: bind.into(),
             dir: dir.to_path_buf(),
             env: env
                 .iter()
