@@ -38,6 +38,18 @@ final class ClientListModel: ObservableObject {
         }
     }
 
+    /// A new client: name and a number as typed; every consent starts off. Mirrors ClientList.kt.
+    func add(name: String, phone: String) async -> String? {
+        let book = self.book
+        let rec = NewClientRec(name: name.trimmingCharacters(in: .whitespaces),
+                               phones: phone.isEmpty ? [] : [phone], email: nil, birthday: nil,
+                               comment: nil, clientClass: nil, tags: [])
+        switch await offMain({ try book.addClient(c: rec) }) {
+        case let .success(c): await reload(); return c.id
+        case let .failure(e): error = userMessage(e); return nil
+        }
+    }
+
     func owes(_ c: ClientRec) -> String? { c.balance > 0 ? try? book.formatMoney(minor: c.balance) : nil }
 }
 
@@ -71,6 +83,37 @@ final class ClientCardModel: ObservableObject {
             client = c; money = (m[0], m[1], m[2]); actions = a; consent = cons; visits = v; messages = msgs; error = nil
         case let .failure(e): error = userMessage(e)
         }
+    }
+
+    /// The edit form as typed; an emptied field is cleared. Mirrors CardForm in ClientCard.kt.
+    struct CardForm {
+        var name = "", phones = "", email = "", birthday = "", comment = ""
+        var clientClass = "regular", tags = "", loyaltyCard = "", discountPercent = "0"
+    }
+
+    func form() -> CardForm? {
+        guard let c = client else { return nil }
+        return CardForm(name: c.name, phones: c.phones.map(\.raw).joined(separator: ", "), email: c.email ?? "",
+                    birthday: c.birthday ?? "", comment: c.comment ?? "", clientClass: c.clientClass,
+                    tags: c.tags.joined(separator: ", "), loyaltyCard: c.loyaltyCard ?? "",
+                    discountPercent: String(c.discountPercent))
+    }
+
+    func save(_ f: CardForm) async {
+        guard let c = client else { return }
+        let typed = f.discountPercent.trimmingCharacters(in: .whitespaces)
+        guard let discount = UInt8(typed.isEmpty ? "0" : typed), discount <= 100 else {
+            error = "Check discount: a whole percent from 0 to 100"
+            return
+        }
+        let split = { (s: String) in s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        let tags = split(f.tags)
+        let cls = f.clientClass.trimmingCharacters(in: .whitespaces)
+        await edit(ClientPatchRec(name: f.name, phones: split(f.phones), email: f.email, birthday: f.birthday,
+                                  comment: f.comment, clientClass: cls.isEmpty ? "regular" : cls,
+                                  addTags: tags.filter { !c.tags.contains($0) },
+                                  removeTags: c.tags.filter { !tags.contains($0) },
+                                  loyaltyCard: f.loyaltyCard, discountPercent: discount))
     }
 
     func edit(_ patch: ClientPatchRec) async {

@@ -27,6 +27,9 @@ struct ClientListView: View {
     @StateObject var model: ClientListModel
     let book: ClientBook
     @ObservedObject var sync: SyncModel
+    @State private var adding = false
+    @State private var newName = ""
+    @State private var newPhone = ""
 
     var body: some View {
         List {
@@ -54,6 +57,13 @@ struct ClientListView: View {
         .onChange(of: model.clientClass) { _ in Task { await model.reload() } }
         .navigationDestination(for: String.self) { id in ClientCardView(model: ClientCardModel(book: book, clientId: id), book: book) }
         .navigationTitle("Clients")
+        .toolbar { Button("New client") { adding = true } }
+        .alert("New client", isPresented: $adding) {
+            TextField("Name", text: $newName)
+            TextField("Phone", text: $newPhone).keyboardType(.phonePad)
+            Button("Add") { Task { _ = await model.add(name: newName, phone: newPhone); newName = ""; newPhone = "" } }
+            Button("Cancel", role: .cancel) {}
+        }
         .task { await model.reload() }
         .alert(sync.notice ?? "", isPresented: Binding(get: { sync.notice != nil }, set: { if !$0 { sync.notice = nil } })) {}
     }
@@ -67,6 +77,7 @@ struct ClientCardView: View {
     @State private var source = consentSources[0]
     @State private var note = ""
     @State private var templates: [TemplateRec] = []
+    @State private var editing: ClientCardModel.CardForm?
 
     var body: some View {
         Form {
@@ -125,6 +136,23 @@ struct ClientCardView: View {
                         Text("\(m.kind == "inbound" ? "← " : "→ ")\(String(m.at.prefix(16))) · \(channelLabel(m.channel)) · \(m.status)\(m.detail.map { " · \($0)" } ?? "")").font(.caption)
                         Text(m.body)
                     }
+                }
+            }
+        }
+        .toolbar { Button("Edit") { editing = model.form() } }
+        .sheet(isPresented: Binding(get: { editing != nil }, set: { if !$0 { editing = nil } })) {
+            if let f = editing {
+                Form {
+                    TextField("Name", text: Binding(get: { f.name }, set: { editing?.name = $0 }))
+                    TextField("Phones, comma-separated", text: Binding(get: { f.phones }, set: { editing?.phones = $0 }))
+                    TextField("Email", text: Binding(get: { f.email }, set: { editing?.email = $0 }))
+                    TextField("Birthday (1990-04-15 or --04-15)", text: Binding(get: { f.birthday }, set: { editing?.birthday = $0 }))
+                    TextField("Comment", text: Binding(get: { f.comment }, set: { editing?.comment = $0 }))
+                    TextField("Class (regular, vip, …)", text: Binding(get: { f.clientClass }, set: { editing?.clientClass = $0 }))
+                    TextField("Tags, comma-separated", text: Binding(get: { f.tags }, set: { editing?.tags = $0 }))
+                    TextField("Loyalty card", text: Binding(get: { f.loyaltyCard }, set: { editing?.loyaltyCard = $0 }))
+                    TextField("Discount %", text: Binding(get: { f.discountPercent }, set: { editing?.discountPercent = $0 }))
+                    Button("Save") { Task { await model.save(f); editing = nil } }
                 }
             }
         }

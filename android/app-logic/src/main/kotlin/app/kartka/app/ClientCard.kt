@@ -39,6 +39,19 @@ data class ComposerState(
     val error: String? = null,
 )
 
+/** The card's edit form as text fields. */
+data class CardForm(
+    val name: String,
+    val phones: String,
+    val email: String,
+    val birthday: String,
+    val comment: String,
+    val clientClass: String,
+    val tags: String,
+    val loyaltyCard: String,
+    val discountPercent: String,
+)
+
 /** Where a grant or withdrawal of consent came from: the toggle asks before it records. */
 val CONSENT_SOURCES = listOf("verbal", "written", "booking_form", "client_reply", "other")
 
@@ -87,6 +100,49 @@ class ClientCardViewModel(
             )
         } ?: return
         update { loaded }
+    }
+
+    /**
+     * The card's edit form, as typed: every field is sent (an emptied one is cleared), tags
+     * as a comma-separated line, the discount as a whole percent.
+     */
+    suspend fun save(form: CardForm) {
+        val c = state.value.client ?: return
+        val discount = form.discountPercent.trim().ifEmpty { "0" }.toIntOrNull()
+        if (discount == null || discount !in 0..100) {
+            update { it.copy(error = "Check discount: a whole percent from 0 to 100") }
+            return
+        }
+        val tags = form.tags.split(',').map { it.trim() }.filter { it.isNotEmpty() }
+        edit(
+            ClientPatchRec(
+                name = form.name,
+                phones = form.phones.split(',').map { it.trim() }.filter { it.isNotEmpty() },
+                email = form.email,
+                birthday = form.birthday,
+                comment = form.comment,
+                clientClass = form.clientClass.trim().ifEmpty { "regular" },
+                addTags = tags - c.tags.toSet(),
+                removeTags = c.tags - tags.toSet(),
+                loyaltyCard = form.loyaltyCard,
+                discountPercent = discount.toUByte(),
+            ),
+        )
+    }
+
+    /** The edit form filled from the card as it stands. */
+    fun form(): CardForm? = state.value.client?.let { c ->
+        CardForm(
+            name = c.name,
+            phones = c.phones.joinToString(", ") { it.raw },
+            email = c.email.orEmpty(),
+            birthday = c.birthday.orEmpty(),
+            comment = c.comment.orEmpty(),
+            clientClass = c.clientClass,
+            tags = c.tags.joinToString(", "),
+            loyaltyCard = c.loyaltyCard.orEmpty(),
+            discountPercent = c.discountPercent.toString(),
+        )
     }
 
     suspend fun edit(patch: ClientPatchRec) {

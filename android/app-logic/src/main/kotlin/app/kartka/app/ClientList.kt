@@ -47,6 +47,28 @@ class ClientListViewModel(
     /** After an edit here or a synced change from another device. */
     suspend fun refresh() = reload(state.value)
 
+    /**
+     * A new client from the list's "New client" form: name and a number as typed. Every
+     * consent starts off; the card's toggles record it with its source. Returns the new id.
+     */
+    suspend fun add(name: String, phone: String?, email: String? = null): String? {
+        val c = call({ st, msg -> st.copy(error = msg) }) {
+            book.addClient(
+                app.kartka.core.NewClientRec(
+                    name = name.trim(),
+                    phones = listOfNotNull(phone?.trim()?.ifEmpty { null }),
+                    email = email?.trim()?.ifEmpty { null },
+                    birthday = null,
+                    comment = null,
+                    clientClass = null,
+                    tags = emptyList(),
+                ),
+            )
+        } ?: return null
+        refresh()
+        return c.id
+    }
+
     suspend fun loadMore() {
         val s = state.value
         if (!s.more) return

@@ -84,4 +84,35 @@ class ClientCardTest {
         assertTrue(card.state.value.error!!.startsWith("Check birthday"), card.state.value.error)
         assertEquals("--04-15", book.getClient(c.id).birthday, "a refused edit changes nothing")
     }
+
+    @Test
+    fun theEditFormSavesEveryFieldAndClearsWhatWasEmptied(): Unit = runBlocking {
+        val book = newBook()
+        val list = ClientListViewModel(book, Dispatchers.IO)
+        val id = list.add("Олена Коваленко", "067 123 45 67")!!
+        assertEquals(listOf("Олена Коваленко"), list.state.value.rows.map { it.name })
+        assertNull(list.add("  ", null), "a client needs a name")
+        assertTrue(list.state.value.error!!.startsWith("Check name"), list.state.value.error)
+
+        val card = ClientCardViewModel(book, id, Dispatchers.IO)
+        card.load()
+        assertTrue(card.state.value.consent.none { it.granted }, "added from the app: every channel off")
+        val form = card.form()!!
+        card.save(form.copy(phones = "067 123 45 67, +48 601 234 567", email = "olena@example.com", clientClass = "vip",
+            tags = "нарощення, манікюр", loyaltyCard = "A-17", discountPercent = "15", comment = "алергія на латекс"))
+        val c = card.state.value.client!!
+        assertEquals(listOf("+380671234567", "+48601234567"), c.phones.map { it.e164 })
+        assertEquals(listOf("vip", "A-17", "алергія на латекс"), listOf(c.clientClass, c.loyaltyCard, c.comment))
+        assertEquals(setOf("нарощення", "манікюр"), c.tags.toSet())
+        assertEquals(15.toUByte(), c.discountPercent)
+
+        card.save(card.form()!!.copy(email = "", tags = "манікюр", loyaltyCard = ""))
+        val d = card.state.value.client!!
+        assertEquals(listOf(null, null), listOf(d.email, d.loyaltyCard))
+        assertEquals(listOf("манікюр"), d.tags)
+
+        card.save(card.form()!!.copy(discountPercent = "150"))
+        assertEquals("Check discount: a whole percent from 0 to 100", card.state.value.error)
+        assertEquals(15.toUByte(), book.getClient(id).discountPercent)
+    }
 }

@@ -27,6 +27,7 @@ class ClientCardActivity : ScreenActivity() {
         val money = text()
         val error = text()
         page.addView(header); page.addView(details); page.addView(money); page.addView(error)
+        page.addView(button("Edit") { editCard() })
         val actions = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
         page.addView(actions)
 
@@ -93,6 +94,27 @@ class ClientCardActivity : ScreenActivity() {
             }
         }
         scope.launch { vm.load() }
+    }
+
+    /** Every field of the card; an emptied field is cleared. */
+    private fun editCard() {
+        val f = vm.form() ?: return
+        val fields = listOf(
+            "Name" to f.name, "Phones, comma-separated" to f.phones, "Email" to f.email,
+            "Birthday (1990-04-15 or --04-15)" to f.birthday, "Comment" to f.comment,
+            "Class (regular, vip, …)" to f.clientClass, "Tags, comma-separated" to f.tags,
+            "Loyalty card" to f.loyaltyCard, "Discount %" to f.discountPercent,
+        ).map { (hint, value) -> EditText(this).apply { this.hint = hint; setText(value) } }
+        val form = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL; fields.forEach { addView(it) } }
+        AlertDialog.Builder(this).setTitle("Edit").setView(android.widget.ScrollView(this).apply { addView(form) })
+            .setPositiveButton("Save") { _, _ ->
+                val v = fields.map { it.text.toString() }
+                scope.launch {
+                    vm.save(app.kartka.app.CardForm(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]))
+                    vm.state.value.error?.let { toast(it) }
+                }
+            }
+            .show()
     }
 
     /** A new visit: service, price (as typed, in the business's currency), day, time, length. */

@@ -21,6 +21,7 @@ class ClientListActivity : ScreenActivity() {
             button("Import") { startActivity(Intent(this, ImportActivity::class.java)) },
             button("Settings") { startActivity(Intent(this, SettingsActivity::class.java)) },
         ))
+        page.addView(button("New client") { newClient() })
         page.addView(field("Name, phone or email") { q -> scope.launch { vm.search(q) } })
         page.addView(row(
             button("All") { vm.filter(null, null) },
@@ -63,5 +64,20 @@ class ClientListActivity : ScreenActivity() {
             }
         })
         scope.launch { vm.search("") }
+    }
+
+    /** Name and number; consent is recorded on the card, with its source. */
+    private fun newClient() {
+        val name = field("Name")
+        val phone = field("Phone").apply { inputType = android.text.InputType.TYPE_CLASS_PHONE }
+        val form = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL; addView(name); addView(phone) }
+        android.app.AlertDialog.Builder(this).setTitle("New client").setView(form)
+            .setPositiveButton("Add") { _, _ ->
+                scope.launch {
+                    val id = vm.add(name.text.toString(), phone.text.toString()) ?: return@launch toast(vm.state.value.error ?: "")
+                    startActivity(Intent(this@ClientListActivity, ClientCardActivity::class.java).putExtra("client", id))
+                }
+            }
+            .show()
     }
 }
