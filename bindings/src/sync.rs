@@ -143,6 +143,50 @@ impl ClientBook {
         })
     }
 
+    /// The signed link where the client confirms or cancels this visit, for the master to
+    /// send by hand from the visit (the server signs it). Blocks on the network.
+    pub fn confirmation_link(&self, visit_id: String) -> Result<String, ApiError> {
+        let (remote, client, visit) = {
+            let store = self.store()?;
+            let visit = store.get_visit(crate::id(&visit_id)?)?;
+            (sync::remote_of(&store)?, visit.client_id, visit.id)
+        };
+        Ok(remote.confirm_link(client, visit)?.link)
+    }
+
+    /// The text of a confirmation request for a visit, ready for the composer: the template
+    /// (its `{confirm_link}` filled in), or without one a sentence in the business's language
+    /// with the link. Blocks on the network (the server signs the link).
+    pub fn confirmation_request(
+        &self,
+        visit_id: String,
+        template_id: Option<String>,
+    ) -> Result<String, ApiError> {
+        let link = self.confirmation_link(visit_id.clone())?;
+        let store = self.store()?;
+        let visit = store.get_visit(crate::id(&visit_id)?)?;
+        match template_id {
+            Some(t) => {
+                let client = store.get_client(visit.client_id)?;
+                Ok(store.render_template_with_link(
+                    crate::id(&t)?,
+                    &client,
+                    Some(visit.id),
+                    Some(link),
+                )?)
+            }
+            None => {
+                let lead = match store.business()?.locale.split(['-', '_']).next() {
+                    Some("uk") => "Підтвердіть, будь ласка, ваш запис:",
+                    Some("ru") => "Подтвердите, пожалуйста, вашу запись:",
+                    Some("pl") => "Prosimy o potwierdzenie wizyty:",
+                    _ => "Please confirm your visit:",
+                };
+                Ok(format!("{lead} {link}"))
+            }
+        }
+    }
+
     /// The business's devices, as the server knows them. Blocks on the network.
     pub fn devices(&self) -> Result<Vec<DeviceRec>, ApiError> {
         let remote = sync::remote_of(&*self.store()?)?;

@@ -159,7 +159,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
         ApiError {
             status,
             body: ErrorBody {
@@ -239,6 +239,17 @@ impl<S: Storage> FromRequestParts<Arc<App<S>>> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App<S>>) -> Result<Self, ApiError> {
+        Authed::from_headers(&app.storage, &parts.headers).await
+    }
+}
+
+impl Authed {
+    /// The device behind `Authorization: Bearer <token>`, for routes outside this router
+    /// (the confirmation links') as for those in it.
+    pub async fn from_headers<S: Storage>(
+        storage: &S,
+        headers: &HeaderMap,
+    ) -> Result<Self, ApiError> {
         let unauthorized = || {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -246,15 +257,13 @@ impl<S: Storage> FromRequestParts<Arc<App<S>>> for Authed {
                 "a valid device token is required",
             )
         };
-        let token = parts
-            .headers
+        let token = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .filter(|t| auth::plausible_token(t))
             .ok_or_else(unauthorized)?;
-        let device = app
-            .storage
+        let device = storage
             .device_by_token(auth::hash(token))
             .await?
             .ok_or_else(unauthorized)?;

@@ -60,27 +60,10 @@ fn first_sent(outbox: &Path) -> String {
     }
 }
 
-#[test]
-fn a_client_confirms_in_chromium_and_the_device_shows_it() {
-    if let Err(why) = browser_ready() {
-        if std::env::var("KARTKA_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!("the browser test cannot run: {why}");
-        }
-        eprintln!("skipped: {why}");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let port = Server::free_port();
-    let public = format!("http://127.0.0.1:{port}");
-    let _server = Server::start_bound(
-        bin(),
-        dir.path(),
-        &format!("127.0.0.1:{port}"),
-        &[],
-        &format!("[notify]\ntick_ms = 50\npublic_url = \"{public}\"\n"),
-    );
-    let phone = Device::owner(&public);
-    let (client, visit) = phone.with(|s| {
+/// A client with SMS consent, a visit in two days, and a rule that sends
+/// `{confirm_link}` when a visit is booked.
+fn booked(phone: &Device) -> (Uuid, Uuid) {
+    phone.with(|s| {
         let t = Uuid::now_v7();
         s.edit_business(SettingsEdit::PutTemplate(Template {
             id: t,
@@ -138,7 +121,30 @@ fn a_client_confirms_in_chromium_and_the_device_shows_it() {
             })
             .unwrap();
         (c.id, v.id)
-    });
+    })
+}
+
+#[test]
+fn a_client_confirms_in_chromium_and_the_device_shows_it() {
+    if let Err(why) = browser_ready() {
+        if std::env::var("KARTKA_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!("the browser test cannot run: {why}");
+        }
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = Server::free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let _server = Server::start_bound(
+        bin(),
+        dir.path(),
+        &format!("127.0.0.1:{port}"),
+        &[],
+        &format!("[notify]\ntick_ms = 50\npublic_url = \"{public}\"\n"),
+    );
+    let phone = Device::owner(&public);
+    let (client, visit) = booked(&phone);
     phone.sync().unwrap();
 
     let text = first_sent(&dir.path().join("kartka-data/outbox.jsonl"));
@@ -204,4 +210,55 @@ fn a_client_confirms_in_chromium_and_the_device_shows_it() {
         answer.detail.as_deref(),
         Some("confirmed the visit through the link")
     );
+}
+
+/// The master sends the link by hand from the visit: the device asks the server, which signs
+/// it; only a device of the business gets one, and only while the visit is ahead.
+#[test]
+fn a_device_gets_the_link_of_its_own_visit_to_send_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = Server::free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let server = Server::start_bound(
+        bin(),
+        dir.path(),
+        &format!("127.0.0.1:{port}"),
+        &[],
+        &format!("[notify]\npublic_url = \"{public}\"\n"),
+    );
+    let phone = Device::owner(&server.url);
+    let (client, visit) = booked(&phone);
+    phone.sync().unwrap();
+    let remote = phone.with(|s| kartka_core::sync::remote_of(s).unwrap());
+    let link = remote.confirm_link(client, visit).unwrap();
+    assert!(
+        link.link.starts_with(&format!("{public}/c/")),
+        "{}",
+        link.link
+    );
+    let page = reqwest::blocking::get(&link.link).unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("Підтвердити"));
+
+    // Another business's device cannot have a link to this visit.
+    let stranger = Device::owner(&server.url);
+    let theirs = stranger.with(|s| kartka_core::sync::remote_of(s).unwrap());
+    assert!(matches!(
+        theirs.confirm_link(client, visit),
+        Err(kartka_core::Error::Server { status: 404, .. })
+    ));
+    // Nor a request without a device token.
+    let anonymous = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/confirm-links", server.url))
+        .json(&serde_json::json!({ "client": client, "visit": visit }))
+        .send()
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    // A cancelled visit has no link.
+    phone.with(|s| s.set_visit_status(visit, VisitStatus::Cancelled).unwrap());
+    phone.sync().unwrap();
+    assert!(matches!(
+        remote.confirm_link(client, visit),
+        Err(kartka_core::Error::Server { status: 410, .. })
+    ));
 }

@@ -1013,6 +1013,19 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func templates() throws  -> [TemplateRec]
     
     /**
+     * The signed link where the client confirms or cancels this visit, for the master to
+     * send by hand from the visit (the server signs it). Blocks on the network.
+     */
+    func confirmationLink(visitId: String) throws  -> String
+    
+    /**
+     * The text of a confirmation request for a visit, ready for the composer: the template
+     * (its `{confirm_link}` filled in), or without one a sentence in the business's language
+     * with the link. Blocks on the network (the server signs the link).
+     */
+    func confirmationRequest(visitId: String, templateId: String?) throws  -> String
+    
+    /**
      * The business's devices, as the server knows them. Blocks on the network.
      */
     func devices() throws  -> [DeviceRec]
@@ -1666,6 +1679,36 @@ open func templates()throws  -> [TemplateRec]  {
         uniffiCallStatus in
     uniffi_kartka_ffi_fn_method_clientbook_templates(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The signed link where the client confirms or cancels this visit, for the master to
+     * send by hand from the visit (the server signs it). Blocks on the network.
+     */
+open func confirmationLink(visitId: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_confirmation_link(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(visitId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The text of a confirmation request for a visit, ready for the composer: the template
+     * (its `{confirm_link}` filled in), or without one a sentence in the business's language
+     * with the link. Blocks on the network (the server signs the link).
+     */
+open func confirmationRequest(visitId: String, templateId: String?)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_confirmation_request(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(visitId),
+        FfiConverterOptionString.lower(templateId),uniffiCallStatus
     )
 })
 }
@@ -5496,6 +5539,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_templates() != 24647) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_confirmation_link() != 24501) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_confirmation_request() != 64973) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_devices() != 44328) {

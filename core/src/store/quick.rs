@@ -180,6 +180,18 @@ impl Store {
         client: &Client,
         visit: Option<Uuid>,
     ) -> Result<String> {
+        self.render_template_with_link(template, client, visit, None)
+    }
+
+    /// [`Store::render_template`] with `{confirm_link}` filled in (the server signs links; the
+    /// device asks it for one first).
+    pub fn render_template_with_link(
+        &self,
+        template: Uuid,
+        client: &Client,
+        visit: Option<Uuid>,
+        confirm_link: Option<String>,
+    ) -> Result<String> {
         let b = self.business()?;
         let t = b
             .templates
@@ -220,7 +232,7 @@ impl Store {
             business_name: b.name.clone(),
             business_phone: b.phone.clone(),
             review_link: None,
-            confirm_link: None,
+            confirm_link,
         };
         parsed
             .render(&ctx)

@@ -13,8 +13,8 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 use uuid::Uuid;
 
 use super::wire::{
-    self, CreateBusiness, DeviceInfo, Erase, Erased, ErrorBody, Invite, JoinBusiness, Paired,
-    SyncRequest, SyncResponse,
+    self, ConfirmLink, ConfirmLinkRequest, CreateBusiness, DeviceInfo, Erase, Erased, ErrorBody,
+    Invite, JoinBusiness, Paired, SyncRequest, SyncResponse,
 };
 use crate::error::{Error, Result};
 
@@ -73,6 +73,15 @@ impl Remote {
 
     pub fn invite(&self) -> Result<Invite> {
         json(self.authed(self.http.post(self.url("/v1/invites")))?.send())
+    }
+
+    /// The signed link where the client confirms or cancels this visit.
+    pub fn confirm_link(&self, client: Uuid, visit: Uuid) -> Result<ConfirmLink> {
+        json(
+            self.authed(self.http.post(self.url("/v1/confirm-links")))?
+                .json(&ConfirmLinkRequest { client, visit })
+                .send(),
+        )
     }
 
     pub fn devices(&self) -> Result<Vec<DeviceInfo>> {

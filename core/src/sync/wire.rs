@@ -163,6 +163,21 @@ pub struct Invite {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// `POST /v1/confirm-links`: the signed confirmation link of a visit, for the master to send
+/// by hand (the server holds the key that signs it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmLinkRequest {
+    pub client: Uuid,
+    pub visit: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmLink {
+    pub link: String,
+    /// The link stops working when the visit starts.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// `POST /v1/erasures`: clients forgotten on a device (the right to erasure), for the server to
 /// erase everywhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use axum::Router;
 use axum::extract::{Form, Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -26,10 +26,12 @@ use kartka_core::messaging::template::{self, Locale};
 use kartka_core::model::{
     Business, Channel, MessageKind, MessageRecord, MessageStatus, Visit, VisitStatus,
 };
+use kartka_core::sync::wire::{ConfirmLink, ConfirmLinkRequest};
 use sha2::Sha256;
 use uuid::Uuid;
 
 use super::Notifier;
+use crate::api::{ApiError, Authed};
 use crate::storage::Storage;
 
 /// Bytes of the MAC kept in a link: 80 bits, far beyond guessing over HTTP.
@@ -112,8 +114,53 @@ pub fn load_key(secret: Option<&str>, dir: &Path) -> Vec<u8> {
 pub fn routes<S: Storage>(n: Arc<Notifier<S>>) -> Router {
     Router::new()
         .route("/c/{token}", get(show::<S>).post(answer::<S>))
+        .route("/v1/confirm-links", post(issue::<S>))
         .layer(axum::extract::DefaultBodyLimit::max(1024))
         .with_state(n)
+}
+
+/// A device asks for the link of one of its business's visits, to send by hand from the
+/// visit (the device cannot sign: the key is the server's).
+async fn issue<S: Storage>(
+    State(n): State<Arc<Notifier<S>>>,
+    headers: axum::http::HeaderMap,
+    axum::Json(req): axum::Json<ConfirmLinkRequest>,
+) -> Result<axum::Json<ConfirmLink>, ApiError> {
+    let who = Authed::from_headers(&n.storage, &headers).await?;
+    let Some(public) = n.config.public_url.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_public_url",
+            "the server has no notify.public_url, so clients could not open a link",
+        ));
+    };
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such visit");
+    let bytes = n
+        .storage
+        .read_doc(who.business, req.client)
+        .await?
+        .ok_or_else(not_found)?;
+    let visit = automerge::Automerge::load(&bytes)
+        .ok()
+        .and_then(|d| client_doc::read(&d, req.client).ok())
+        .and_then(|c| c.visits.into_iter().find(|v| v.id == req.visit))
+        .ok_or_else(not_found)?;
+    if !matches!(standing(Some(&visit), n.now()), Standing::Open(_)) {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "visit_closed",
+            "the visit has started, or was cancelled",
+        ));
+    }
+    let target = LinkTarget {
+        business: who.business,
+        client: req.client,
+        visit: req.visit,
+    };
+    Ok(axum::Json(ConfirmLink {
+        link: link(public, &n.link_key, target),
+        expires_at: visit.start,
+    }))
 }
 
 /// What the page can say about a visit.

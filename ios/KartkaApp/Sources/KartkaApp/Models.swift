@@ -159,6 +159,16 @@ final class ClientCardModel: ObservableObject {
         }
     }
 
+    /// A confirmation request for one of the client's visits, into the composer: the server
+    /// signs the link (needs the network). Mirrors confirmationRequest in ClientCard.kt.
+    func askToConfirm(_ visitId: String) async {
+        let book = self.book
+        switch await offMain({ try book.confirmationRequest(visitId: visitId, templateId: nil) }) {
+        case let .success(t): text = t
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
     /// After the phone's app opened: recorded in the history (consent re-checked by the core).
     func recordSent(_ channel: String) async {
         let (book, id, text) = (self.book, clientId, self.text)

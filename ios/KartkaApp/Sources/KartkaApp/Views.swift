@@ -128,6 +128,7 @@ struct ClientCardView: View {
             Section("Visits") {
                 ForEach(model.visits, id: \.id) { v in
                     Text("\(String(v.start.prefix(16)).replacingOccurrences(of: "T", with: " ")) · \(v.services.map(\.name).joined(separator: ", ")) · \(v.status)")
+                        .swipeActions { Button("Ask to confirm") { Task { await model.askToConfirm(v.id) } } }
                 }
             }
             Section("Messages") {

@@ -805,6 +805,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_templates(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_confirmation_link(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_confirmation_request(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_devices(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_invite(
@@ -950,6 +954,10 @@ internal object UniffiLib {
     external fun uniffi_kartka_ffi_fn_method_clientbook_telegram_bot_link(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_templates(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_confirmation_link(`ptr`: Long,`visitId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_confirmation_request(`ptr`: Long,`visitId`: RustBuffer.ByValue,`templateId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_devices(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1227,6 +1235,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_templates() and 0xFFFF) != 24647) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_confirmation_link() and 0xFFFF) != 24501) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_confirmation_request() and 0xFFFF) != 64973) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_devices() and 0xFFFF) != 44328) {
@@ -2250,6 +2264,19 @@ public interface ClientBookInterface {
     fun `templates`(): List<TemplateRec>
     
     /**
+     * The signed link where the client confirms or cancels this visit, for the master to
+     * send by hand from the visit (the server signs it). Blocks on the network.
+     */
+    fun `confirmationLink`(`visitId`: kotlin.String): kotlin.String
+    
+    /**
+     * The text of a confirmation request for a visit, ready for the composer: the template
+     * (its `{confirm_link}` filled in), or without one a sentence in the business's language
+     * with the link. Blocks on the network (the server signs the link).
+     */
+    fun `confirmationRequest`(`visitId`: kotlin.String, `templateId`: kotlin.String?): kotlin.String
+    
+    /**
      * The business's devices, as the server knows them. Blocks on the network.
      */
     fun `devices`(): List<DeviceRec>
@@ -3128,6 +3155,46 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
     UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_templates(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The signed link where the client confirms or cancels this visit, for the master to
+     * send by hand from the visit (the server signs it). Blocks on the network.
+     */
+    @Throws(ApiException::class)override fun `confirmationLink`(`visitId`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_confirmation_link(
+        it,
+        
+        FfiConverterString.lower(`visitId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The text of a confirmation request for a visit, ready for the composer: the template
+     * (its `{confirm_link}` filled in), or without one a sentence in the business's language
+     * with the link. Blocks on the network (the server signs the link).
+     */
+    @Throws(ApiException::class)override fun `confirmationRequest`(`visitId`: kotlin.String, `templateId`: kotlin.String?): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_confirmation_request(
+        it,
+        
+        FfiConverterString.lower(`visitId`),
+        FfiConverterOptionalString.lower(`templateId`),_status)
 }
     }
     )

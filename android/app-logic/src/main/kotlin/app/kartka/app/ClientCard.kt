@@ -157,6 +157,14 @@ class ClientCardViewModel(
         load()
     }
 
+    /**
+     * The text of a confirmation request for one of the client's visits (a template with
+     * `{confirm_link}`, or a sentence in the business's language): the server signs the link,
+     * so this needs the network. The master sends it like any message, from the composer.
+     */
+    suspend fun confirmationRequest(visitId: String, templateId: String? = null): String? =
+        call({ s, m -> s.copy(error = m) }) { book.confirmationRequest(visitId, templateId) }
+
     /** The dialer, with the number filled in. */
     suspend fun call(): LaunchSpec? =
         call({ s, m -> s.copy(error = m) }) { LaunchSpec.of(book.callLink(clientId)) }

@@ -28,7 +28,10 @@ class SettingsSyncTest {
     fun startServer() {
         val bin = System.getenv("KARTKA_SERVER_BIN") ?: error("KARTKA_SERVER_BIN is not set")
         val dir = Files.createTempDirectory("kartka-server").toFile()
-        val pb = ProcessBuilder(bin, "--bind", "127.0.0.1:0").directory(dir)
+        // The server must know its own address to sign confirmation links for clients.
+        val port = java.net.ServerSocket(0).use { it.localPort }
+        dir.resolve("server.toml").writeText("[notify]\npublic_url = \"http://127.0.0.1:$port\"\n")
+        val pb = ProcessBuilder(bin, "--bind", "127.0.0.1:$port", "--config", dir.resolve("server.toml").path).directory(dir)
         pb.environment()["KARTKA_LOG"] = "warn"
         pb.redirectError(ProcessBuilder.Redirect.INHERIT)
         server = pb.start()
@@ -86,6 +89,29 @@ class SettingsSyncTest {
         }
         withTimeout(20_000) { sync.state.first { !it.running } }
         assertEquals(null, sync.state.value.lastError)
+    }
+
+    @Test
+    fun aConfirmationRequestCarriesALinkTheServerSigned(): Unit = runBlocking {
+        val book = newBook()
+        val c = book.client("Олена", "067 123 45 67")
+        val agenda = AgendaViewModel(book, Dispatchers.IO)
+        val v = agenda.create(c.id, java.time.LocalDate.now().plusDays(2).atTime(10, 0), 60, emptyList())!!
+        val card = ClientCardViewModel(book, c.id, Dispatchers.IO)
+        // Not paired: no server to sign a link, and the card says why.
+        assertEquals(null, card.confirmationRequest(v.id))
+        assertEquals("This phone is not paired with a server yet", card.state.value.error)
+
+        SettingsViewModel(book, Dispatchers.IO).createOnServer(url, "Phone A")
+        val text = assertNotNull(card.confirmationRequest(v.id))
+        assertTrue(text.startsWith("Підтвердіть, будь ласка, ваш запис: $url/c/"), text)
+        val link = text.substringAfterLast(' ')
+        val page = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI(link)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString(),
+        )
+        assertEquals(200, page.statusCode())
+        assertTrue(page.body().contains("Підтвердити"), page.body())
     }
 
     @Test

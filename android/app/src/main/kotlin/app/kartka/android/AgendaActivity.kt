@@ -34,7 +34,7 @@ class AgendaActivity : ScreenActivity() {
                 for (r in rows) {
                     list.addView(text("${r.time}  ${r.clientName}\n${r.services} · ${r.total}" + (r.due?.let { " · due $it" } ?: "") + " · ${r.visit.status}").apply {
                         setPadding(0, dp(6), 0, dp(6))
-                        setOnClickListener { actions(r.visit.id, r.day) }
+                        setOnClickListener { actions(r.visit.id, r.visit.clientId, r.day) }
                     })
                 }
             }
@@ -42,11 +42,30 @@ class AgendaActivity : ScreenActivity() {
         scope.launch { vm.showDay(day) }
     }
 
+    /**
+     * A confirmation request sent by hand: the server signs the link, the master picks one of
+     * the channels the client agreed to, the phone's app opens with the text, and the message
+     * goes into the history once handed over.
+     */
+    private suspend fun askToConfirm(visitId: String, clientId: String) {
+        val card = app.kartka.app.ClientCardViewModel(kartka.book, clientId, kartka.io)
+        card.load()
+        val text = card.confirmationRequest(visitId) ?: return toast(card.state.value.error ?: "")
+        val channels = card.state.value.actions.filter { it.enabled && it.action != "call" }
+        if (channels.isEmpty()) return toast("The client has not agreed to messages on any channel")
+        choose("Send by", channels.map { it.label }) { i ->
+            scope.launch {
+                val spec = card.prepare(channels[i].action, text) ?: return@launch toast(card.state.value.error ?: "")
+                if (launch(spec)) card.recordSent(channels[i].action, text)
+            }
+        }
+    }
+
     private suspend fun show() =
         if (vm.state.value.mode == AgendaState.Mode.DAY) vm.showDay(day) else vm.showWeek(day)
 
-    private fun actions(visitId: String, on: LocalDate) {
-        choose("Visit", listOf("Confirmed", "Completed", "No-show", "Cancel visit", "Move…", "Paid…", "Reminder off")) { i ->
+    private fun actions(visitId: String, clientId: String, on: LocalDate) {
+        choose("Visit", listOf("Confirmed", "Completed", "No-show", "Cancel visit", "Move…", "Paid…", "Reminder off", "Ask to confirm…")) { i ->
             when (i) {
                 0 -> scope.launch { vm.status(visitId, "confirmed") }
                 1 -> scope.launch { vm.complete(visitId) }
@@ -60,6 +79,7 @@ class AgendaActivity : ScreenActivity() {
                         .show()
                 }
                 6 -> scope.launch { vm.setReminder(visitId, "off") }
+                7 -> scope.launch { askToConfirm(visitId, clientId) }
             }
         }
     }
