@@ -72,6 +72,9 @@ pub enum Cmd {
     Message(MessageArgs),
     /// The client's message history.
     History { client: String },
+    /// The business's message log: every client's messages, automatic and manual, sent and
+    /// received, newest first.
+    Messages(MessagesArgs),
     /// The link that lets a client start the business's Telegram bot, so the server can write.
     TelegramLink { client: String },
     #[command(subcommand)]
@@ -523,4 +526,31 @@ pub enum StaffCmd {
         name: String,
     },
     List,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MessagesArgs {
+    /// sent, delivered, read, failed, received, skipped_no_consent, uncertain, …
+    #[arg(long)]
+    pub status: Option<String>,
+    /// sms, whatsapp, telegram, viber, email
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// manual, automatic or inbound
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// A client: name, phone or id.
+    #[arg(long)]
+    pub client: Option<String>,
+    /// A notification rule's id.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// From this local date (2026-12-01) or time.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// To the end of this local date, or this time.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
 }

@@ -116,6 +116,50 @@ pub fn telegram_link(store: &Store, out: &Out, client: &str) -> Result<()> {
     Ok(())
 }
 
+/// `kartka messages`: the business's log, newest first.
+pub fn message_log(
+    store: &Store,
+    out: &Out,
+    filter: &kartka_core::store::MessageFilter,
+    limit: u32,
+) -> Result<()> {
+    let log = store.message_log(filter, kartka_core::store::Page { offset: 0, limit })?;
+    if out.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&log).expect("serialisable")
+        );
+        return Ok(());
+    }
+    let zone = store.zone().ok();
+    for l in &log {
+        let m = &l.message;
+        let at = match zone {
+            Some(tz) => m.at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+            None => m.at.format("%Y-%m-%d %H:%MZ").to_string(),
+        };
+        let dir = if m.kind == kartka_core::model::MessageKind::Inbound {
+            "←"
+        } else {
+            "→"
+        };
+        println!(
+            "{at}  {dir} {:<20} {:<9} {:<18} {}",
+            l.client_name,
+            m.channel.as_str(),
+            m.status.as_str(),
+            m.body.replace('\n', " ⏎ ")
+        );
+        if let Some(d) = &m.detail {
+            println!("{:>18}└ {d}", "");
+        }
+    }
+    if log.is_empty() {
+        eprintln!("no messages");
+    }
+    Ok(())
+}
+
 pub fn history(store: &Store, out: &Out, client: &str) -> Result<()> {
     let h = store.history(client_id(store, client)?)?;
     if out.json {

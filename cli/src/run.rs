@@ -117,6 +117,34 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Call { client } => crate::comms::call(&store, &out, &client)?,
         Cmd::Message(m) => crate::comms::message(&mut store, &out, m)?,
         Cmd::History { client } => crate::comms::history(&store, &out, &client)?,
+        Cmd::Messages(a) => {
+            let filter = kartka_core::store::MessageFilter {
+                client: a
+                    .client
+                    .as_deref()
+                    .map(|c| client_id(&store, c))
+                    .transpose()?,
+                channel: a.channel.as_deref().map(str::parse).transpose()?,
+                status: a.status.as_deref().map(str::parse).transpose()?,
+                kind: a.kind.as_deref().map(str::parse).transpose()?,
+                rule: a
+                    .rule
+                    .as_deref()
+                    .map(|r| Uuid::parse_str(r.trim()).map_err(|_| input("invalid rule id")))
+                    .transpose()?,
+                from: a
+                    .from
+                    .as_deref()
+                    .map(|f| bound(&store, f, false))
+                    .transpose()?,
+                to: a
+                    .to
+                    .as_deref()
+                    .map(|t| bound(&store, t, true))
+                    .transpose()?,
+            };
+            crate::comms::message_log(&store, &out, &filter, a.limit)?
+        }
         Cmd::TelegramLink { client } => crate::comms::telegram_link(&store, &out, &client)?,
         Cmd::Export(e) => crate::comms::export(&store, e)?,
         Cmd::Templates(t) => crate::comms::templates(&mut store, &out, t)?,

@@ -964,6 +964,54 @@ fn rules_from_the_cli_are_run_by_the_server_and_the_history_shows_the_outcome() 
     let h = b.json(&["history", &no]);
     assert_eq!(h[0]["status"], "skipped_no_consent");
     assert!(b.ok(&["history", &no]).contains("no consent to sms"));
+    // The business-wide log: both outcomes, newest first, filtered by status, kind and rule.
+    let rule = b.json(&["rules", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = b.json(&["messages"]);
+    assert_eq!(log.as_array().unwrap().len(), 2, "{log}");
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["rule_id"] == rule.as_str())
+    );
+    let skipped = b.json(&["messages", "--status", "skipped_no_consent"]);
+    assert_eq!(skipped.as_array().unwrap().len(), 1);
+    assert_eq!(skipped[0]["client_name"], "Ірина");
+    assert_eq!(
+        b.json(&["messages", "--status", "failed"]),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        b.json(&["messages", "--kind", "inbound"]),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        b.json(&["messages", "--channel", "sms", "--client", &yes])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        b.json(&["messages", "--rule", &rule, "--from", "2020-01-01"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        b.json(&["messages", "--to", "2020-01-01"]),
+        serde_json::json!([])
+    );
+    let text = b.ok(&["messages"]);
+    assert!(
+        text.contains("Олена Коваль") && text.contains("→"),
+        "{text}"
+    );
+    assert!(b.bad(&["messages", "--status", "lost"]).contains("status"));
     // The Telegram bot link for the card, once the business names its bot.
     assert!(b.bad(&["telegram-link", &yes]).contains("telegram_bot"));
     b.bad(&["business", "set", "--telegram-bot", "not a bot"]);

@@ -135,7 +135,7 @@ impl Serialize for ClientClass {
 }
 
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident ($field:literal) { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),+ }
@@ -160,7 +160,7 @@ macro_rules! string_enum {
                 match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
                     $($text => Ok($name::$variant),)+
                     _ => Err(Error::validation(
-                        stringify!($name),
+                        $field,
                         format!("expected one of: {}", [$($text),+].join(", ")),
                     )),
                 }
@@ -177,11 +177,11 @@ macro_rules! string_enum {
 
 string_enum!(
     /// Where a client card came from.
-    ClientSource { Manual => "manual", Phonebook => "phonebook", Vcard => "vcard", Csv => "csv", Booking => "booking" }
+    ClientSource("client_source") { Manual => "manual", Phonebook => "phonebook", Vcard => "vcard", Csv => "csv", Booking => "booking" }
 );
 
 string_enum!(
-    VisitStatus {
+    VisitStatus("visit_status") {
         Booked => "booked",
         Confirmed => "confirmed",
         Arrived => "arrived",
@@ -205,7 +205,7 @@ impl VisitStatus {
 
 string_enum!(
     /// A messaging channel, plus `marketing`: consent to mass mailings, recorded separately.
-    Channel {
+    Channel("channel") {
         Sms => "sms",
         Whatsapp => "whatsapp",
         Email => "email",
@@ -217,7 +217,7 @@ string_enum!(
 
 string_enum!(
     /// Notification types a client can opt out of one by one.
-    NotificationKind {
+    NotificationKind("notification_kind") {
         VisitCreated => "visit_created",
         VisitChanged => "visit_changed",
         VisitCancelled => "visit_cancelled",
@@ -230,7 +230,7 @@ string_enum!(
 
 string_enum!(
     /// The evidence behind a consent change.
-    ConsentSource {
+    ConsentSource("consent_source") {
         Verbal => "verbal",
         Written => "written",
         BookingForm => "booking_form",
@@ -243,7 +243,7 @@ string_enum!(
     /// Where a message stands. Quick messages from the card are `handed_to_app` (the phone's
     /// own app sends them, Kartka cannot know more); the server's gateways report the rest;
     /// a message the client wrote is `received`.
-    MessageStatus {
+    MessageStatus("message_status") {
         HandedToApp => "handed_to_app",
         Scheduled => "scheduled",
         Sending => "sending",
@@ -260,7 +260,7 @@ string_enum!(
 
 string_enum!(
     /// Who started a message.
-    MessageKind { Manual => "manual", Automatic => "automatic", Inbound => "inbound" }
+    MessageKind("message_kind") { Manual => "manual", Automatic => "automatic", Inbound => "inbound" }
 );
 
 /// One entry of a client's message history, synced like everything else.
@@ -276,6 +276,8 @@ pub struct MessageRecord {
     pub device_id: Option<Uuid>,
     pub visit_id: Option<Uuid>,
     pub template_id: Option<Uuid>,
+    /// The notification rule that sent it (automatic messages).
+    pub rule_id: Option<Uuid>,
     pub status: MessageStatus,
     pub status_at: DateTime<Utc>,
     /// Why it failed or was skipped, as the gateway or the scheduler said.

@@ -92,6 +92,7 @@ fn upgrading_projects_what_a_newer_device_left_in_the_documents() {
         device_id: None,
         visit_id: None,
         template_id: None,
+        rule_id: None,
         status: kartka_core::model::MessageStatus::Delivered,
         status_at: now,
         detail: None,

@@ -1264,3 +1264,118 @@ fn the_cards_buttons_are_enabled_exactly_when_the_message_could_be_built() {
     let a = check(&s, with_number.id);
     assert_eq!(a[2].reason.as_deref(), Some("no consent for whatsapp"));
 }
+
+#[test]
+fn the_message_log_lists_every_clients_messages_newest_first_and_filters() {
+    use kartka_core::model::{MessageKind, MessageStatus};
+    use kartka_core::store::MessageFilter;
+
+    let fixed = |t: chrono::DateTime<chrono::Utc>| -> kartka_core::store::Clock {
+        std::sync::Arc::new(move || t)
+    };
+    let (_d, mut s) = book();
+    let olena = s
+        .create_client(client("Олена", &["067 123 45 67"]))
+        .unwrap();
+    let anna = s
+        .create_client(client("Anna", &["+48 601 234 567"]))
+        .unwrap();
+    for (c, ch) in [
+        (olena.id, Channel::Sms),
+        (olena.id, Channel::Whatsapp),
+        (anna.id, Channel::Sms),
+    ] {
+        s.set_consent(
+            c,
+            ConsentSubject::Channel(ch),
+            true,
+            ConsentSource::Written,
+            "",
+        )
+        .unwrap();
+    }
+    s.set_clock(fixed(at(2026, 11, 1, 10, 0)));
+    s.record_message(olena.id, Channel::Sms, "перше", None, None)
+        .unwrap();
+    s.set_clock(fixed(at(2026, 11, 2, 10, 0)));
+    s.record_message(anna.id, Channel::Sms, "druga", None, None)
+        .unwrap();
+    s.set_clock(fixed(at(2026, 11, 3, 10, 0)));
+    s.record_message(olena.id, Channel::Whatsapp, "третє", None, None)
+        .unwrap();
+
+    let log = |f: MessageFilter| {
+        s.message_log(&f, Page::default())
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.client_name, l.message.body))
+            .collect::<Vec<_>>()
+    };
+    let all = log(MessageFilter::default());
+    assert_eq!(
+        all,
+        [
+            ("Олена".to_string(), "третє".to_string()),
+            ("Anna".to_string(), "druga".to_string()),
+            ("Олена".to_string(), "перше".to_string()),
+        ]
+    );
+    assert_eq!(
+        log(MessageFilter {
+            channel: Some(Channel::Sms),
+            ..Default::default()
+        })
+        .len(),
+        2
+    );
+    assert_eq!(
+        log(MessageFilter {
+            client: Some(anna.id),
+            ..Default::default()
+        })
+        .len(),
+        1
+    );
+    assert_eq!(
+        log(MessageFilter {
+            from: Some(at(2026, 11, 2, 0, 0)),
+            to: Some(at(2026, 11, 3, 0, 0)),
+            ..Default::default()
+        }),
+        [("Anna".to_string(), "druga".to_string())]
+    );
+    assert_eq!(
+        log(MessageFilter {
+            status: Some(MessageStatus::Failed),
+            ..Default::default()
+        })
+        .len(),
+        0
+    );
+    assert_eq!(
+        log(MessageFilter {
+            kind: Some(MessageKind::Manual),
+            ..Default::default()
+        })
+        .len(),
+        3
+    );
+    assert_eq!(
+        log(MessageFilter {
+            rule: Some(uuid::Uuid::now_v7()),
+            ..Default::default()
+        })
+        .len(),
+        0
+    );
+    let page = s
+        .message_log(
+            &MessageFilter::default(),
+            Page {
+                offset: 1,
+                limit: 1,
+            },
+        )
+        .unwrap();
+    assert_eq!(page[0].message.body, "druga");
+}

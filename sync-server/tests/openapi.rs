@@ -12,6 +12,7 @@ fn routes() -> BTreeSet<String> {
     for src in [
         include_str!("../src/api.rs"),
         include_str!("../src/notify/webhooks.rs"),
+        include_str!("../src/notify/confirm.rs"),
     ] {
         for piece in src.split(".route(").skip(1) {
             let start = piece.find('"').expect("a route's path") + 1;

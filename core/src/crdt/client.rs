@@ -429,6 +429,7 @@ pub fn put_message(doc: &mut Automerge, m: &MessageRecord) -> Result<()> {
             ("dev", m.device_id),
             ("visit", m.visit_id),
             ("tpl", m.template_id),
+            ("rule", m.rule_id),
         ] {
             if let Some(id) = id {
                 tx.put(&o, key, id.to_string())?;
@@ -556,6 +557,7 @@ fn read_message(m: &MapReader<'_, Automerge>, key: &str, client_id: Uuid) -> Opt
         device_id: m.uuid("dev"),
         visit_id: m.uuid("visit"),
         template_id: m.uuid("tpl"),
+        rule_id: m.uuid("rule"),
         // A status written by a newer version reads as `uncertain`: shown, never resent.
         status: m.str("status").map_or(MessageStatus::Uncertain, |s| {
             s.parse().unwrap_or(MessageStatus::Uncertain)

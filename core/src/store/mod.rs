@@ -39,6 +39,7 @@ pub use import::{
     BatchConsent, ImportOutcome, ImportPreview, ImportStatus, PreviewItem, PreviewPhone,
 };
 pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
+pub use messages::{LoggedMessage, MessageFilter};
 pub use projection::ProjectionSnapshot;
 pub use quick::{CardAction, MessageText, QuickMessage};
 pub use search::{ClientFilter, Page};

@@ -239,8 +239,8 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
 
     let mut ins = conn.prepare_cached(
         "INSERT INTO messages (id, client_rid, channel, kind, body, at, staff_id, device_id,
-             visit_id, template_id, status, status_at, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             visit_id, template_id, status, status_at, detail, rule_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
     for m in &rec.messages {
         ins.execute(params![
@@ -257,6 +257,7 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
             m.status.as_str(),
             m.status_at.timestamp_millis(),
             m.detail,
+            m.rule_id,
         ])?;
     }
     Ok(())

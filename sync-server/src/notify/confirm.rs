@@ -443,6 +443,7 @@ async fn answer<S: Storage>(
                     device_id: None,
                     visit_id: Some(v.id),
                     template_id: None,
+                    rule_id: None,
                     status: MessageStatus::Received,
                     status_at: now,
                     detail: Some(match to {

@@ -102,6 +102,7 @@ pub async fn receive<S: Storage>(
                     device_id: None,
                     visit_id: answered.as_ref().map(|(v, _)| v.id),
                     template_id: None,
+                    rule_id: None,
                     status: MessageStatus::Received,
                     status_at: at,
                     detail: answered.as_ref().map(|(_, to)| match to {

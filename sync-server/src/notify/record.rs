@@ -29,6 +29,7 @@ pub fn entry(m: &Message) -> Option<MessageRecord> {
         device_id: None,
         visit_id: m.visit,
         template_id: None,
+        rule_id: Some(m.rule),
         status: m
             .state
             .parse::<MessageStatus>()

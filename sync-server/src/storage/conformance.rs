@@ -490,6 +490,7 @@ pub async fn server_writes_reach_devices<S: Storage>(s: &S) {
         device_id: None,
         visit_id: None,
         template_id: None,
+        rule_id: None,
         status: MessageStatus::Sent,
         status_at: at,
         detail: None,
