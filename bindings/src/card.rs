@@ -3,9 +3,39 @@
 
 use kartka_core::messaging::segments::{self, SmsEncoding};
 use kartka_core::model::{Birthday, ClientClass, ClientPatch};
-use kartka_core::store::{ClientFilter, Page, VisitFilter};
+use kartka_core::store::{ClientFilter, MessageFilter, Page, VisitFilter};
 
-use crate::{ApiError, ClientBook, ClientRec, ConsentRec, VisitRec, id};
+use crate::{ApiError, ClientBook, ClientRec, ConsentRec, MessageRec, VisitRec, id, instant};
+
+/// What the message log shows; every field given narrows it.
+#[derive(Default, uniffi::Record)]
+pub struct MessageFilterRec {
+    #[uniffi(default)]
+    pub client_id: Option<String>,
+    #[uniffi(default)]
+    pub channel: Option<String>,
+    /// `sent`, `delivered`, `failed`, `received`, …
+    #[uniffi(default)]
+    pub status: Option<String>,
+    /// `manual`, `automatic` or `inbound`.
+    #[uniffi(default)]
+    pub kind: Option<String>,
+    #[uniffi(default)]
+    pub rule_id: Option<String>,
+    /// RFC 3339, inclusive.
+    #[uniffi(default)]
+    pub from: Option<String>,
+    /// RFC 3339, exclusive.
+    #[uniffi(default)]
+    pub to: Option<String>,
+}
+
+#[derive(uniffi::Record)]
+pub struct LoggedMessageRec {
+    pub client_id: String,
+    pub client_name: String,
+    pub message: MessageRec,
+}
 
 /// Changes to a client card; `None` leaves a field as it is. For the optional text fields
 /// (email, birthday, comment, loyalty card) an empty string clears the field.
@@ -178,6 +208,34 @@ impl ClientBook {
         let client = store.get_client(id(&client_id)?)?;
         let visit = visit_id.as_deref().map(id).transpose()?;
         Ok(store.render_template(id(&template_id)?, &client, visit)?)
+    }
+
+    /// The business's message log, newest first: every client's messages, automatic and
+    /// manual, sent and received.
+    pub fn message_log(
+        &self,
+        filter: MessageFilterRec,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<LoggedMessageRec>, ApiError> {
+        let f = MessageFilter {
+            client: filter.client_id.as_deref().map(id).transpose()?,
+            channel: filter.channel.map(|c| c.parse()).transpose()?,
+            status: filter.status.map(|s| s.parse()).transpose()?,
+            kind: filter.kind.map(|k| k.parse()).transpose()?,
+            rule: filter.rule_id.as_deref().map(id).transpose()?,
+            from: filter.from.as_deref().map(instant).transpose()?,
+            to: filter.to.as_deref().map(instant).transpose()?,
+        };
+        let log = self.store()?.message_log(&f, Page { offset, limit })?;
+        Ok(log
+            .into_iter()
+            .map(|l| LoggedMessageRec {
+                client_id: l.message.client_id.to_string(),
+                client_name: l.client_name,
+                message: l.message.into(),
+            })
+            .collect())
     }
 
     /// The client's visits, newest first.

@@ -359,6 +359,8 @@ pub struct MessageRec {
     /// Why a message failed or was skipped; what a client's reply did ("confirmed the visit").
     pub detail: Option<String>,
     pub visit_id: Option<String>,
+    /// The notification rule that sent it.
+    pub rule_id: Option<String>,
 }
 
 impl From<MessageRecord> for MessageRec {
@@ -372,6 +374,7 @@ impl From<MessageRecord> for MessageRec {
             kind: m.kind.to_string(),
             detail: m.detail,
             visit_id: m.visit_id.map(|v| v.to_string()),
+            rule_id: m.rule_id.map(|r| r.to_string()),
         }
     }
 }

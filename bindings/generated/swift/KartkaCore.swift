@@ -916,6 +916,12 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func findClients(query: String, clientClass: String?, tag: String?, offset: UInt32, limit: UInt32) throws  -> [ClientRec]
     
     /**
+     * The business's message log, newest first: every client's messages, automatic and
+     * manual, sent and received.
+     */
+    func messageLog(filter: MessageFilterRec, offset: UInt32, limit: UInt32) throws  -> [LoggedMessageRec]
+    
+    /**
      * A business template rendered for the client (and one of their visits), for the
      * composer to show and the master to edit before sending.
      */
@@ -1406,6 +1412,22 @@ open func findClients(query: String, clientClass: String?, tag: String?, offset:
         FfiConverterString.lower(query),
         FfiConverterOptionString.lower(clientClass),
         FfiConverterOptionString.lower(tag),
+        FfiConverterUInt32.lower(offset),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The business's message log, newest first: every client's messages, automatic and
+     * manual, sent and received.
+     */
+open func messageLog(filter: MessageFilterRec, offset: UInt32, limit: UInt32)throws  -> [LoggedMessageRec]  {
+    return try  FfiConverterSequenceTypeLoggedMessageRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_message_log(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMessageFilterRec_lower(filter),
         FfiConverterUInt32.lower(offset),
         FfiConverterUInt32.lower(limit),uniffiCallStatus
     )
@@ -2970,6 +2992,64 @@ public func FfiConverterTypeInviteRec_lower(_ value: InviteRec) -> RustBuffer {
 }
 
 
+public struct LoggedMessageRec: Equatable, Hashable {
+    public var clientId: String
+    public var clientName: String
+    public var message: MessageRec
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(clientId: String, clientName: String, message: MessageRec) {
+        self.clientId = clientId
+        self.clientName = clientName
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LoggedMessageRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoggedMessageRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoggedMessageRec {
+        return
+            try LoggedMessageRec(
+                clientId: FfiConverterString.read(from: &buf), 
+                clientName: FfiConverterString.read(from: &buf), 
+                message: FfiConverterTypeMessageRec.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LoggedMessageRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.clientId, into: &buf)
+        FfiConverterString.write(value.clientName, into: &buf)
+        FfiConverterTypeMessageRec.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoggedMessageRec_lift(_ buf: RustBuffer) throws -> LoggedMessageRec {
+    return try FfiConverterTypeLoggedMessageRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoggedMessageRec_lower(_ value: LoggedMessageRec) -> RustBuffer {
+    return FfiConverterTypeLoggedMessageRec.lower(value)
+}
+
+
 public struct MergePreviewRec: Equatable, Hashable {
     public var keptId: String
     public var mergedId: String
@@ -3068,6 +3148,107 @@ public func FfiConverterTypeMergePreviewRec_lower(_ value: MergePreviewRec) -> R
 }
 
 
+/**
+ * What the message log shows; every field given narrows it.
+ */
+public struct MessageFilterRec: Equatable, Hashable {
+    public var clientId: String?
+    public var channel: String?
+    /**
+     * `sent`, `delivered`, `failed`, `received`, …
+     */
+    public var status: String?
+    /**
+     * `manual`, `automatic` or `inbound`.
+     */
+    public var kind: String?
+    public var ruleId: String?
+    /**
+     * RFC 3339, inclusive.
+     */
+    public var from: String?
+    /**
+     * RFC 3339, exclusive.
+     */
+    public var to: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(clientId: String? = nil, channel: String? = nil, 
+        /**
+         * `sent`, `delivered`, `failed`, `received`, …
+         */status: String? = nil, 
+        /**
+         * `manual`, `automatic` or `inbound`.
+         */kind: String? = nil, ruleId: String? = nil, 
+        /**
+         * RFC 3339, inclusive.
+         */from: String? = nil, 
+        /**
+         * RFC 3339, exclusive.
+         */to: String? = nil) {
+        self.clientId = clientId
+        self.channel = channel
+        self.status = status
+        self.kind = kind
+        self.ruleId = ruleId
+        self.from = from
+        self.to = to
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MessageFilterRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMessageFilterRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MessageFilterRec {
+        return
+            try MessageFilterRec(
+                clientId: FfiConverterOptionString.read(from: &buf), 
+                channel: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                kind: FfiConverterOptionString.read(from: &buf), 
+                ruleId: FfiConverterOptionString.read(from: &buf), 
+                from: FfiConverterOptionString.read(from: &buf), 
+                to: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MessageFilterRec, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.clientId, into: &buf)
+        FfiConverterOptionString.write(value.channel, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.ruleId, into: &buf)
+        FfiConverterOptionString.write(value.from, into: &buf)
+        FfiConverterOptionString.write(value.to, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageFilterRec_lift(_ buf: RustBuffer) throws -> MessageFilterRec {
+    return try FfiConverterTypeMessageFilterRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageFilterRec_lower(_ value: MessageFilterRec) -> RustBuffer {
+    return FfiConverterTypeMessageFilterRec.lower(value)
+}
+
+
 public struct MessageRec: Equatable, Hashable {
     public var id: String
     public var channel: String
@@ -3083,6 +3264,10 @@ public struct MessageRec: Equatable, Hashable {
      */
     public var detail: String?
     public var visitId: String?
+    /**
+     * The notification rule that sent it.
+     */
+    public var ruleId: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3092,7 +3277,10 @@ public struct MessageRec: Equatable, Hashable {
          */kind: String, 
         /**
          * Why a message failed or was skipped; what a client's reply did ("confirmed the visit").
-         */detail: String?, visitId: String?) {
+         */detail: String?, visitId: String?, 
+        /**
+         * The notification rule that sent it.
+         */ruleId: String?) {
         self.id = id
         self.channel = channel
         self.body = body
@@ -3101,6 +3289,7 @@ public struct MessageRec: Equatable, Hashable {
         self.kind = kind
         self.detail = detail
         self.visitId = visitId
+        self.ruleId = ruleId
     }
 
     
@@ -3126,7 +3315,8 @@ public struct FfiConverterTypeMessageRec: FfiConverterRustBuffer {
                 status: FfiConverterString.read(from: &buf), 
                 kind: FfiConverterString.read(from: &buf), 
                 detail: FfiConverterOptionString.read(from: &buf), 
-                visitId: FfiConverterOptionString.read(from: &buf)
+                visitId: FfiConverterOptionString.read(from: &buf), 
+                ruleId: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3139,6 +3329,7 @@ public struct FfiConverterTypeMessageRec: FfiConverterRustBuffer {
         FfiConverterString.write(value.kind, into: &buf)
         FfiConverterOptionString.write(value.detail, into: &buf)
         FfiConverterOptionString.write(value.visitId, into: &buf)
+        FfiConverterOptionString.write(value.ruleId, into: &buf)
     }
 }
 
@@ -5136,6 +5327,31 @@ fileprivate struct FfiConverterSequenceTypeDeviceRec: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeLoggedMessageRec: FfiConverterRustBuffer {
+    typealias SwiftType = [LoggedMessageRec]
+
+    public static func write(_ value: [LoggedMessageRec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLoggedMessageRec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LoggedMessageRec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [LoggedMessageRec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLoggedMessageRec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeMessageRec: FfiConverterRustBuffer {
     typealias SwiftType = [MessageRec]
 
@@ -5473,6 +5689,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_find_clients() != 17597) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_message_log() != 20042) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_render_template() != 55254) {

@@ -410,6 +410,11 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_consent(uint64_t ptr, RustBuff
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_find_clients(uint64_t ptr, RustBuffer query, RustBuffer client_class, RustBuffer tag, uint32_t offset, uint32_t limit, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MESSAGE_LOG
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MESSAGE_LOG
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_message_log(uint64_t ptr, RustBuffer filter, uint32_t offset, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_RENDER_TEMPLATE
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_RENDER_TEMPLATE
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_render_template(uint64_t ptr, RustBuffer template_id, RustBuffer client_id, RustBuffer visit_id, RustCallStatus *_Nonnull out_status
@@ -988,6 +993,12 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_consent(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FIND_CLIENTS
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FIND_CLIENTS
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_find_clients(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_MESSAGE_LOG
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_MESSAGE_LOG
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_message_log(void
     
 );
 #endif

@@ -15,6 +15,8 @@ public struct RootView: View {
                 .tabItem { Label("Clients", systemImage: "person.2") }
             NavigationStack { AgendaView(model: AgendaModel(book: book)) }
                 .tabItem { Label("Agenda", systemImage: "calendar") }
+            NavigationStack { MessageLogView(model: MessageLogModel(book: book)) }
+                .tabItem { Label("Messages", systemImage: "bubble.left.and.bubble.right") }
             NavigationStack { ImportView(model: ImportModel(book: book)) }
                 .tabItem { Label("Import", systemImage: "person.crop.circle.badge.plus") }
             NavigationStack { SettingsView(model: SettingsModel(book: book), sync: sync) }

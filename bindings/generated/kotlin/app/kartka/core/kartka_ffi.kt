@@ -761,6 +761,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_find_clients(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_message_log(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_render_template(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_update_client(
@@ -910,6 +912,8 @@ internal object UniffiLib {
     external fun uniffi_kartka_ffi_fn_method_clientbook_consent(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_find_clients(`ptr`: Long,`query`: RustBuffer.ByValue,`clientClass`: RustBuffer.ByValue,`tag`: RustBuffer.ByValue,`offset`: Int,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_message_log(`ptr`: Long,`filter`: RustBuffer.ByValue,`offset`: Int,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_render_template(`ptr`: Long,`templateId`: RustBuffer.ByValue,`clientId`: RustBuffer.ByValue,`visitId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1169,6 +1173,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_find_clients() and 0xFFFF) != 17597) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_message_log() and 0xFFFF) != 20042) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_render_template() and 0xFFFF) != 55254) {
@@ -2167,6 +2174,12 @@ public interface ClientBookInterface {
     fun `findClients`(`query`: kotlin.String, `clientClass`: kotlin.String?, `tag`: kotlin.String?, `offset`: kotlin.UInt, `limit`: kotlin.UInt): List<ClientRec>
     
     /**
+     * The business's message log, newest first: every client's messages, automatic and
+     * manual, sent and received.
+     */
+    fun `messageLog`(`filter`: MessageFilterRec, `offset`: kotlin.UInt, `limit`: kotlin.UInt): List<LoggedMessageRec>
+    
+    /**
      * A business template rendered for the client (and one of their visits), for the
      * composer to show and the master to edit before sending.
      */
@@ -2772,6 +2785,27 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
         FfiConverterString.lower(`query`),
         FfiConverterOptionalString.lower(`clientClass`),
         FfiConverterOptionalString.lower(`tag`),
+        FfiConverterUInt.lower(`offset`),
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The business's message log, newest first: every client's messages, automatic and
+     * manual, sent and received.
+     */
+    @Throws(ApiException::class)override fun `messageLog`(`filter`: MessageFilterRec, `offset`: kotlin.UInt, `limit`: kotlin.UInt): List<LoggedMessageRec> {
+            return FfiConverterSequenceTypeLoggedMessageRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_message_log(
+        it,
+        
+        FfiConverterTypeMessageFilterRec.lower(`filter`),
         FfiConverterUInt.lower(`offset`),
         FfiConverterUInt.lower(`limit`),_status)
 }
@@ -4481,6 +4515,49 @@ public object FfiConverterTypeInviteRec: FfiConverterRustBuffer<InviteRec> {
 
 
 
+data class LoggedMessageRec (
+    var `clientId`: kotlin.String
+    , 
+    var `clientName`: kotlin.String
+    , 
+    var `message`: MessageRec
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLoggedMessageRec: FfiConverterRustBuffer<LoggedMessageRec> {
+    override fun read(buf: ByteBuffer): LoggedMessageRec {
+        return LoggedMessageRec(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMessageRec.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LoggedMessageRec) = (
+            FfiConverterString.allocationSize(value.`clientId`) +
+            FfiConverterString.allocationSize(value.`clientName`) +
+            FfiConverterTypeMessageRec.allocationSize(value.`message`)
+    )
+
+    override fun write(value: LoggedMessageRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`clientId`, buf)
+            FfiConverterString.write(value.`clientName`, buf)
+            FfiConverterTypeMessageRec.write(value.`message`, buf)
+    }
+}
+
+
+
 data class MergePreviewRec (
     var `keptId`: kotlin.String
     , 
@@ -4565,6 +4642,84 @@ public object FfiConverterTypeMergePreviewRec: FfiConverterRustBuffer<MergePrevi
 
 
 
+/**
+ * What the message log shows; every field given narrows it.
+ */
+data class MessageFilterRec (
+    var `clientId`: kotlin.String? = null 
+    , 
+    var `channel`: kotlin.String? = null 
+    , 
+    /**
+     * `sent`, `delivered`, `failed`, `received`, …
+     */
+    var `status`: kotlin.String? = null 
+    , 
+    /**
+     * `manual`, `automatic` or `inbound`.
+     */
+    var `kind`: kotlin.String? = null 
+    , 
+    var `ruleId`: kotlin.String? = null 
+    , 
+    /**
+     * RFC 3339, inclusive.
+     */
+    var `from`: kotlin.String? = null 
+    , 
+    /**
+     * RFC 3339, exclusive.
+     */
+    var `to`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMessageFilterRec: FfiConverterRustBuffer<MessageFilterRec> {
+    override fun read(buf: ByteBuffer): MessageFilterRec {
+        return MessageFilterRec(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MessageFilterRec) = (
+            FfiConverterOptionalString.allocationSize(value.`clientId`) +
+            FfiConverterOptionalString.allocationSize(value.`channel`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`ruleId`) +
+            FfiConverterOptionalString.allocationSize(value.`from`) +
+            FfiConverterOptionalString.allocationSize(value.`to`)
+    )
+
+    override fun write(value: MessageFilterRec, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`clientId`, buf)
+            FfiConverterOptionalString.write(value.`channel`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`ruleId`, buf)
+            FfiConverterOptionalString.write(value.`from`, buf)
+            FfiConverterOptionalString.write(value.`to`, buf)
+    }
+}
+
+
+
 data class MessageRec (
     var `id`: kotlin.String
     , 
@@ -4587,6 +4742,11 @@ data class MessageRec (
     var `detail`: kotlin.String?
     , 
     var `visitId`: kotlin.String?
+    , 
+    /**
+     * The notification rule that sent it.
+     */
+    var `ruleId`: kotlin.String?
     
 ){
     
@@ -4611,6 +4771,7 @@ public object FfiConverterTypeMessageRec: FfiConverterRustBuffer<MessageRec> {
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -4622,7 +4783,8 @@ public object FfiConverterTypeMessageRec: FfiConverterRustBuffer<MessageRec> {
             FfiConverterString.allocationSize(value.`status`) +
             FfiConverterString.allocationSize(value.`kind`) +
             FfiConverterOptionalString.allocationSize(value.`detail`) +
-            FfiConverterOptionalString.allocationSize(value.`visitId`)
+            FfiConverterOptionalString.allocationSize(value.`visitId`) +
+            FfiConverterOptionalString.allocationSize(value.`ruleId`)
     )
 
     override fun write(value: MessageRec, buf: ByteBuffer) {
@@ -4634,6 +4796,7 @@ public object FfiConverterTypeMessageRec: FfiConverterRustBuffer<MessageRec> {
             FfiConverterString.write(value.`kind`, buf)
             FfiConverterOptionalString.write(value.`detail`, buf)
             FfiConverterOptionalString.write(value.`visitId`, buf)
+            FfiConverterOptionalString.write(value.`ruleId`, buf)
     }
 }
 
@@ -6534,6 +6697,34 @@ public object FfiConverterSequenceTypeDeviceRec: FfiConverterRustBuffer<List<Dev
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeDeviceRec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeLoggedMessageRec: FfiConverterRustBuffer<List<LoggedMessageRec>> {
+    override fun read(buf: ByteBuffer): List<LoggedMessageRec> {
+        val len = buf.getInt()
+        return List<LoggedMessageRec>(len) {
+            FfiConverterTypeLoggedMessageRec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<LoggedMessageRec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeLoggedMessageRec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<LoggedMessageRec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeLoggedMessageRec.write(it, buf)
         }
     }
 }
