@@ -98,17 +98,9 @@ impl Served {
     }
 }
 
-async fn world() -> (tempfile::TempDir, World<SqliteStorage>) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
-    (dir, World::new(s).await)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twilio_status_callbacks_and_opt_out_replies() {
-    let (_d, mut w) = world().await;
-    let served = serve(&w).await;
-    // The world's notifier must ask for callbacks at the served URL.
+/// The world's notifier, sending as a server reachable at `served` (status callbacks and
+/// confirmation links point there).
+fn public_at(w: &mut World<SqliteStorage>, served: &Served) {
     let config = Notify {
         public_url: Some(served.url.clone()),
         ..common::notify_config(w.dir.path())
@@ -124,6 +116,19 @@ async fn twilio_status_callbacks_and_opt_out_replies() {
             std::sync::Arc::new(move || *c.lock().unwrap())
         },
     );
+}
+
+async fn world() -> (tempfile::TempDir, World<SqliteStorage>) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
+    (dir, World::new(s).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_status_callbacks_and_opt_out_replies() {
+    let (_d, mut w) = world().await;
+    let served = serve(&w).await;
+    public_at(&mut w, &served);
     let t = w.template("Запис", "Вас записано на {visit_time}", None);
     w.rule("visit_created", 0, &[Channel::Sms], t, false);
     let c = w.client("Олена", "+380671234567", &[Channel::Sms]);
@@ -528,21 +533,7 @@ async fn the_confirmation_link_confirms_and_cancels_on_the_device() {
 
     let (_d, mut w) = world().await;
     let served = serve(&w).await;
-    let config = Notify {
-        public_url: Some(served.url.clone()),
-        ..common::notify_config(w.dir.path())
-    };
-    w.notifier = kartka_server::notify::Notifier::new(
-        w.storage.clone(),
-        config.clone(),
-        kartka_server::notify::Gateways::new(&common::gateways(&w.providers, &w.smtp), &config)
-            .unwrap(),
-        std::sync::Arc::new(kartka_server::metrics::Metrics::new()),
-        {
-            let c = w.clock.clone();
-            std::sync::Arc::new(move || *c.lock().unwrap())
-        },
-    );
+    public_at(&mut w, &served);
     let t = w.template(
         "Підтвердження",
         "Ви записані на {visit_time}. Підтвердіть: {confirm_link}",

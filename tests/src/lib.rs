@@ -316,3 +316,32 @@ pub fn bytes_under(dir: &Path) -> Vec<u8> {
 pub fn holds(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
+
+/// A template and an enabled SMS rule that sends it on `trigger`, at once and at any hour.
+pub fn sms_rule(s: &mut Store, trigger: &str, name: &str, body: &str) -> (uuid::Uuid, uuid::Uuid) {
+    use kartka_core::crdt::business::SettingsEdit;
+    use kartka_core::model::{Channel, Rule, Template};
+    let (t, r) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    s.edit_business(SettingsEdit::PutTemplate(Template {
+        id: t,
+        name: name.into(),
+        channel: None,
+        body: body.into(),
+        whatsapp: None,
+    }))
+    .unwrap();
+    s.edit_business(SettingsEdit::PutRule(Rule {
+        id: r,
+        name: name.into(),
+        trigger: trigger.into(),
+        offset_min: 0,
+        channels: vec![Channel::Sms],
+        template_id: Some(t),
+        channel_templates: vec![],
+        working_hours_only: false,
+        statuses: vec![],
+        enabled: true,
+    }))
+    .unwrap();
+    (t, r)
+}

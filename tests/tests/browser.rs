@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kartka_core::crdt::business::SettingsEdit;
 use kartka_core::model::{
     Channel, ConsentSource, ConsentSubject, MessageKind, NewClient, NewVisit, ReminderOverride,
-    Rule, ServiceLine, Template, VisitStatus,
+    ServiceLine, VisitStatus,
 };
 use kartka_tests::{Device, Server};
 use uuid::Uuid;
@@ -64,28 +63,12 @@ fn first_sent(outbox: &Path) -> String {
 /// `{confirm_link}` when a visit is booked.
 fn booked(phone: &Device) -> (Uuid, Uuid) {
     phone.with(|s| {
-        let t = Uuid::now_v7();
-        s.edit_business(SettingsEdit::PutTemplate(Template {
-            id: t,
-            name: "Підтвердження".into(),
-            channel: None,
-            body: "{client_first_name}, підтвердіть запис: {confirm_link}".into(),
-            whatsapp: None,
-        }))
-        .unwrap();
-        s.edit_business(SettingsEdit::PutRule(Rule {
-            id: Uuid::now_v7(),
-            name: "Запис".into(),
-            trigger: "visit_created".into(),
-            offset_min: 0,
-            channels: vec![Channel::Sms],
-            template_id: Some(t),
-            channel_templates: vec![],
-            working_hours_only: false,
-            statuses: vec![],
-            enabled: true,
-        }))
-        .unwrap();
+        kartka_tests::sms_rule(
+            s,
+            "visit_created",
+            "Підтвердження",
+            "{client_first_name}, підтвердіть запис: {confirm_link}",
+        );
         let c = s
             .create_client(NewClient {
                 name: "Олена Коваленко".into(),

@@ -8,10 +8,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use kartka_core::crdt::business::SettingsEdit;
 use kartka_core::model::{
     Channel, ConsentSource, ConsentSubject, MessageStatus, NewClient, NewVisit, ReminderOverride,
-    Rule, Template, VisitStatus,
+    VisitStatus,
 };
 use kartka_server::notify::doubles::{Behaviour, Providers};
 use kartka_server::storage::conformance::test_postgres_url;
@@ -51,28 +50,7 @@ rate_per_second = 400
 /// tells each client at once: every message falls due the moment the device syncs.
 fn book(device: &Device) {
     device.with(|s| {
-        let t = Uuid::now_v7();
-        s.edit_business(SettingsEdit::PutTemplate(Template {
-            id: t,
-            name: "Запис".into(),
-            channel: None,
-            body: "{client_name}: {visit_time}".into(),
-            whatsapp: None,
-        }))
-        .unwrap();
-        s.edit_business(SettingsEdit::PutRule(Rule {
-            id: Uuid::now_v7(),
-            name: "Запис".into(),
-            trigger: "visit_created".into(),
-            offset_min: 0,
-            channels: vec![Channel::Sms],
-            template_id: Some(t),
-            channel_templates: vec![],
-            working_hours_only: false,
-            statuses: vec![],
-            enabled: true,
-        }))
-        .unwrap();
+        kartka_tests::sms_rule(s, "visit_created", "Запис", "{client_name}: {visit_time}");
         let ids = s
             .create_clients(
                 (0..MESSAGES)
