@@ -72,6 +72,9 @@ pub enum Cmd {
     Message(MessageArgs),
     /// The client's message history.
     History { client: String },
+    /// A mass mailing: who it would reach, who is left out and why, what it costs.
+    #[command(subcommand)]
+    Mailing(MailingCmd),
     /// The business's message log: every client's messages, automatic and manual, sent and
     /// received, newest first.
     Messages(MessagesArgs),
@@ -553,4 +556,32 @@ pub struct MessagesArgs {
     pub to: Option<String>,
     #[arg(long, default_value_t = 100)]
     pub limit: u32,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum MailingCmd {
+    /// Changes nothing: counts recipients (marketing and channel consent, and an address),
+    /// those left out by reason, and the SMS segments.
+    Preview(MailingArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MailingArgs {
+    #[arg(long)]
+    pub channel: String,
+    #[arg(long)]
+    pub text: String,
+    #[arg(long = "class")]
+    pub client_class: Option<String>,
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Clients whose last visit was before this local date.
+    #[arg(long)]
+    pub last_visit_before: Option<String>,
+    /// Clients whose last visit was on or after this local date.
+    #[arg(long)]
+    pub last_visit_after: Option<String>,
+    /// 1–12.
+    #[arg(long)]
+    pub birthday_month: Option<u32>,
 }

@@ -117,6 +117,47 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Call { client } => crate::comms::call(&store, &out, &client)?,
         Cmd::Message(m) => crate::comms::message(&mut store, &out, m)?,
         Cmd::History { client } => crate::comms::history(&store, &out, &client)?,
+        Cmd::Mailing(crate::args::MailingCmd::Preview(a)) => {
+            let audience = kartka_core::store::Audience {
+                class: a
+                    .client_class
+                    .as_deref()
+                    .map(kartka_core::model::ClientClass::parse)
+                    .transpose()?,
+                tag: a.tag.clone(),
+                last_visit_before: a
+                    .last_visit_before
+                    .as_deref()
+                    .map(|d| bound(&store, d, false))
+                    .transpose()?,
+                last_visit_after: a
+                    .last_visit_after
+                    .as_deref()
+                    .map(|d| bound(&store, d, false))
+                    .transpose()?,
+                birthday_month: a.birthday_month,
+            };
+            let p = store.mailing_preview(&audience, a.channel.parse()?, &a.text)?;
+            if out.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&p).expect("serialisable")
+                );
+            } else {
+                println!(
+                    "{} of {} clients would get it; left out: {} without marketing consent, {} without consent on {}, {} without an address{}",
+                    p.recipients.len(),
+                    p.matched,
+                    p.no_marketing_consent,
+                    p.no_channel_consent,
+                    a.channel,
+                    p.no_address,
+                    p.sms_segments_total
+                        .map(|t| format!("; {t} SMS segments in all"))
+                        .unwrap_or_default()
+                );
+            }
+        }
         Cmd::Messages(a) => {
             let filter = kartka_core::store::MessageFilter {
                 client: a

@@ -286,6 +286,51 @@ fn consent_is_recorded_with_evidence() {
 }
 
 #[test]
+fn a_mailing_preview_counts_who_gets_it_and_who_is_left_out() {
+    let b = Book::new();
+    let both = b.add(&["--name", "Anna", "--phone", "0671234567"]);
+    let sms_only = b.add(&["--name", "Olha", "--phone", "0671234568"]);
+    b.add(&["--name", "Iryna", "--phone", "0671234569"]);
+    for (id, ch) in [(&both, "marketing"), (&both, "sms"), (&sms_only, "sms")] {
+        b.ok(&[
+            "consent",
+            "set",
+            id,
+            "--channel",
+            ch,
+            "--granted",
+            "--source",
+            "booking_form",
+        ]);
+    }
+    let p = b.json(&[
+        "mailing",
+        "preview",
+        "--channel",
+        "sms",
+        "--text",
+        "Знижка 20% у березні",
+    ]);
+    assert_eq!(p["matched"], 3);
+    assert_eq!(p["recipients"], serde_json::json!([both]));
+    assert_eq!(p["no_marketing_consent"], 2);
+    assert_eq!(p["sms_segments_total"], 1);
+    let human = b.ok(&["mailing", "preview", "--channel", "sms", "--text", "x"]);
+    assert!(human.starts_with("1 of 3 clients would get it"), "{human}");
+    assert!(
+        b.bad(&[
+            "mailing",
+            "preview",
+            "--channel",
+            "marketing",
+            "--text",
+            "x"
+        ])
+        .contains("marketing")
+    );
+}
+
+#[test]
 fn visits_drive_the_figures_and_follow_the_zone() {
     let b = Book::new();
     let id = b.add(&["--name", "Олена", "--discount", "10"]);

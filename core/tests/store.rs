@@ -1379,3 +1379,117 @@ fn the_message_log_lists_every_clients_messages_newest_first_and_filters() {
         .unwrap();
     assert_eq!(page[0].message.body, "druga");
 }
+
+#[test]
+fn a_mailing_reaches_exactly_the_clients_with_marketing_and_channel_consent() {
+    use kartka_core::model::{Birthday, ClientClass};
+    use kartka_core::store::Audience;
+
+    let (_d, mut s) = book();
+    // 300 clients in every combination of marketing consent, SMS consent, a number, a class
+    // and a birthday month.
+    let mut expected = std::collections::BTreeSet::new();
+    let mut vip_in_march = 0;
+    for i in 0..300u32 {
+        let (marketing, sms, number, vip) = (i % 2 == 0, i % 3 != 0, i % 5 != 0, i % 4 == 0);
+        let c = s
+            .create_client(NewClient {
+                name: format!("Клієнтка {i:03}"),
+                phones: if number {
+                    vec![(format!("+38067{:07}", 1_000_000 + i), String::new())]
+                } else {
+                    vec![]
+                },
+                class: vip.then_some(ClientClass::Vip),
+                birthday: Some(Birthday::MonthDay {
+                    month: 1 + i % 12,
+                    day: 10,
+                }),
+                ..Default::default()
+            })
+            .unwrap();
+        for (yes, ch) in [(marketing, Channel::Marketing), (sms, Channel::Sms)] {
+            if yes {
+                s.set_consent(
+                    c.id,
+                    ConsentSubject::Channel(ch),
+                    true,
+                    ConsentSource::BookingForm,
+                    "",
+                )
+                .unwrap();
+            }
+        }
+        if marketing && sms && number {
+            expected.insert(c.id);
+            if vip && 1 + i % 12 == 3 {
+                vip_in_march += 1;
+            }
+        }
+    }
+    let text = "Весняна знижка 20% на манікюр до кінця березня! Запис за посиланням у профілі";
+    let p = s
+        .mailing_preview(&Audience::default(), Channel::Sms, text)
+        .unwrap();
+    assert_eq!(p.matched, 300);
+    assert_eq!(
+        p.recipients
+            .iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>(),
+        expected
+    );
+    assert_eq!(p.no_marketing_consent, 150);
+    assert_eq!(p.no_channel_consent, 50, "even i, divisible by 3");
+    assert_eq!(
+        p.no_marketing_consent + p.no_channel_consent + p.no_address + p.recipients.len() as u32,
+        300
+    );
+    assert_eq!(p.sms_segments, Some(2), "UCS-2 over 70 characters");
+    assert_eq!(p.sms_segments_total, Some(2 * expected.len() as u32));
+
+    let march_vips = s
+        .mailing_preview(
+            &Audience {
+                class: Some(ClientClass::Vip),
+                birthday_month: Some(3),
+                ..Default::default()
+            },
+            Channel::Sms,
+            text,
+        )
+        .unwrap();
+    assert_eq!(march_vips.recipients.len(), vip_in_march);
+    assert!(march_vips.recipients.iter().all(|id| expected.contains(id)));
+    // Nobody has visited yet: "last visit before" picks no one.
+    let lapsed = s
+        .mailing_preview(
+            &Audience {
+                last_visit_before: Some(chrono::Utc::now()),
+                ..Default::default()
+            },
+            Channel::Sms,
+            text,
+        )
+        .unwrap();
+    assert_eq!(lapsed.matched, 0);
+    assert!(
+        s.mailing_preview(&Audience::default(), Channel::Marketing, text)
+            .is_err()
+    );
+    assert!(
+        s.mailing_preview(&Audience::default(), Channel::Sms, "  ")
+            .is_err()
+    );
+    assert!(
+        s.mailing_preview(
+            &Audience {
+                birthday_month: Some(13),
+                ..Default::default()
+            },
+            Channel::Sms,
+            text
+        )
+        .is_err()
+    );
+}

@@ -12,6 +12,7 @@ mod docs;
 mod erase;
 mod export;
 mod import;
+mod mailing;
 mod merge;
 mod messages;
 pub(crate) mod projection;
@@ -38,6 +39,7 @@ pub use cipher::BookKey;
 pub use import::{
     BatchConsent, ImportOutcome, ImportPreview, ImportStatus, PreviewItem, PreviewPhone,
 };
+pub use mailing::{Audience, MailingPreview};
 pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
 pub use messages::{LoggedMessage, MessageFilter};
 pub use projection::ProjectionSnapshot;
