@@ -211,7 +211,7 @@ final class AgendaModel: ObservableObject {
         }
     }
 
-    func book(clientId: String, at: Date, minutes: UInt32, service: String, price: String) async {
+    func bookVisit(clientId: String, at: Date, minutes: UInt32, service: String, price: String) async {
         let book = self.book
         let start = ISO8601DateFormatter().string(from: at)
         let r = await offMain { () -> VisitRec in

@@ -55,7 +55,7 @@ final class ImportModel: ObservableObject {
 
     init(book: ClientBook) { self.book = book }
 
-    func preview(_ contacts: [ContactRec]) async {
+    func showPreview(_ contacts: [ContactRec]) async {
         self.contacts = contacts
         let book = self.book
         switch await offMain({ try book.previewImport(contacts: contacts) }) {

@@ -80,6 +80,9 @@ struct ClientCardView: View {
     @State private var note = ""
     @State private var templates: [TemplateRec] = []
     @State private var editing: ClientCardModel.CardForm?
+    @State private var visitAt = Date().addingTimeInterval(24 * 3600)
+    @State private var service = ""
+    @State private var price = ""
 
     var body: some View {
         Form {
@@ -131,6 +134,19 @@ struct ClientCardView: View {
                 ForEach(model.visits, id: \.id) { v in
                     Text("\(String(v.start.prefix(16)).replacingOccurrences(of: "T", with: " ")) · \(v.services.map(\.name).joined(separator: ", ")) · \(v.status)")
                         .swipeActions { Button("Ask to confirm") { Task { await model.askToConfirm(v.id) } } }
+                }
+            }
+            Section("Book a visit") {
+                DatePicker("When", selection: $visitAt)
+                TextField("Service", text: $service)
+                TextField("Price", text: $price).keyboardType(.decimalPad)
+                Button("Book") {
+                    Task {
+                        let agenda = AgendaModel(book: book)
+                        await agenda.bookVisit(clientId: model.clientId, at: visitAt, minutes: 60, service: service, price: price)
+                        if let e = agenda.error { model.error = e }
+                        await model.load()
+                    }
                 }
             }
             Section("Messages") {
@@ -216,7 +232,7 @@ struct ImportView: View {
 
     var body: some View {
         List {
-            Button("Whole phone book") { Task { if let all = try? await PhoneBook.readAll() { await model.preview(all) } } }
+            Button("Whole phone book") { Task { if let all = try? await PhoneBook.readAll() { await model.showPreview(all) } } }
             Button("Pick contacts") { picking = true }
             if let e = model.error { Text(e).foregroundStyle(.red) }
             if let p = model.preview {
@@ -240,7 +256,7 @@ struct ImportView: View {
             if let done = model.imported { Text("\(done.count) clients imported") }
         }
         .sheet(isPresented: $picking) {
-            ContactPickerView { contacts in Task { await model.preview(contacts.compactMap(PhoneBook.record)) } }
+            ContactPickerView { contacts in Task { await model.showPreview(contacts.compactMap(PhoneBook.record)) } }
         }
         .navigationTitle("Import")
     }
