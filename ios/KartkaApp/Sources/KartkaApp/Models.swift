@@ -219,7 +219,7 @@ final class AgendaModel: ObservableObject {
             return try book.addVisit(v: NewVisitRec(clientId: clientId, start: start, durationMin: minutes,
                                                     services: [ServiceRec(name: service, price: minor, quantity: 1)], total: nil, paid: 0))
         }
-        if case let .failure(e) = r { error = userMessage(e) }
+        if case let .failure(e) = r { error = userMessage(e); return }
         await show()
     }
 
