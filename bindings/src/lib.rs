@@ -20,7 +20,7 @@ use kartka_core::Store;
 use kartka_core::messaging::deeplink::Platform;
 use kartka_core::model::{
     Birthday, ClientClass, ClientSource, ConsentSource, ConsentSubject, NewBusiness, NewClient,
-    NewVisit, VisitStatus,
+    NewVisit,
 };
 use kartka_core::store::{MessageText, Page, VisitFilter};
 use uuid::Uuid;
@@ -147,18 +147,18 @@ impl ClientBook {
 
     pub fn add_visit(&self, v: NewVisitRec) -> Result<VisitRec, ApiError> {
         let client = id(&v.client_id)?;
+        let start = instant(&v.start)?;
         let new = NewVisit {
-            client_id: client,
-            start: instant(&v.start)?,
-            duration_min: v.duration_min,
-            services: v.services.into_iter().map(Into::into).collect(),
             total: v.total,
             paid: v.paid,
-            status: VisitStatus::Booked,
-            staff_id: None,
             note: v.note.filter(|n| !n.trim().is_empty()),
             reminder: v.reminder.parse()?,
-            repeat_after_days: None,
+            ..NewVisit::booked(
+                client,
+                start,
+                v.duration_min,
+                v.services.into_iter().map(Into::into).collect(),
+            )
         };
         let visit = self.store()?.add_visit(new)?;
         self.notify(vec![client]);

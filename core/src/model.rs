@@ -517,6 +517,31 @@ pub struct NewVisit {
     pub repeat_after_days: Option<u32>,
 }
 
+impl NewVisit {
+    /// A booked visit with nothing else set: no staff or note, the business's reminder rules,
+    /// nothing paid, and the total the services come to less the client's discount.
+    pub fn booked(
+        client_id: Uuid,
+        start: DateTime<Utc>,
+        duration_min: u32,
+        services: Vec<ServiceLine>,
+    ) -> NewVisit {
+        NewVisit {
+            client_id,
+            start,
+            duration_min,
+            services,
+            total: None,
+            paid: 0,
+            status: VisitStatus::Booked,
+            staff_id: None,
+            note: None,
+            reminder: ReminderOverride::Default,
+            repeat_after_days: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct VisitPatch {
     pub start: Option<DateTime<Utc>>,

@@ -15,23 +15,16 @@ fn names(clients: &[kartka_core::model::Client]) -> Vec<&str> {
 }
 
 fn visit(client: uuid::Uuid, start: chrono::DateTime<chrono::Utc>, price: i64) -> NewVisit {
-    NewVisit {
-        client_id: client,
+    NewVisit::booked(
+        client,
         start,
-        duration_min: 60,
-        services: vec![ServiceLine {
+        60,
+        vec![ServiceLine {
             name: "Манікюр".into(),
             price,
             quantity: 1,
         }],
-        total: None,
-        paid: 0,
-        status: VisitStatus::Booked,
-        staff_id: None,
-        note: None,
-        reminder: ReminderOverride::Default,
-        repeat_after_days: None,
-    }
+    )
 }
 
 #[test]

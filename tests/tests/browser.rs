@@ -12,8 +12,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kartka_core::model::{
-    Channel, ConsentSource, ConsentSubject, MessageKind, NewClient, NewVisit, ReminderOverride,
-    ServiceLine, VisitStatus,
+    Channel, ConsentSource, ConsentSubject, MessageKind, NewClient, NewVisit, ServiceLine,
+    VisitStatus,
 };
 use kartka_tests::{Device, Server};
 use uuid::Uuid;
@@ -85,23 +85,16 @@ fn booked(phone: &Device) -> (Uuid, Uuid) {
         )
         .unwrap();
         let v = s
-            .add_visit(NewVisit {
-                client_id: c.id,
-                start: chrono::Utc::now() + chrono::Duration::days(2),
-                duration_min: 60,
-                services: vec![ServiceLine {
+            .add_visit(NewVisit::booked(
+                c.id,
+                chrono::Utc::now() + chrono::Duration::days(2),
+                60,
+                vec![ServiceLine {
                     name: "Манікюр".into(),
                     price: 80000,
                     quantity: 1,
                 }],
-                total: None,
-                paid: 0,
-                status: VisitStatus::Booked,
-                staff_id: None,
-                note: None,
-                reminder: ReminderOverride::Default,
-                repeat_after_days: None,
-            })
+            ))
             .unwrap();
         (c.id, v.id)
     })

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use kartka_core::Store;
 use kartka_core::model::{
-    Channel, ClientPatch, ConsentSource, ConsentSubject, NewClient, NewVisit, ReminderOverride,
-    ServiceLine, VisitStatus,
+    Channel, ClientPatch, ConsentSource, ConsentSubject, NewClient, NewVisit, ServiceLine,
+    VisitStatus,
 };
 use kartka_core::store::VisitFilter;
 use kartka_tests::{Device, Server, client_ids, converge};
@@ -147,23 +147,16 @@ fn apply(devs: &[Device], op: &Op, w: &mut Written) {
                     chrono::DateTime::from_timestamp(1_790_000_000 + i64::from(day) * 86_400, 0)
                         .unwrap();
                 let v = s
-                    .add_visit(NewVisit {
-                        client_id: id,
+                    .add_visit(NewVisit::booked(
+                        id,
                         start,
-                        duration_min: 45,
-                        services: vec![ServiceLine {
+                        45,
+                        vec![ServiceLine {
                             name: "Стрижка".into(),
                             price: 50_000,
                             quantity: 1,
                         }],
-                        total: None,
-                        paid: 0,
-                        status: VisitStatus::Booked,
-                        staff_id: None,
-                        note: None,
-                        reminder: ReminderOverride::Default,
-                        repeat_after_days: None,
-                    })
+                    ))
                     .unwrap();
                 w.visits.insert(v.id);
             }

@@ -11,8 +11,8 @@ use chrono_tz::Tz;
 use kartka_core::Store;
 use kartka_core::crdt::business::SettingsEdit;
 use kartka_core::model::{
-    Channel, ConsentSource, ConsentSubject, NewBusiness, NewClient, NewVisit, ReminderOverride,
-    Rule, ServiceLine, Template, VisitStatus,
+    Channel, ConsentSource, ConsentSubject, NewBusiness, NewClient, NewVisit, Rule, ServiceLine,
+    Template,
 };
 use kartka_core::sync::wire::Cursor;
 use kartka_server::config::{Gateways, Notify};
@@ -313,23 +313,16 @@ impl<S: Storage> World<S> {
 
     pub fn visit(&mut self, client: Uuid, start: DateTime<Utc>) -> Uuid {
         self.book
-            .add_visit(NewVisit {
-                client_id: client,
+            .add_visit(NewVisit::booked(
+                client,
                 start,
-                duration_min: 60,
-                services: vec![ServiceLine {
+                60,
+                vec![ServiceLine {
                     name: "Манікюр".into(),
                     price: 80000,
                     quantity: 1,
                 }],
-                total: None,
-                paid: 0,
-                status: VisitStatus::Booked,
-                staff_id: None,
-                note: None,
-                reminder: ReminderOverride::Default,
-                repeat_after_days: None,
-            })
+            ))
             .unwrap()
             .id
     }
