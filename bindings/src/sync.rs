@@ -92,6 +92,18 @@ pub trait SyncStatusListener: Send + Sync {
 }
 
 impl ClientBook {
+    /// The visit and its link, the server signing it; the book is not locked across the
+    /// network call.
+    fn signed_link(&self, visit_id: &str) -> Result<(kartka_core::model::Visit, String), ApiError> {
+        let (remote, visit) = {
+            let store = self.store()?;
+            let visit = store.get_visit(crate::id(visit_id)?)?;
+            (sync::remote_of(&store)?, visit)
+        };
+        let link = remote.confirm_link(visit.client_id, visit.id)?.link;
+        Ok((visit, link))
+    }
+
     fn after_sync(&self, report: &SyncReport) {
         if !report.changed_clients.is_empty() {
             self.notify(report.changed_clients.clone());
@@ -146,12 +158,7 @@ impl ClientBook {
     /// The signed link where the client confirms or cancels this visit, for the master to
     /// send by hand from the visit (the server signs it). Blocks on the network.
     pub fn confirmation_link(&self, visit_id: String) -> Result<String, ApiError> {
-        let (remote, client, visit) = {
-            let store = self.store()?;
-            let visit = store.get_visit(crate::id(&visit_id)?)?;
-            (sync::remote_of(&store)?, visit.client_id, visit.id)
-        };
-        Ok(remote.confirm_link(client, visit)?.link)
+        Ok(self.signed_link(&visit_id)?.1)
     }
 
     /// The text of a confirmation request for a visit, ready for the composer: the template
@@ -162,9 +169,8 @@ impl ClientBook {
         visit_id: String,
         template_id: Option<String>,
     ) -> Result<String, ApiError> {
-        let link = self.confirmation_link(visit_id.clone())?;
+        let (visit, link) = self.signed_link(&visit_id)?;
         let store = self.store()?;
-        let visit = store.get_visit(crate::id(&visit_id)?)?;
         match template_id {
             Some(t) => {
                 let client = store.get_client(visit.client_id)?;

@@ -140,11 +140,7 @@ async fn issue<S: Storage>(
         .read_doc(who.business, req.client)
         .await?
         .ok_or_else(not_found)?;
-    let visit = automerge::Automerge::load(&bytes)
-        .ok()
-        .and_then(|d| client_doc::read(&d, req.client).ok())
-        .and_then(|c| c.visits.into_iter().find(|v| v.id == req.visit))
-        .ok_or_else(not_found)?;
+    let visit = visit_in(&bytes, req.client, req.visit).ok_or_else(not_found)?;
     if !matches!(standing(Some(&visit), n.now()), Standing::Open(_)) {
         return Err(ApiError::new(
             StatusCode::GONE,
@@ -288,44 +284,37 @@ fn describe(b: &Business, v: &Visit) -> String {
     )
 }
 
-/// Reads what a link points at: the business and the visit as it stands now.
-async fn load<S: Storage>(
-    n: &Notifier<S>,
-    t: LinkTarget,
-) -> Result<(Business, Option<Visit>), Response> {
-    let failed = |e: crate::storage::StorageError| {
-        tracing::warn!(error = %e, "confirmation page: storage failed");
-        page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "…",
-            "<p>Please try again in a minute.</p>",
-        )
-    };
+fn storage_failed(e: crate::storage::StorageError) -> Response {
+    tracing::warn!(error = %e, "confirmation page: storage failed");
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "…",
+        "<p>Please try again in a minute.</p>",
+    )
+}
+
+/// The business a link names (its language, name and zone), or the "invalid link" page.
+async fn load_business<S: Storage>(n: &Notifier<S>, t: LinkTarget) -> Result<Business, Response> {
     let Some(bdoc) = n
         .storage
         .read_doc(t.business, t.business)
         .await
-        .map_err(failed)?
+        .map_err(storage_failed)?
     else {
         return Err(invalid());
     };
-    let business = automerge::Automerge::load(&bdoc)
+    automerge::Automerge::load(&bdoc)
         .ok()
         .and_then(|d| business_doc::read(&d, t.business).ok())
-        .ok_or_else(invalid)?;
-    let visit = match n
-        .storage
-        .read_doc(t.business, t.client)
-        .await
-        .map_err(failed)?
-    {
-        Some(bytes) => automerge::Automerge::load(&bytes)
-            .ok()
-            .and_then(|d| client_doc::read(&d, t.client).ok())
-            .and_then(|c| c.visits.into_iter().find(|v| v.id == t.visit)),
-        None => None,
-    };
-    Ok((business, visit))
+        .ok_or_else(invalid)
+}
+
+/// The visit as the stored client document holds it.
+fn visit_in(client_doc_bytes: &[u8], client: Uuid, visit: Uuid) -> Option<Visit> {
+    automerge::Automerge::load(client_doc_bytes)
+        .ok()
+        .and_then(|d| client_doc::read(&d, client).ok())
+        .and_then(|c| c.visits.into_iter().find(|v| v.id == visit))
 }
 
 fn invalid() -> Response {
@@ -343,9 +332,13 @@ async fn show<S: Storage>(
     let Some(t) = verify(&n.link_key, &token) else {
         return invalid();
     };
-    let (b, visit) = match load(&n, t).await {
-        Ok(x) => x,
+    let b = match load_business(&n, t).await {
+        Ok(b) => b,
         Err(r) => return r,
+    };
+    let visit = match n.storage.read_doc(t.business, t.client).await {
+        Ok(bytes) => bytes.and_then(|b| visit_in(&b, t.client, t.visit)),
+        Err(e) => return storage_failed(e),
     };
     let w = words(b.locale.parse().unwrap_or(Locale::En));
     match standing(visit.as_ref(), n.now()) {
@@ -405,8 +398,8 @@ async fn answer<S: Storage>(
         _ => return page(StatusCode::BAD_REQUEST, "Kartka", "<p>?</p>"),
     };
     let now = n.now();
-    let b = match load(&n, t).await {
-        Ok((b, _)) => b,
+    let b = match load_business(&n, t).await {
+        Ok(b) => b,
         Err(r) => return r,
     };
     let w = words(b.locale.parse().unwrap_or(Locale::En));
@@ -416,14 +409,10 @@ async fn answer<S: Storage>(
         .writer
         .edit(&n.storage, t.business, t.client, |d| {
             let rec = client_doc::read(d, t.client)?;
-            let Standing::Open(v) = standing(rec.visits.iter().find(|v| v.id == t.visit), now)
-            else {
-                return Ok(Err(
-                    match standing(rec.visits.iter().find(|v| v.id == t.visit), now) {
-                        Standing::Past => w.past,
-                        _ => w.gone,
-                    },
-                ));
+            let v = match standing(rec.visits.iter().find(|v| v.id == t.visit), now) {
+                Standing::Open(v) => v,
+                Standing::Past => return Ok(Err(w.past)),
+                Standing::Gone => return Ok(Err(w.gone)),
             };
             if v.status != to {
                 let mut new = v.clone();
