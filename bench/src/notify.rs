@@ -138,6 +138,7 @@ fn book(
         working_hours_only: false,
         statuses: vec![],
         enabled: true,
+        staff: None,
     }))
     .unwrap();
     let ids = s
@@ -399,6 +400,7 @@ pub async fn derive(book_path: &Path, dir: &Path, edits: usize) -> Derive {
             working_hours_only: true,
             statuses: vec![],
             enabled: true,
+            staff: None,
         }))
         .unwrap();
     }

@@ -16,6 +16,10 @@ pub enum ApiError {
     /// The client has no phone number or email address for this channel.
     #[error("no {what}")]
     NoAddress { what: String },
+    /// WhatsApp: the client has not written in 24 hours, so only a template approved by
+    /// WhatsApp can be sent (offer the business's approved templates).
+    #[error("outside WhatsApp's 24-hour window: only an approved template can be sent")]
+    WhatsAppWindowClosed,
     /// The book needs `init_business` (or pairing) first.
     #[error("the book has no business yet")]
     NotInitialized,
@@ -56,6 +60,7 @@ impl From<Error> for ApiError {
             },
             Error::NoAddress { what } => ApiError::NoAddress { what: what.into() },
             Error::NotInitialized => ApiError::NotInitialized,
+            Error::WhatsAppWindowClosed => ApiError::WhatsAppWindowClosed,
             Error::AlreadyInitialized => ApiError::Validation {
                 field: "business".into(),
                 reason: "already set up".into(),

@@ -74,6 +74,11 @@ pub struct RuleRec {
     pub working_hours_only: bool,
     pub statuses: Vec<String>,
     pub enabled: bool,
+    /// `None`: the rule writes to the client. Otherwise it alerts staff (these ids; every
+    /// active member when empty) on telegram or email; triggers `client_replied` and
+    /// `message_failed` are for staff rules only.
+    #[uniffi(default)]
+    pub staff: Option<Vec<String>>,
 }
 
 impl From<Rule> for RuleRec {
@@ -93,6 +98,9 @@ impl From<Rule> for RuleRec {
             working_hours_only: r.working_hours_only,
             statuses: r.statuses.iter().map(|s| s.as_str().to_string()).collect(),
             enabled: r.enabled,
+            staff: r
+                .staff
+                .map(|ids| ids.iter().map(Uuid::to_string).collect()),
         }
     }
 }
@@ -179,6 +187,10 @@ impl ClientBook {
                 .map(|s| s.parse::<VisitStatus>())
                 .collect::<Result<_, _>>()?,
             enabled: r.enabled,
+            staff: r
+                .staff
+                .map(|ids| ids.iter().map(|s| id(s)).collect::<Result<_, _>>())
+                .transpose()?,
         };
         let saved = rule.id;
         self.store()?

@@ -78,6 +78,29 @@ pub enum Cmd {
     /// The business's message log: every client's messages, automatic and manual, sent and
     /// received, newest first.
     Messages(MessagesArgs),
+    /// Conversations, latest first: who wrote, where each stands, who has it.
+    Inbox {
+        /// unanswered, open, postponed or closed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Reply to a client through the server's gateway: queued now, sent once the book syncs.
+    Reply(ReplyArgs),
+    /// Take, give, postpone, close or reopen a client's conversation (staff see a note).
+    Conversation(ConversationArgs),
+    /// A staff note on a client's conversation: never sent to the client.
+    Note {
+        client: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// The staff notes on a client's conversation.
+    Notes { client: String },
+    /// Someone who wrote without being a client (see `inbox`).
+    #[command(subcommand)]
+    Lead(LeadCmd),
     /// The link that lets a client start the business's Telegram bot, so the server can write.
     TelegramLink { client: String },
     #[command(subcommand)]
@@ -218,7 +241,8 @@ pub struct RuleArgs {
     #[arg(long)]
     pub name: String,
     /// visit_created, status_changed, status_changed:<status>, rescheduled, visit_cancelled,
-    /// reminder_before, after_completed, repeat_visit, birthday.
+    /// reminder_before, after_completed, repeat_visit, birthday; for staff rules also
+    /// client_replied and message_failed.
     #[arg(long)]
     pub trigger: String,
     /// When: before the visit for reminders, a delay otherwise, the time of day for birthdays;
@@ -240,6 +264,10 @@ pub struct RuleArgs {
     /// Visit statuses the rule applies to (repeatable; default depends on the trigger).
     #[arg(long = "status")]
     pub statuses: Vec<String>,
+    /// Alert staff instead of writing to the client: `all`, or a staff member's name or id
+    /// (repeatable). Staff are alerted on telegram or email, about what someone else did.
+    #[arg(long = "to-staff")]
+    pub to_staff: Vec<String>,
 }
 
 #[derive(Args)]
@@ -527,8 +555,56 @@ pub enum StaffCmd {
     /// Add a staff member; prints the id.
     Add {
         name: String,
+        /// Where staff alerts go by email.
+        #[arg(long)]
+        email: Option<String>,
+        /// Their chat id with the business's bot (or let them open `staff telegram-link`).
+        #[arg(long)]
+        telegram: Option<String>,
     },
     List,
+    /// The link a staff member opens to get alerts from the business's Telegram bot.
+    TelegramLink { staff: String },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplyArgs {
+    /// The client (id, or its first 8 characters).
+    pub client: String,
+    /// sms, whatsapp, email or telegram.
+    #[arg(long)]
+    pub channel: String,
+    #[arg(long, conflicts_with = "template", required_unless_present = "template")]
+    pub text: Option<String>,
+    /// A template (id or name): outside WhatsApp's 24-hour window, one approved by WhatsApp.
+    #[arg(long)]
+    pub template: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConversationArgs {
+    pub client: String,
+    /// open, postponed (with --until) or closed.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Local time it comes back: 2026-12-01 10:00.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// A staff member (name or id), `me`, or `none`.
+    #[arg(long)]
+    pub assign: Option<String>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LeadCmd {
+    /// The lead's messages and number go to this client.
+    Attach { lead: String, client: String },
+    /// Take the lead into the book as a new client.
+    Accept {
+        lead: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -539,7 +615,7 @@ pub struct MessagesArgs {
     /// sms, whatsapp, telegram, viber, email
     #[arg(long)]
     pub channel: Option<String>,
-    /// manual, automatic or inbound
+    /// manual, automatic, inbound, reply, mailing or staff
     #[arg(long)]
     pub kind: Option<String>,
     /// A client: name, phone or id.
@@ -563,6 +639,21 @@ pub enum MailingCmd {
     /// Changes nothing: counts recipients (marketing and channel consent, and an address),
     /// those left out by reason, and the SMS segments.
     Preview(MailingArgs),
+    /// Start the mailing: the server sends it after the next sync, in working hours, at each
+    /// gateway's rate, to whoever consents when their turn comes. Prints the id.
+    Send {
+        #[command(flatten)]
+        args: MailingArgs,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Not before this local time.
+        #[arg(long)]
+        start: Option<String>,
+    },
+    /// Every mailing with its progress (as far as this book has synced).
+    List,
+    /// Stop a mailing: what has not gone out will not.
+    Cancel { id: String },
 }
 
 #[derive(Debug, clap::Args)]

@@ -179,6 +179,9 @@ pub fn history(store: &Store, out: &Out, client: &str) -> Result<()> {
             kartka_core::model::MessageKind::Automatic => "auto",
             kartka_core::model::MessageKind::Inbound => "in",
             kartka_core::model::MessageKind::Manual => "",
+            kartka_core::model::MessageKind::Reply => "re",
+            kartka_core::model::MessageKind::Mailing => "mail",
+            kartka_core::model::MessageKind::Staff => "staf",
         };
         println!(
             "{at}  {:<9} {:<4} {:<18} {}",

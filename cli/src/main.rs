@@ -5,9 +5,11 @@
 
 mod args;
 mod comms;
+mod inbox;
 mod output;
 mod rules;
 mod run;
+mod staff;
 mod sync;
 
 use clap::Parser;

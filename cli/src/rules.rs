@@ -93,7 +93,23 @@ fn add(store: &mut Store, a: RuleArgs) -> Result<Rule> {
         working_hours_only: !a.any_time,
         statuses: statuses(&a.statuses)?,
         enabled: true,
+        staff: staff_targets(store, &a.to_staff)?,
     })
+}
+
+/// `--to-staff`: nothing (a client rule), `all`, or members by name or id.
+fn staff_targets(store: &Store, given: &[String]) -> Result<Option<Vec<Uuid>>> {
+    if given.is_empty() {
+        return Ok(None);
+    }
+    if given.iter().any(|g| g.eq_ignore_ascii_case("all")) {
+        return Ok(Some(Vec::new()));
+    }
+    given
+        .iter()
+        .map(|g| crate::staff::find(store, g))
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 fn edit(store: &Store, mut r: Rule, a: RuleEditArgs) -> Result<Rule> {

@@ -13,7 +13,7 @@ use kartka_core::{Error, Store, money};
 use uuid::Uuid;
 
 use crate::args::{
-    BusinessCmd, CardArgs, Cli, ClientCmd, Cmd, ConsentCmd, StaffCmd, VisitArgs, VisitCmd,
+    BusinessCmd, CardArgs, Cli, ClientCmd, Cmd, ConsentCmd, VisitArgs, VisitCmd,
 };
 use crate::output::Out;
 
@@ -109,34 +109,18 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Consent(c) => consent(&mut store, &out, c)?,
         Cmd::Visit(v) => visit(&mut store, &out, v)?,
         Cmd::Business(b) => business(&mut store, &out, b)?,
-        Cmd::Staff(StaffCmd::Add { name }) => {
-            let id = store.add_staff(&name)?;
-            out.id(id);
-        }
-        Cmd::Staff(StaffCmd::List) => out.staff(&store.business()?.staff),
+        Cmd::Staff(c) => crate::staff::run(&mut store, &out, c)?,
+        Cmd::Inbox { status, limit } => crate::inbox::inbox(&store, &out, status, limit)?,
+        Cmd::Reply(a) => crate::inbox::reply(&mut store, &out, a)?,
+        Cmd::Conversation(a) => crate::inbox::conversation(&mut store, &out, a)?,
+        Cmd::Note { client, text } => crate::inbox::note(&mut store, &out, &client, &text)?,
+        Cmd::Notes { client } => crate::inbox::notes(&store, &out, &client)?,
+        Cmd::Lead(c) => crate::inbox::lead(&mut store, &out, c)?,
         Cmd::Call { client } => crate::comms::call(&store, &out, &client)?,
         Cmd::Message(m) => crate::comms::message(&mut store, &out, m)?,
         Cmd::History { client } => crate::comms::history(&store, &out, &client)?,
         Cmd::Mailing(crate::args::MailingCmd::Preview(a)) => {
-            let audience = kartka_core::store::Audience {
-                class: a
-                    .client_class
-                    .as_deref()
-                    .map(kartka_core::model::ClientClass::parse)
-                    .transpose()?,
-                tag: a.tag.clone(),
-                last_visit_before: a
-                    .last_visit_before
-                    .as_deref()
-                    .map(|d| bound(&store, d, false))
-                    .transpose()?,
-                last_visit_after: a
-                    .last_visit_after
-                    .as_deref()
-                    .map(|d| bound(&store, d, false))
-                    .transpose()?,
-                birthday_month: a.birthday_month,
-            };
+            let audience = audience(&store, &a)?;
             let p = store.mailing_preview(&audience, a.channel.parse()?, &a.text)?;
             if out.json {
                 println!(
@@ -158,6 +142,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
+        Cmd::Mailing(c) => crate::inbox::mailing(&mut store, &out, c)?,
         Cmd::Messages(a) => {
             let filter = kartka_core::store::MessageFilter {
                 client: a
@@ -197,20 +182,36 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Sync { watch, wait } => crate::sync::sync(store, &out, watch, wait)?,
         Cmd::Whoami { staff } => {
             if let Some(s) = staff {
-                let id = parse_uuid(&s, "staff id")?;
-                if !store.business()?.staff.iter().any(|m| m.id == id) {
-                    return Err(Error::NotFound {
-                        kind: "staff member",
-                        id,
-                    }
-                    .into());
-                }
+                let id = crate::staff::find(&store, &s)?;
                 store.set_current_staff(Some(id))?;
             }
             out.whoami(store.device_id(), store.current_staff());
         }
     }
     Ok(())
+}
+
+/// The audience a mailing's options describe.
+pub(crate) fn audience(store: &Store, a: &crate::args::MailingArgs) -> Result<kartka_core::store::Audience> {
+    Ok(kartka_core::store::Audience {
+        class: a
+            .client_class
+            .as_deref()
+            .map(kartka_core::model::ClientClass::parse)
+            .transpose()?,
+        tag: a.tag.clone(),
+        last_visit_before: a
+            .last_visit_before
+            .as_deref()
+            .map(|d| bound(store, d, false))
+            .transpose()?,
+        last_visit_after: a
+            .last_visit_after
+            .as_deref()
+            .map(|d| bound(store, d, false))
+            .transpose()?,
+        birthday_month: a.birthday_month,
+    })
 }
 
 pub(crate) fn parse_uuid(s: &str, what: &str) -> Result<Uuid> {
@@ -232,7 +233,19 @@ pub(crate) fn client_id(store: &Store, s: &str) -> Result<Uuid> {
         include_deleted: true,
         ..Default::default()
     };
-    let mut matches = Vec::new();
+    // Leads (unknown senders) are in the inbox, not the book.
+    let mut matches: Vec<Uuid> = store
+        .inbox(
+            None,
+            Page {
+                offset: 0,
+                limit: u32::MAX,
+            },
+        )?
+        .into_iter()
+        .filter(|e| e.lead && e.client_id.to_string().starts_with(&prefix))
+        .map(|e| e.client_id)
+        .collect();
     let mut offset = 0;
     loop {
         let page = store.list_clients(
@@ -436,7 +449,7 @@ fn consent(store: &mut Store, out: &Out, cmd: ConsentCmd) -> Result<()> {
 }
 
 /// `--at`: an RFC 3339 instant, or wall-clock time in the business zone.
-fn instant(store: &Store, s: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn instant(store: &Store, s: &str) -> Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
         return Ok(t.with_timezone(&Utc));
     }

@@ -23,6 +23,14 @@ pub enum Error {
     #[error("no {what} for this client")]
     NoAddress { what: &'static str },
 
+    /// WhatsApp delivers free text only within 24 hours of the client's last message; outside
+    /// that window only a template approved by WhatsApp goes.
+    #[error(
+        "the client has not written on WhatsApp in the last 24 hours: only a template approved \
+         by WhatsApp can be sent now"
+    )]
+    WhatsAppWindowClosed,
+
     #[error("this book has no business yet: run `init` first")]
     NotInitialized,
 

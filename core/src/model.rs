@@ -177,7 +177,7 @@ macro_rules! string_enum {
 
 string_enum!(
     /// Where a client card came from.
-    ClientSource("client_source") { Manual => "manual", Phonebook => "phonebook", Vcard => "vcard", Csv => "csv", Booking => "booking" }
+    ClientSource("client_source") { Manual => "manual", Phonebook => "phonebook", Vcard => "vcard", Csv => "csv", Booking => "booking", Message => "message" }
 );
 
 string_enum!(
@@ -255,13 +255,69 @@ string_enum!(
         Uncertain => "uncertain",
         Cancelled => "cancelled",
         Received => "received",
+        Queued => "queued",
     }
 );
 
 string_enum!(
-    /// Who started a message.
-    MessageKind("message_kind") { Manual => "manual", Automatic => "automatic", Inbound => "inbound" }
+    /// Who started a message, and how it goes out: `manual` through the phone's own app,
+    /// `reply` (a master's answer) and everything else outbound through the server's gateways;
+    /// `staff` went to a staff member about this client, never to the client.
+    MessageKind("message_kind") {
+        Manual => "manual",
+        Automatic => "automatic",
+        Inbound => "inbound",
+        Reply => "reply",
+        Mailing => "mailing",
+        Staff => "staff",
+    }
 );
+
+string_enum!(
+    /// Where a conversation with a client stands. A postponed one comes back as unanswered at
+    /// its time.
+    ConversationStatus("conversation_status") {
+        Unanswered => "unanswered",
+        Open => "open",
+        Postponed => "postponed",
+        Closed => "closed",
+    }
+);
+
+/// A client's conversation: the state of the thread of messages they write and the business
+/// answers, shared by every staff member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conversation {
+    pub status: ConversationStatus,
+    /// When the status last changed (an inbound message makes it unanswered again).
+    pub since: DateTime<Utc>,
+    /// Postponed until then.
+    pub until: Option<DateTime<Utc>>,
+    /// The staff member who took it.
+    pub staff_id: Option<Uuid>,
+}
+
+impl Conversation {
+    /// The status as it reads at `now`: a postponement that ran out is unanswered again.
+    pub fn status_at(&self, now: DateTime<Utc>) -> ConversationStatus {
+        match (self.status, self.until) {
+            (ConversationStatus::Postponed, Some(t)) if t <= now => ConversationStatus::Unanswered,
+            (s, _) => s,
+        }
+    }
+}
+
+/// A note staff keep on a client's conversation (who took it, who closed it, anything else):
+/// shown to staff on every device, never sent to the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub body: String,
+    pub at: DateTime<Utc>,
+    pub staff_id: Option<Uuid>,
+    pub device_id: Option<Uuid>,
+}
 
 /// One entry of a client's message history, synced like everything else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -632,6 +688,11 @@ pub struct StaffMember {
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// The staff member's own chat with the business's bot: where staff alerts go on Telegram.
+    pub telegram: Option<String>,
+    /// The devices this staff member works on (a device says so when its staff is set): a
+    /// change made from one of them is theirs, and does not alert them.
+    pub devices: Vec<Uuid>,
     pub active: bool,
 }
 
@@ -670,6 +731,9 @@ pub struct Rule {
     pub working_hours_only: bool,
     pub statuses: Vec<VisitStatus>,
     pub enabled: bool,
+    /// `None`: the rule writes to the client. `Some`: it alerts staff instead (these members,
+    /// or every active one when the list is empty), on Telegram or email, never the client.
+    pub staff: Option<Vec<Uuid>>,
 }
 
 /// Business settings: one per book, edited on any device.
@@ -693,6 +757,63 @@ pub struct Business {
     pub staff: Vec<StaffMember>,
     pub templates: Vec<Template>,
     pub rules: Vec<Rule>,
+    /// Mass mailings, newest last; the server sends them.
+    pub mailings: Vec<Mailing>,
+}
+
+/// The clients a mailing is for; every field narrows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Audience {
+    pub class: Option<ClientClass>,
+    pub tag: Option<String>,
+    /// Last visit strictly before (clients who have not come back).
+    pub last_visit_before: Option<DateTime<Utc>>,
+    /// Last visit on or after (recent clients).
+    pub last_visit_after: Option<DateTime<Utc>>,
+    /// 1–12: clients whose birthday is in this month.
+    pub birthday_month: Option<u32>,
+}
+
+impl Audience {
+    /// Whether a client with this class, tags, last visit and birthday is in the audience: the
+    /// one definition the device's preview and the server's sending share.
+    pub fn matches(
+        &self,
+        class: &ClientClass,
+        tags: &[String],
+        last_visit: Option<DateTime<Utc>>,
+        birthday: Option<&Birthday>,
+    ) -> bool {
+        self.class.as_ref().is_none_or(|c| c == class)
+            && self.tag.as_ref().is_none_or(|t| tags.contains(t))
+            && self
+                .last_visit_before
+                .is_none_or(|t| last_visit.is_some_and(|l| l < t))
+            && self
+                .last_visit_after
+                .is_none_or(|t| last_visit.is_some_and(|l| l >= t))
+            && self
+                .birthday_month
+                .is_none_or(|m| birthday.is_some_and(|b| b.month_day().0 == m))
+    }
+}
+
+/// A mass mailing: one text to an audience on one channel, sent by the server to those who
+/// consent to marketing and to the channel at the moment of sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mailing {
+    pub id: Uuid,
+    pub name: String,
+    pub channel: Channel,
+    /// A template body: placeholders such as `{client_first_name}` are filled per client.
+    pub text: String,
+    pub audience: Audience,
+    /// Not sent before this moment (and only in working hours).
+    pub start: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub staff_id: Option<Uuid>,
+    /// Stopped by a master: what has not gone out yet never will.
+    pub cancelled: bool,
 }
 
 #[derive(Debug, Clone)]

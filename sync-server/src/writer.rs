@@ -64,6 +64,32 @@ impl ServerWriter {
         Ok(Some(out))
     }
 
+    /// Creates document `doc` of `business` as `make` builds it with the server's actor; a
+    /// document that exists already (a concurrent or earlier create) is left as it is.
+    pub async fn create<S: Storage>(
+        &self,
+        storage: &S,
+        business: Uuid,
+        doc: Uuid,
+        make: impl FnOnce(ActorId) -> kartka_core::Result<Automerge>,
+    ) -> Result<(), StorageError> {
+        let _one_at_a_time = self.lock.lock().await;
+        if storage.read_doc(business, doc).await?.is_some() {
+            return Ok(());
+        }
+        let d = make(self.actor.clone()).map_err(|e| StorageError::Rejected {
+            doc,
+            reason: e.to_string(),
+        })?;
+        storage
+            .push(business, None, vec![Chunk {
+                    doc,
+                    data: d.save(),
+                }])
+            .await?;
+        Ok(())
+    }
+
     /// Applies `apply(doc, item)` for every item to its document and stores all the changes in
     /// one push (one transaction, one feed row per document). Documents the business does not
     /// have are skipped. If the push is refused as a whole, each document is pushed alone, so

@@ -187,7 +187,8 @@ async fn twilio_status_callbacks_and_opt_out_replies() {
     );
     assert_eq!(w.messages().await[0].state, "delivered");
 
-    // An opt-out reply withdraws SMS consent, with the reply as evidence; a replay adds nothing.
+    // An opt-out reply withdraws SMS consent and marketing (no more offers, however sent), with
+    // the reply as evidence; a replay adds nothing.
     let inbound = format!("{}/v1/hooks/twilio/inbound", served.url);
     let stop = [
         ("MessageSid", "SMin0001"),
@@ -205,7 +206,8 @@ async fn twilio_status_callbacks_and_opt_out_replies() {
     );
     w.sync().await;
     assert!(!w.book.get_client(c).unwrap().consent["sms"]);
-    assert_eq!(evidence(&w), before + 1);
+    assert!(!w.book.get_client(c).unwrap().consent["marketing"]);
+    assert_eq!(evidence(&w), before + 2);
     let last = w.book.consent(c).unwrap().evidence.last().unwrap().clone();
     assert!(last.note.contains("STOP"), "{last:?}");
     assert_eq!(
@@ -215,7 +217,7 @@ async fn twilio_status_callbacks_and_opt_out_replies() {
         200
     );
     w.sync().await;
-    assert_eq!(evidence(&w), before + 1, "a replayed reply is ignored");
+    assert_eq!(evidence(&w), before + 2, "a replayed reply is ignored");
     // Not a form at all.
     let bad = served
         .http

@@ -341,6 +341,7 @@ pub fn sms_rule(s: &mut Store, trigger: &str, name: &str, body: &str) -> (uuid::
         working_hours_only: false,
         statuses: vec![],
         enabled: true,
+        staff: None,
     }))
     .unwrap();
     (t, r)

@@ -4,22 +4,27 @@
 //! ```text
 //! ROOT { schema, kind: "business", id, name, region, zone, currency, locale, phone?, telegram_bot?,
 //!        hours:     { mon..sun → "09:00-13:00,14:00-19:00" | "closed" },
-//!        staff:     { <id> → { name, phone?, email?, active } },
+//!        staff:     { <id> → { name, phone?, email?, telegram?, devices?, active } },
 //!        templates: { <id> → { name, channel?, body, whatsapp? } },
 //!        rules:     { <id> → { name, trigger, offset, channels, template?, wh_only, statuses,
-//!                              enabled, per_channel? ("sms=<template id>,email=…") } } }
+//!                              enabled, per_channel? ("sms=<template id>,email=…"),
+//!                              staff? ("*" or "<id>,<id>": alerts staff, not the client) } },
+//!        "mailing:<id>" → { name, ch, text, class?, tag?, before?, after?, bmonth?, start,
+//!                           created, staff?, cancelled? } }
 //! ```
-//! A weekday's hours are one value: the master edits a day as a whole.
+//! A weekday's hours are one value: the master edits a day as a whole. Mailings are prefixed
+//! root keys, as a client's collections are: a business document made before mailings existed
+//! has no map for them, and two devices each creating one would hide each other's.
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ObjType, ROOT};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{MapReader, SCHEMA_VERSION, change, existing_map, put_opt_str};
+use super::{MapReader, SCHEMA_VERSION, change, existing_map, put_opt_str, put_time};
 use crate::error::{Error, Result};
 use crate::model::{
-    Business, Channel, NewBusiness, Rule, StaffMember, Template, VisitStatus, WEEKDAYS, WeekHours,
+    Audience, Business, Channel, ClientClass, Mailing, NewBusiness, Rule, StaffMember, Template, VisitStatus, WEEKDAYS, WeekHours,
     format_day_hours, parse_day_hours,
 };
 
@@ -63,7 +68,11 @@ pub enum SettingsEdit {
     RemoveTemplate(Uuid),
     PutRule(Rule),
     RemoveRule(Uuid),
+    PutMailing(Mailing),
+    CancelMailing(Uuid),
 }
+
+const MAILING: &str = "mailing:";
 
 pub fn edit(doc: &mut Automerge, id: Uuid, edit: &SettingsEdit, at: DateTime<Utc>) -> Result<()> {
     change(doc, at, |tx| {
@@ -88,6 +97,14 @@ pub fn edit(doc: &mut Automerge, id: Uuid, edit: &SettingsEdit, at: DateTime<Utc
                 tx.put(&o, "name", s.name.as_str())?;
                 put_opt_str(tx, &o, "phone", s.phone.as_deref())?;
                 put_opt_str(tx, &o, "email", s.email.as_deref())?;
+                put_opt_str(tx, &o, "telegram", s.telegram.as_deref())?;
+                let devices: Vec<String> = s.devices.iter().map(Uuid::to_string).collect();
+                put_opt_str(
+                    tx,
+                    &o,
+                    "devices",
+                    Some(devices.join(",")).filter(|d| !d.is_empty()).as_deref(),
+                )?;
                 tx.put(&o, "active", s.active)?;
             }
             SettingsEdit::PutTemplate(t) => {
@@ -131,10 +148,45 @@ pub fn edit(doc: &mut Automerge, id: Uuid, edit: &SettingsEdit, at: DateTime<Utc
                         .filter(|s| !s.is_empty())
                         .as_deref(),
                 )?;
+                let staff = r.staff.as_ref().map(|ids| {
+                    if ids.is_empty() {
+                        "*".to_string()
+                    } else {
+                        join(ids.iter().map(Uuid::to_string).collect::<Vec<_>>().iter().map(String::as_str))
+                    }
+                });
+                put_opt_str(tx, &o, "staff", staff.as_deref())?;
             }
             SettingsEdit::RemoveRule(r) => {
                 let rules = existing_map(tx, &ROOT, "rules", id)?;
                 tx.delete(&rules, r.to_string())?;
+            }
+            SettingsEdit::PutMailing(m) => {
+                let o = tx.put_object(ROOT, format!("{MAILING}{}", m.id), ObjType::Map)?;
+                tx.put(&o, "name", m.name.as_str())?;
+                tx.put(&o, "ch", m.channel.as_str())?;
+                tx.put(&o, "text", m.text.as_str())?;
+                let a = &m.audience;
+                put_opt_str(tx, &o, "class", a.class.as_ref().map(|c| c.as_str()))?;
+                put_opt_str(tx, &o, "tag", a.tag.as_deref())?;
+                if let Some(t) = a.last_visit_before {
+                    put_time(tx, &o, "before", t)?;
+                }
+                if let Some(t) = a.last_visit_after {
+                    put_time(tx, &o, "after", t)?;
+                }
+                if let Some(month) = a.birthday_month {
+                    tx.put(&o, "bmonth", i64::from(month))?;
+                }
+                put_time(tx, &o, "start", m.start)?;
+                put_time(tx, &o, "created", m.created_at)?;
+                put_opt_str(tx, &o, "staff", m.staff_id.map(|s| s.to_string()).as_deref())?;
+                tx.put(&o, "cancelled", m.cancelled)?;
+            }
+            SettingsEdit::CancelMailing(m) => {
+                let key = format!("{MAILING}{m}");
+                let o = existing_map(tx, &ROOT, &key, id)?;
+                tx.put(&o, "cancelled", true)?;
             }
         }
         Ok(())
@@ -188,6 +240,8 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<Business> {
             name: s.str("name").unwrap_or_default(),
             phone: s.str("phone"),
             email: s.str("email"),
+            telegram: s.str("telegram"),
+            devices: split::<Uuid>(s.str("devices")),
             active: s.bool("active").unwrap_or(true),
         })
         .collect();
@@ -222,8 +276,41 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<Business> {
                     Some((c.parse().ok()?, t.parse().ok()?))
                 })
                 .collect(),
+            staff: r.str("staff").map(|s| {
+                if s == "*" {
+                    Vec::new()
+                } else {
+                    split::<Uuid>(Some(s))
+                }
+            }),
         })
         .collect();
+    let mut mailings: Vec<Mailing> = root
+        .prefixed(MAILING)
+        .into_iter()
+        .filter_map(|(k, full)| {
+            let m = root.map(&full)?;
+            let created_at = m.time("created")?;
+            Some(Mailing {
+                id: Uuid::parse_str(&k).ok()?,
+                name: m.str("name").unwrap_or_default(),
+                channel: m.str("ch")?.parse().ok()?,
+                text: m.str("text").unwrap_or_default(),
+                audience: Audience {
+                    class: m.str("class").and_then(|c| ClientClass::parse(&c).ok()),
+                    tag: m.str("tag"),
+                    last_visit_before: m.time("before"),
+                    last_visit_after: m.time("after"),
+                    birthday_month: m.i64("bmonth").and_then(|b| u32::try_from(b).ok()),
+                },
+                start: m.time("start").unwrap_or(created_at),
+                created_at,
+                staff_id: m.uuid("staff"),
+                cancelled: m.bool("cancelled").unwrap_or(false),
+            })
+        })
+        .collect();
+    mailings.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
     Ok(Business {
         id: expected_id,
         name: root.str("name").unwrap_or_default(),
@@ -237,5 +324,6 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<Business> {
         staff,
         templates,
         rules,
+        mailings,
     })
 }

@@ -10,8 +10,11 @@
 //!        "ce:<event id>"        → { s, g, at, staff?, dev, src, note },
 //!        "visit:<visit id>"     → { start, zone, dur, services, total, paid, status, staff?,
 //!                                   note?, reminder?, repeat?, created, updated, deleted? },
-//!        "msg:<message id>"     → { ch, kind, body, at, staff?, dev?, visit?, tpl?, status,
-//!                                   status_at, detail? } }
+//!        "msg:<message id>"     → { ch, kind, body, at, staff?, dev?, visit?, tpl?, rule?,
+//!                                   status, status_at, detail? },
+//!        conv?, conv_at?, conv_until?, conv_staff?   (the conversation: status, since, …),
+//!        lead?                  (an unknown sender's card, made by the server: not yet a client),
+//!        "note:<note id>"       → { body, at, staff?, dev? } }
 //! ```
 //!
 //! Collections are flat, prefixed keys of the root map rather than nested container maps: no
@@ -38,8 +41,8 @@ use super::{MapReader, SCHEMA_VERSION, change, existing_map, put_opt_str, put_ti
 use crate::error::{Error, Result};
 use crate::model::{
     Birthday, Channel, ClientClass, ClientSource, ConsentEvent, ConsentSource, ConsentState,
-    ConsentSubject, MessageKind, MessageRecord, MessageStatus, NotificationKind, Phone,
-    ReminderOverride, ServiceLine, Visit, VisitStatus,
+    ConsentSubject, Conversation, MessageKind, MessageRecord, MessageStatus, Note,
+    NotificationKind, Phone, ReminderOverride, ServiceLine, Visit, VisitStatus,
 };
 
 const PHONE: &str = "phone:";
@@ -50,6 +53,7 @@ const CONSENT: &str = "consent:";
 const CONSENT_EVENT: &str = "ce:";
 const VISIT: &str = "visit:";
 const MESSAGE: &str = "msg:";
+const NOTE: &str = "note:";
 
 /// The card fields of a client, resolved (phones normalised) and ready to be written.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +98,10 @@ impl ClientRecord {
             visits: Vec::new(),
             messages: Vec::new(),
             merged_into: None,
+            conversation: None,
+            notes: Vec::new(),
+            lead: false,
+            changed_by: BTreeMap::new(),
         }
     }
 }
@@ -114,6 +122,15 @@ pub struct ClientRecord {
     pub messages: Vec<MessageRecord>,
     /// Set when this card was merged into another: its visits, messages and evidence live there.
     pub merged_into: Option<Uuid>,
+    pub conversation: Option<Conversation>,
+    /// Ordered by time.
+    pub notes: Vec<Note>,
+    /// A card the server made for someone who wrote without being a client: it lives in the
+    /// inbox until a master attaches it to a client or makes it one.
+    pub lead: bool,
+    /// The device that last changed each visit ([`visit_changed_by`]): staff are alerted about
+    /// changes someone else made.
+    pub changed_by: BTreeMap<Uuid, Uuid>,
 }
 
 /// A new client document.
@@ -444,6 +461,74 @@ pub fn put_message(doc: &mut Automerge, m: &MessageRecord) -> Result<()> {
     })
 }
 
+/// Writes a message's new status into the history: in place when the entry exists (a reply
+/// the master wrote keeps its text, author and device), whole otherwise. The body is written
+/// only when the update carries one.
+pub fn record_message(doc: &mut Automerge, m: &MessageRecord) -> Result<()> {
+    let key = format!("{MESSAGE}{}", m.id);
+    let Some((automerge::Value::Object(ObjType::Map), obj)) = doc.get(ROOT, &key)? else {
+        return put_message(doc, m);
+    };
+    change(doc, m.status_at, |tx| {
+        tx.put(&obj, "status", m.status.as_str())?;
+        put_time(tx, &obj, "status_at", m.status_at)?;
+        put_opt_str(tx, &obj, "detail", m.detail.as_deref())?;
+        if !m.body.is_empty() {
+            tx.put(&obj, "body", m.body.as_str())?;
+        }
+        Ok(())
+    })
+}
+
+/// Sets the conversation's status (and, where given, who has it and until when it waits).
+pub fn set_conversation(doc: &mut Automerge, c: &Conversation) -> Result<()> {
+    change(doc, c.since, |tx| {
+        tx.put(ROOT, "conv", c.status.as_str())?;
+        put_time(tx, &ROOT, "conv_at", c.since)?;
+        match c.until {
+            Some(t) => put_time(tx, &ROOT, "conv_until", t)?,
+            None => put_opt_str(tx, &ROOT, "conv_until", None)?,
+        }
+        put_opt_str(
+            tx,
+            &ROOT,
+            "conv_staff",
+            c.staff_id.map(|s| s.to_string()).as_deref(),
+        )
+    })
+}
+
+pub fn put_note(doc: &mut Automerge, n: &Note) -> Result<()> {
+    change(doc, n.at, |tx| {
+        let o = tx.put_object(ROOT, format!("{NOTE}{}", n.id), ObjType::Map)?;
+        tx.put(&o, "body", n.body.as_str())?;
+        put_time(tx, &o, "at", n.at)?;
+        put_opt_str(tx, &o, "staff", n.staff_id.map(|s| s.to_string()).as_deref())?;
+        put_opt_str(tx, &o, "dev", n.device_id.map(|s| s.to_string()).as_deref())?;
+        Ok(())
+    })
+}
+
+/// Marks the card a lead (an unknown sender), or a client from now on.
+pub fn set_lead(doc: &mut Automerge, lead: bool, at: DateTime<Utc>) -> Result<()> {
+    change(doc, at, |tx| {
+        tx.put(ROOT, "lead", lead)?;
+        put_time(tx, &ROOT, "updated", at)
+    })
+}
+
+/// The device that last changed a visit: the automerge actor of its `updated` field, which
+/// every edit of a visit writes. A device's actor is its id; the server's actors are random, so
+/// a change the server made (a client's answer) names no device.
+pub fn visit_changed_by(doc: &Automerge, visit: Uuid) -> Option<Uuid> {
+    let (_, obj) = doc.get(ROOT, format!("{VISIT}{visit}")).ok()??;
+    let (_, id) = doc.get(&obj, "updated").ok()??;
+    match id {
+        automerge::ObjId::Id(_, actor, _) => Uuid::from_slice(actor.to_bytes()).ok(),
+        automerge::ObjId::Root => None,
+    }
+}
+
 /// Reads the whole client document.
 pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
     let root = MapReader::root(doc).snapshot();
@@ -535,10 +620,46 @@ pub fn read(doc: &Automerge, expected_id: Uuid) -> Result<ClientRecord> {
         updated_at: root.time("updated").unwrap_or(created_at),
         deleted: root.bool("deleted").unwrap_or(false),
         consent: read_consent(&root),
-        visits,
         messages,
         merged_into: root.uuid("merged_into"),
+        conversation: read_conversation(&root),
+        notes: read_notes(&root, expected_id),
+        lead: root.bool("lead").unwrap_or(false),
+        changed_by: visits
+            .iter()
+            .filter_map(|v| Some((v.id, visit_changed_by(doc, v.id)?)))
+            .collect(),
+        visits,
     })
+}
+
+fn read_conversation(root: &MapReader<'_, Automerge>) -> Option<Conversation> {
+    Some(Conversation {
+        status: root.str("conv")?.parse().ok()?,
+        since: root.time("conv_at")?,
+        until: root.time("conv_until"),
+        staff_id: root.uuid("conv_staff"),
+    })
+}
+
+fn read_notes(root: &MapReader<'_, Automerge>, client_id: Uuid) -> Vec<Note> {
+    let mut notes: Vec<Note> = root
+        .prefixed(NOTE)
+        .into_iter()
+        .filter_map(|(k, full)| {
+            let n = root.map(&full)?;
+            Some(Note {
+                id: Uuid::parse_str(&k).ok()?,
+                client_id,
+                body: n.str("body").unwrap_or_default(),
+                at: n.time("at")?,
+                staff_id: n.uuid("staff"),
+                device_id: n.uuid("dev"),
+            })
+        })
+        .collect();
+    notes.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+    notes
 }
 
 fn read_message(m: &MapReader<'_, Automerge>, key: &str, client_id: Uuid) -> Option<MessageRecord> {

@@ -38,12 +38,17 @@ pub enum Trigger {
     RepeatVisit,
     /// Offset: minutes after local midnight on the client's birthday.
     Birthday,
+    /// A client wrote (staff rules only).
+    ClientReplied,
+    /// A message to a client failed (staff rules only).
+    MessageFailed,
 }
 
 impl Trigger {
-    /// The type of notification, which a client can opt out of.
-    pub fn kind(&self) -> NotificationKind {
-        match self {
+    /// The type of notification, which a client can opt out of; `None` for what only staff
+    /// are told.
+    pub fn kind(&self) -> Option<NotificationKind> {
+        Some(match self {
             Trigger::VisitCreated => NotificationKind::VisitCreated,
             Trigger::StatusChanged | Trigger::StatusChangedTo(_) | Trigger::Rescheduled => {
                 NotificationKind::VisitChanged
@@ -53,7 +58,13 @@ impl Trigger {
             Trigger::AfterCompleted => NotificationKind::ReviewRequest,
             Trigger::RepeatVisit => NotificationKind::RepeatVisit,
             Trigger::Birthday => NotificationKind::Birthday,
-        }
+            Trigger::ClientReplied | Trigger::MessageFailed => return None,
+        })
+    }
+
+    /// Only a rule that alerts staff can have this trigger.
+    pub fn staff_only(&self) -> bool {
+        matches!(self, Trigger::ClientReplied | Trigger::MessageFailed)
     }
 
     /// Fired by a change the server sees happen, rather than derived from the document's state.
@@ -65,6 +76,8 @@ impl Trigger {
                 | Trigger::StatusChangedTo(_)
                 | Trigger::Rescheduled
                 | Trigger::VisitCancelled
+                | Trigger::ClientReplied
+                | Trigger::MessageFailed
         )
     }
 
@@ -92,6 +105,8 @@ impl fmt::Display for Trigger {
             Trigger::AfterCompleted => f.write_str("after_completed"),
             Trigger::RepeatVisit => f.write_str("repeat_visit"),
             Trigger::Birthday => f.write_str("birthday"),
+            Trigger::ClientReplied => f.write_str("client_replied"),
+            Trigger::MessageFailed => f.write_str("message_failed"),
         }
     }
 }
@@ -112,12 +127,14 @@ impl FromStr for Trigger {
             "after_completed" => Trigger::AfterCompleted,
             "repeat_visit" => Trigger::RepeatVisit,
             "birthday" => Trigger::Birthday,
+            "client_replied" => Trigger::ClientReplied,
+            "message_failed" => Trigger::MessageFailed,
             _ => {
                 return Err(Error::validation(
                     "trigger",
                     "expected visit_created, status_changed, status_changed:<status>, \
                      rescheduled, visit_cancelled, reminder_before, after_completed, \
-                     repeat_visit or birthday",
+                     repeat_visit, birthday, client_replied or message_failed",
                 ));
             }
         })
@@ -140,6 +157,8 @@ mod tests {
             Trigger::AfterCompleted,
             Trigger::RepeatVisit,
             Trigger::Birthday,
+            Trigger::ClientReplied,
+            Trigger::MessageFailed,
         ];
         for t in all {
             assert_eq!(t.to_string().parse::<Trigger>().unwrap(), t);

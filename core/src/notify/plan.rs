@@ -22,7 +22,8 @@ use super::Trigger;
 use super::hours::{last_working_moment, local_instant, next_opening};
 use crate::crdt::client::ClientRecord;
 use crate::model::{
-    Birthday, Business, Channel, NotificationKind, ReminderOverride, Rule, Visit, VisitStatus,
+    Birthday, Business, Channel, Mailing, MessageKind, MessageStatus, NotificationKind,
+    ReminderOverride, Rule, StaffMember, Visit, VisitStatus,
 };
 
 /// A visit as the scheduler last saw it.
@@ -43,16 +44,58 @@ impl From<&Visit> for Seen {
     }
 }
 
+/// What a planned message is, stored as its string form with the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlannedKind {
+    /// A rule's message to the client: a type the client can opt out of.
+    Notification(NotificationKind),
+    /// A master's reply, queued on a device.
+    Reply,
+    /// One recipient's message of a mass mailing (needs `marketing` consent too).
+    Mailing,
+    /// An alert to a staff member about this client: never sent to the client.
+    Staff,
+}
+
+impl PlannedKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PlannedKind::Notification(k) => k.as_str(),
+            PlannedKind::Reply => "reply",
+            PlannedKind::Mailing => "mailing",
+            PlannedKind::Staff => "staff",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PlannedKind> {
+        Some(match s {
+            "reply" => PlannedKind::Reply,
+            "mailing" => PlannedKind::Mailing,
+            "staff" => PlannedKind::Staff,
+            other => PlannedKind::Notification(other.parse().ok()?),
+        })
+    }
+}
+
+/// How long a mailing keeps going: what has not gone out a week after its start is dropped
+/// rather than sent as stale news.
+pub const MAILING_DAYS: i64 = 7;
+
 /// One message that should exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
+    /// The message's id when it is fixed in advance: a reply's is its history entry's.
+    pub id: Option<Uuid>,
+    /// The rule; a mailing's id for its messages; nil for replies.
     pub rule: Uuid,
     pub channel: Channel,
     /// The occurrence: `reminder:<client>:<local date>`, `review:<visit>`, `repeat:<visit>`,
     /// `birthday:<client>:<year>`, `created:<visit>`, `status:<visit>:<status>:<start ms>`,
-    /// `cancelled:<visit>`, `moved:<visit>:<start ms>`.
+    /// `cancelled:<visit>`, `moved:<visit>:<start ms>`; `reply:<message>`, `mailing:<client>`;
+    /// a staff alert is `staff:<staff member>:` followed by its event's key, or by
+    /// `replied:<message>` or `failed:<message>`.
     pub key: String,
-    pub kind: NotificationKind,
+    pub kind: PlannedKind,
     pub visit: Option<Uuid>,
     /// When to send, moved into working hours where the rule asks for it.
     pub due: DateTime<Utc>,
@@ -127,17 +170,69 @@ impl Ctx<'_> {
         visit: Option<Uuid>,
         (base, due): (DateTime<Utc>, DateTime<Utc>),
     ) {
+        let Some(kind) = trigger.kind() else { return };
         for ch in &rule.channels {
             out.push(Planned {
+                id: None,
                 rule: rule.id,
                 channel: *ch,
                 key: key.clone(),
-                kind: trigger.kind(),
+                kind: PlannedKind::Notification(kind),
                 visit,
                 due,
                 base,
             });
         }
+    }
+
+    /// A staff rule's alert about `key`, to every recipient who can be reached on a channel of
+    /// the rule and who did not make the change (`by`: the device that did).
+    #[allow(clippy::too_many_arguments)]
+    fn push_staff(
+        &self,
+        out: &mut Vec<Planned>,
+        rule: &Rule,
+        key: &str,
+        visit: Option<Uuid>,
+        by: Option<Uuid>,
+        (base, due): (DateTime<Utc>, DateTime<Utc>),
+    ) {
+        for member in recipients(self.business, rule) {
+            if by.is_some_and(|d| member.devices.contains(&d)) {
+                continue; // their own change
+            }
+            for ch in rule.channels.iter().filter(|c| staff_address(member, **c).is_some()) {
+                out.push(Planned {
+                    id: None,
+                    rule: rule.id,
+                    channel: *ch,
+                    key: format!("staff:{}:{key}", member.id),
+                    kind: PlannedKind::Staff,
+                    visit,
+                    due,
+                    base,
+                });
+            }
+        }
+    }
+}
+
+/// The staff a staff rule alerts: the listed members (every member when the list is empty) who
+/// are active.
+pub fn recipients<'a>(business: &'a Business, rule: &'a Rule) -> impl Iterator<Item = &'a StaffMember> {
+    let listed = rule.staff.as_deref().unwrap_or_default();
+    business
+        .staff
+        .iter()
+        .filter(move |s| s.active && rule.staff.is_some() && (listed.is_empty() || listed.contains(&s.id)))
+}
+
+/// Where a staff member gets alerts on `channel`: their email, or their chat with the bot.
+pub fn staff_address(member: &StaffMember, channel: Channel) -> Option<&str> {
+    match channel {
+        Channel::Email => member.email.as_deref(),
+        Channel::Telegram => member.telegram.as_deref(),
+        _ => None,
     }
 }
 
@@ -170,7 +265,18 @@ pub fn plan(
         now,
         fresh_after: now - stale,
     };
+    replies(&ctx, client, &mut out.events);
+    for m in &business.mailings {
+        mailing(&ctx, client, m, &mut out.derived);
+    }
     for (rule, trigger) in active_rules(business) {
+        if rule.staff.is_some() {
+            staff_alerts(&ctx, client, seen, rule, trigger, &mut out);
+            continue;
+        }
+        if client.lead {
+            continue; // not a client yet: nothing automatic goes to an unknown sender
+        }
         match trigger {
             Trigger::ReminderBefore => reminders(&ctx, client, rule, trigger, &mut out.derived),
             Trigger::AfterCompleted => {
@@ -236,10 +342,147 @@ pub fn plan(
                     );
                 }
             }
+            Trigger::ClientReplied | Trigger::MessageFailed => {} // staff rules only
             _ => events(&ctx, client, seen, rule, trigger, &mut out),
         }
     }
     out
+}
+
+/// Replies masters queued on their devices, not yet handed to the server's dispatcher. A reply
+/// that waited on an offline device longer than the stale window is not sent as news.
+fn replies(ctx: &Ctx<'_>, client: &ClientRecord, out: &mut Vec<Planned>) {
+    for m in client.messages.iter().filter(|m| {
+        m.kind == MessageKind::Reply && m.status == MessageStatus::Queued && m.at >= ctx.fresh_after
+    }) {
+        out.push(Planned {
+            id: Some(m.id),
+            rule: Uuid::nil(),
+            channel: m.channel,
+            key: format!("reply:{}", m.id),
+            kind: PlannedKind::Reply,
+            visit: m.visit_id,
+            due: ctx.now,
+            base: ctx.now,
+        });
+    }
+}
+
+/// The client's message of a mailing: for clients in its audience who were in the book when it
+/// started and consent to marketing and to its channel now (the dispatcher asks again when it
+/// sends), in working hours from its start, for a week.
+fn mailing(ctx: &Ctx<'_>, client: &ClientRecord, m: &Mailing, out: &mut Vec<Planned>) {
+    if m.cancelled
+        || client.lead
+        || client.created_at > m.created_at
+        || ctx.now > m.start + Duration::days(MAILING_DAYS)
+        || !client.consent.granted(Channel::Marketing)
+        || !client.consent.granted(m.channel)
+    {
+        return;
+    }
+    let has_address = match m.channel {
+        Channel::Email => client.card.email.is_some(),
+        Channel::Sms | Channel::Whatsapp => client.card.phones.iter().any(|p| p.e164.is_some()),
+        _ => true, // a Telegram chat is the dispatcher's to find
+    };
+    let last_visit = client
+        .visits
+        .iter()
+        .filter(|v| !v.deleted && v.status.took_place())
+        .map(|v| v.start)
+        .max();
+    if !has_address
+        || !m.audience.matches(
+            &client.card.class,
+            &client.card.tags,
+            last_visit,
+            client.card.birthday.as_ref(),
+        )
+    {
+        return;
+    }
+    let Some(due) = next_opening(&ctx.business.working_hours, ctx.tz, m.start.max(ctx.now)) else {
+        return;
+    };
+    out.push(Planned {
+        id: None,
+        rule: m.id,
+        channel: m.channel,
+        key: format!("mailing:{}", client.id),
+        kind: PlannedKind::Mailing,
+        visit: None,
+        due,
+        base: m.start.max(ctx.now.min(m.start + Duration::days(MAILING_DAYS))),
+    });
+}
+
+/// A staff rule: its visit events as the client's rules see them (but only about changes
+/// someone else made), a client's message, or a message to the client that failed.
+fn staff_alerts(
+    ctx: &Ctx<'_>,
+    client: &ClientRecord,
+    seen: &HashMap<Uuid, Seen>,
+    rule: &Rule,
+    trigger: Trigger,
+    out: &mut Plan,
+) {
+    let base = ctx.now + Duration::minutes(rule.offset_min.max(0));
+    let Some(due) = ctx.forward(rule, base) else {
+        return;
+    };
+    let messages = |pick: &dyn Fn(&crate::model::MessageRecord) -> bool, what: &str| {
+        client
+            .messages
+            .iter()
+            .filter(|m| pick(m))
+            .map(|m| (format!("{what}:{}", m.id), m.visit_id))
+            .collect::<Vec<_>>()
+    };
+    let found = match trigger {
+        Trigger::ClientReplied => messages(
+            &|m| m.kind == MessageKind::Inbound && m.at >= ctx.fresh_after,
+            "replied",
+        ),
+        Trigger::MessageFailed => messages(
+            &|m| {
+                m.kind != MessageKind::Staff
+                    && m.kind != MessageKind::Inbound
+                    && m.status == MessageStatus::Failed
+                    && m.status_at >= ctx.fresh_after
+            },
+            "failed",
+        ),
+        t if t.is_event() => {
+            // The client's own events, computed as for a client rule, then re-addressed.
+            let mut as_client = Plan::default();
+            events(ctx, client, seen, rule, trigger, &mut as_client);
+            for e in as_client.events {
+                if e.channel != rule.channels[0] {
+                    continue; // one per event; channels are expanded per recipient below
+                }
+                let by = e.visit.and_then(|v| client.changed_by.get(&v).copied());
+                ctx.push_staff(&mut out.events, rule, &e.key, e.visit, by, (base, due));
+            }
+            let firsts = as_client
+                .superseded
+                .iter()
+                .filter(|(_, ch, _)| *ch == rule.channels[0]);
+            for (_, _, prefix) in firsts {
+                for member in recipients(ctx.business, rule) {
+                    for ch in &rule.channels {
+                        out.superseded
+                            .push((rule.id, *ch, format!("staff:{}:{prefix}", member.id)));
+                    }
+                }
+            }
+            return;
+        }
+        _ => return, // derived triggers (reminders, birthdays) are for clients
+    };
+    for (key, visit) in found {
+        ctx.push_staff(&mut out.events, rule, &key, visit, None, (base, due));
+    }
 }
 
 /// One reminder per client per local day: for the earliest visit of the day the rule applies to.
@@ -364,7 +607,8 @@ fn status_key(v: &Visit) -> String {
 
 /// Whether a message planned earlier still applies to the document as it is now: checked again
 /// at the moment of sending, after consent. `None` when it no longer does (the visit was moved,
-/// cancelled or deleted, the rule was switched off); otherwise the moment it is due now.
+/// cancelled or deleted, the rule was switched off, the mailing stopped, the reply withdrawn);
+/// otherwise the moment it is due now.
 pub fn still_due(
     business: &Business,
     client: &ClientRecord,
@@ -374,26 +618,68 @@ pub fn still_due(
     now: DateTime<Utc>,
     stale: Duration,
 ) -> Option<DateTime<Utc>> {
+    if client.deleted || client.merged_into.is_some() {
+        return None;
+    }
+    if let Some(id) = key.strip_prefix("reply:") {
+        let id: Uuid = id.parse().ok()?;
+        // Queued on the device, or already scheduled or sending as the server recorded it;
+        // a master may withdraw it (cancelled) until it goes.
+        return client
+            .messages
+            .iter()
+            .find(|m| m.id == id && m.kind == MessageKind::Reply && m.channel == channel)
+            .filter(|m| m.status != MessageStatus::Cancelled)
+            .map(|_| now);
+    }
+    let derived = |p: Plan| {
+        p.derived
+            .into_iter()
+            .find(|m| m.rule == rule && m.channel == channel && m.key == key)
+            .map(|m| m.due)
+    };
+    if key.starts_with("mailing:") {
+        return derived(plan(business, client, &HashMap::new(), now, stale));
+    }
     let (r, trigger) = active_rules(business)
         .into_iter()
         .find(|(r, _)| r.id == rule)?;
-    if !r.channels.contains(&channel) || client.deleted || client.merged_into.is_some() {
+    if !r.channels.contains(&channel) {
+        return None;
+    }
+    if let Some(rest) = key.strip_prefix("staff:") {
+        let (member, event) = rest.split_once(':')?;
+        let member: Uuid = member.parse().ok()?;
+        let reachable = recipients(business, r)
+            .find(|m| m.id == member)
+            .is_some_and(|m| staff_address(m, channel).is_some());
+        if !reachable {
+            return None;
+        }
+        if event.starts_with("replied:") || event.starts_with("failed:") {
+            return Some(now);
+        }
+        return event_still_true(client, event, now).then_some(now);
+    }
+    if r.staff.is_some() || client.lead {
         return None;
     }
     if !trigger.is_event() {
-        let p = plan(business, client, &HashMap::new(), now, stale);
-        return p
-            .derived
-            .into_iter()
-            .find(|m| m.rule == rule && m.channel == channel && m.key == key)
-            .map(|m| m.due);
+        return derived(plan(business, client, &HashMap::new(), now, stale));
     }
-    // Events: the visit must still be as the event said.
+    event_still_true(client, key, now).then_some(now)
+}
+
+/// Whether a visit is still as the event's key says.
+fn event_still_true(client: &ClientRecord, key: &str, now: DateTime<Utc>) -> bool {
     let mut parts = key.split(':');
-    let what = parts.next()?;
-    let visit: Uuid = parts.next()?.parse().ok()?;
-    let v = client.visits.iter().find(|v| v.id == visit && !v.deleted)?;
-    let ok = match what {
+    let (Some(what), Some(Ok(visit))) = (parts.next(), parts.next().map(str::parse::<Uuid>)) else {
+        return false;
+    };
+    let Some(v) = client.visits.iter().find(|v| v.id == visit && !v.deleted) else {
+        return false;
+    };
+    match what {
         "created" => v.status != VisitStatus::Cancelled && v.start > now,
         "status" => {
             parts.next() == Some(v.status.as_str())
@@ -406,8 +692,7 @@ pub fn still_due(
                 && parts.next() == Some(&v.start.timestamp_millis().to_string())
         }
         _ => false,
-    };
-    ok.then_some(now)
+    }
 }
 
 /// The template a rule uses on a channel: the channel's own, else the rule's default.
@@ -458,6 +743,7 @@ pub(crate) mod tests {
             staff: vec![],
             templates: vec![],
             rules,
+            mailings: vec![],
         }
     }
 
@@ -473,6 +759,7 @@ pub(crate) mod tests {
             working_hours_only,
             statuses: vec![],
             enabled: true,
+            staff: None,
         }
     }
 
@@ -732,6 +1019,192 @@ pub(crate) mod tests {
                 Duration::hours(6)
             )
             .is_none()
+        );
+    }
+
+    #[test]
+    fn a_queued_reply_is_called_for_once_and_withdrawn_with_its_entry() {
+        let b = business(vec![]);
+        let mut c = client(None, vec![]);
+        let now = at(0, 12, 0);
+        let reply = crate::model::MessageRecord {
+            id: Uuid::now_v7(),
+            client_id: c.id,
+            channel: Channel::Sms,
+            kind: MessageKind::Reply,
+            body: "Так".into(),
+            at: now - Duration::minutes(3),
+            staff_id: None,
+            device_id: None,
+            visit_id: None,
+            template_id: None,
+            rule_id: None,
+            status: MessageStatus::Queued,
+            status_at: now,
+            detail: None,
+        };
+        c.messages.push(reply.clone());
+        let p = plan(&b, &c, &HashMap::new(), now, Duration::hours(6));
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(p.events[0].id, Some(reply.id), "the entry's id is the message's");
+        assert_eq!(p.events[0].kind, PlannedKind::Reply);
+        let key = p.events[0].key.clone();
+        let due = |c: &ClientRecord| {
+            still_due(&b, c, Uuid::nil(), Channel::Sms, &key, now, Duration::hours(6))
+        };
+        assert_eq!(due(&c), Some(now));
+        c.messages[0].status = MessageStatus::Cancelled;
+        assert_eq!(due(&c), None);
+        // A reply that waited offline past the stale window is not news any more.
+        c.messages[0].status = MessageStatus::Queued;
+        c.messages[0].at = now - Duration::hours(7);
+        assert!(plan(&b, &c, &HashMap::new(), now, Duration::hours(6)).events.is_empty());
+    }
+
+    fn consented(mut c: ClientRecord, channels: &[Channel]) -> ClientRecord {
+        for (ch, g) in c.consent.channels.iter_mut() {
+            *g = channels.contains(ch);
+        }
+        c
+    }
+
+    #[test]
+    fn a_mailing_reaches_the_audience_with_marketing_and_channel_consent_in_working_hours() {
+        let mut b = business(vec![]);
+        let mailing = Mailing {
+            id: Uuid::now_v7(),
+            name: "Весна".into(),
+            channel: Channel::Sms,
+            text: "Знижка".into(),
+            audience: crate::model::Audience {
+                tag: Some("брови".into()),
+                ..Default::default()
+            },
+            // Started after closing: the messages go at the next opening.
+            start: at(0, 20, 0),
+            created_at: at(0, 20, 0),
+            staff_id: None,
+            cancelled: false,
+        };
+        b.mailings.push(mailing.clone());
+        let mut c = client(None, vec![]);
+        c.card.tags = vec!["брови".into()];
+        c.card.phones = vec![crate::model::Phone {
+            raw: "+380671234567".into(),
+            e164: Some("+380671234567".into()),
+            label: "mobile".into(),
+            primary: true,
+        }];
+        let now = at(0, 20, 1);
+        let planned = |c: &ClientRecord| plan(&b, c, &HashMap::new(), now, Duration::hours(6)).derived;
+        assert!(planned(&consented(c.clone(), &[Channel::Sms])).is_empty(), "no marketing");
+        assert!(planned(&consented(c.clone(), &[Channel::Marketing])).is_empty(), "no sms");
+        let both = consented(c.clone(), &[Channel::Sms, Channel::Marketing]);
+        let p = planned(&both);
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].rule, p[0].kind), (mailing.id, PlannedKind::Mailing));
+        assert_eq!(show(p[0].due), "03-11 09:00");
+        let mut untagged = both.clone();
+        untagged.card.tags.clear();
+        assert!(planned(&untagged).is_empty(), "outside the audience");
+        let mut later = both.clone();
+        later.created_at = at(0, 21, 0);
+        assert!(planned(&later).is_empty(), "joined after the mailing started");
+        let key = p[0].key.clone();
+        let due = |b: &Business| {
+            still_due(b, &both, mailing.id, Channel::Sms, &key, now, Duration::hours(6))
+        };
+        assert!(due(&b).is_some());
+        let mut stopped = b.clone();
+        stopped.mailings[0].cancelled = true;
+        assert_eq!(due(&stopped), None);
+    }
+
+    #[test]
+    fn staff_are_alerted_about_what_someone_else_did_and_about_clients_replies() {
+        let olena_phone = Uuid::now_v7();
+        let mut b = business(vec![]);
+        let olena = StaffMember {
+            id: Uuid::now_v7(),
+            name: "Олена".into(),
+            phone: None,
+            email: None,
+            telegram: Some("111".into()),
+            devices: vec![olena_phone],
+            active: true,
+        };
+        let maria = StaffMember {
+            id: Uuid::now_v7(),
+            name: "Марія".into(),
+            telegram: None,
+            devices: vec![],
+            email: Some("maria@example.com".into()),
+            ..olena.clone()
+        };
+        b.staff = vec![olena.clone(), maria.clone()];
+        let mut booked = rule("visit_created", 0, false);
+        booked.staff = Some(vec![]);
+        booked.channels = vec![Channel::Telegram, Channel::Email];
+        let mut replied = rule("client_replied", 0, false);
+        replied.staff = Some(vec![olena.id]);
+        replied.channels = vec![Channel::Telegram];
+        b.rules = vec![booked, replied];
+        let now = at(0, 12, 0);
+        let mut v = visit(at(3, 10, 0), VisitStatus::Booked);
+        v.created_at = now - Duration::minutes(1);
+        let mut c = client(None, vec![v.clone()]);
+        // Booked on Olena's phone: only Maria hears of it, by email (her only address).
+        c.changed_by.insert(v.id, olena_phone);
+        let keys = |c: &ClientRecord| {
+            let mut k: Vec<(String, Channel)> = plan(&b, c, &HashMap::new(), now, Duration::hours(6))
+                .events
+                .into_iter()
+                .map(|e| {
+                    assert_eq!(e.kind, PlannedKind::Staff);
+                    (e.key, e.channel)
+                })
+                .collect();
+            k.sort();
+            k
+        };
+        assert_eq!(
+            keys(&c),
+            [(format!("staff:{}:created:{}", maria.id, v.id), Channel::Email)]
+        );
+        // Booked by the server or another device: both.
+        c.changed_by.clear();
+        assert_eq!(keys(&c).len(), 2);
+        // A client's message: Olena, on Telegram.
+        c.visits.clear();
+        c.messages.push(crate::model::MessageRecord {
+            id: Uuid::now_v7(),
+            client_id: c.id,
+            channel: Channel::Sms,
+            kind: MessageKind::Inbound,
+            body: "Можна раніше?".into(),
+            at: now,
+            staff_id: None,
+            device_id: None,
+            visit_id: None,
+            template_id: None,
+            rule_id: None,
+            status: MessageStatus::Received,
+            status_at: now,
+            detail: None,
+        });
+        let k = keys(&c);
+        assert_eq!(k.len(), 1);
+        assert!(k[0].0.starts_with(&format!("staff:{}:replied:", olena.id)));
+        // A staff rule never writes to the client, and a client rule to nobody on staff.
+        let r = b.rules[1].id;
+        assert!(
+            still_due(&b, &c, r, Channel::Telegram, &k[0].0, now, Duration::hours(6)).is_some()
+        );
+        b.staff[0].telegram = None;
+        assert_eq!(
+            still_due(&b, &c, r, Channel::Telegram, &k[0].0, now, Duration::hours(6)),
+            None,
+            "no longer reachable there"
         );
     }
 }

@@ -5,26 +5,16 @@
 //! segments, so the master decides with the numbers in front of them.
 
 use chrono::{DateTime, Utc};
+use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{ClientFilter, Page, Store};
+use crate::crdt::business::SettingsEdit;
+use crate::messaging::template::Template;
 use crate::error::{Error, Result};
 use crate::messaging::segments;
-use crate::model::{Channel, Client, ClientClass};
-
-/// The clients a mailing is for; every field narrows it.
-#[derive(Debug, Clone, Default)]
-pub struct Audience {
-    pub class: Option<ClientClass>,
-    pub tag: Option<String>,
-    /// Last visit strictly before (clients who have not come back).
-    pub last_visit_before: Option<DateTime<Utc>>,
-    /// Last visit on or after (recent clients).
-    pub last_visit_after: Option<DateTime<Utc>>,
-    /// 1–12: clients whose birthday is in this month.
-    pub birthday_month: Option<u32>,
-}
+use crate::model::{Audience, Channel, Client, Mailing};
 
 /// What sending would do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,16 +35,6 @@ pub struct MailingPreview {
     pub sms_segments_total: Option<u32>,
 }
 
-fn in_audience(c: &Client, a: &Audience) -> bool {
-    let last = c.stats.last_visit;
-    a.last_visit_before
-        .is_none_or(|t| last.is_some_and(|l| l < t))
-        && a.last_visit_after
-            .is_none_or(|t| last.is_some_and(|l| l >= t))
-        && a.birthday_month
-            .is_none_or(|m| c.birthday.as_ref().is_some_and(|b| b.month_day().0 == m))
-}
-
 fn has_address(c: &Client, channel: Channel) -> bool {
     match channel {
         Channel::Email => c.email.is_some(),
@@ -62,7 +42,112 @@ fn has_address(c: &Client, channel: Channel) -> bool {
     }
 }
 
+/// How far a mailing has got, counted from the history entries the server wrote on the
+/// recipients' cards (the mailing's id is their rule), so every device that has synced sees the
+/// same figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MailingProgress {
+    /// Messages the server has taken on (one per recipient with consent when it planned).
+    pub total: u32,
+    /// Still waiting: for working hours, the start time, or the gateway's rate.
+    pub pending: u32,
+    pub sent: u32,
+    pub delivered: u32,
+    pub failed: u32,
+    /// Consent withdrawn (an unsubscribe, a STOP) before their turn came.
+    pub skipped: u32,
+    pub cancelled: u32,
+}
+
+impl MailingProgress {
+    /// Every message has an outcome (or the mailing was stopped).
+    pub fn finished(&self) -> bool {
+        self.pending == 0 && self.total > 0
+    }
+}
+
+/// A mailing as a master starts it.
+#[derive(Debug, Clone)]
+pub struct NewMailing {
+    pub name: String,
+    pub channel: Channel,
+    pub text: String,
+    pub audience: Audience,
+    /// Not before this moment; now when `None`.
+    pub start: Option<DateTime<Utc>>,
+}
+
 impl Store {
+    /// Starts a mailing: the server sends it (in working hours, at each gateway's rate) to
+    /// those who consent to marketing and to the channel when their turn comes. Checked the
+    /// same way as the preview; the text's placeholders must be valid.
+    pub fn start_mailing(&mut self, new: NewMailing) -> Result<Mailing> {
+        let preview = self.mailing_preview(&new.audience, new.channel, &new.text)?;
+        let _ = preview;
+        Template::parse(&new.text).map_err(|e| Error::validation("text", e.to_string()))?;
+        let now = self.now();
+        let name = new.name.trim();
+        let mailing = Mailing {
+            id: Uuid::now_v7(),
+            name: if name.is_empty() {
+                new.text.chars().take(40).collect()
+            } else {
+                name.to_string()
+            },
+            channel: new.channel,
+            text: new.text,
+            audience: new.audience,
+            start: new.start.unwrap_or(now).max(now),
+            created_at: now,
+            staff_id: self.staff_id,
+            cancelled: false,
+        };
+        self.edit_business(SettingsEdit::PutMailing(mailing.clone()))?;
+        Ok(mailing)
+    }
+
+    /// Stops a mailing: messages not yet sent are not sent.
+    pub fn cancel_mailing(&mut self, id: Uuid) -> Result<()> {
+        if !self.business()?.mailings.iter().any(|m| m.id == id) {
+            return Err(Error::NotFound { kind: "mailing", id });
+        }
+        self.edit_business(SettingsEdit::CancelMailing(id))?;
+        Ok(())
+    }
+
+    /// Every mailing with its progress, newest first.
+    pub fn mailings(&self) -> Result<Vec<(Mailing, MailingProgress)>> {
+        let mut out = Vec::new();
+        for m in self.business()?.mailings.into_iter().rev() {
+            let p = self.mailing_progress(m.id)?;
+            out.push((m, p));
+        }
+        Ok(out)
+    }
+
+    pub fn mailing_progress(&self, id: Uuid) -> Result<MailingProgress> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT status, count(*) FROM messages WHERE rule_id = ?1 GROUP BY status",
+        )?;
+        let mut p = MailingProgress::default();
+        let rows = stmt.query_map(params![id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
+        })?;
+        for row in rows {
+            let (status, n) = row?;
+            p.total += n;
+            match status.as_str() {
+                "scheduled" | "sending" | "queued" => p.pending += n,
+                "sent" | "uncertain" => p.sent += n,
+                "delivered" | "read" => p.delivered += n,
+                "failed" => p.failed += n,
+                "skipped_no_consent" => p.skipped += n,
+                _ => p.cancelled += n,
+            }
+        }
+        Ok(p)
+    }
+
     /// Who a mailing of `text` on `channel` would reach; changes nothing.
     pub fn mailing_preview(
         &self,
@@ -108,7 +193,9 @@ impl Store {
         };
         let consented =
             |c: &Client, ch: Channel| c.consent.get(ch.as_str()).copied().unwrap_or(false);
-        for c in all.iter().filter(|c| in_audience(c, audience)) {
+        for c in all.iter().filter(|c| {
+            audience.matches(&c.class, &c.tags, c.stats.last_visit, c.birthday.as_ref())
+        }) {
             p.matched += 1;
             if !consented(c, Channel::Marketing) {
                 p.no_marketing_consent += 1;

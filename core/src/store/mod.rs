@@ -8,6 +8,7 @@
 mod checkpoint;
 mod cipher;
 mod clients;
+mod conversations;
 mod docs;
 mod erase;
 mod export;
@@ -39,7 +40,9 @@ pub use cipher::BookKey;
 pub use import::{
     BatchConsent, ImportOutcome, ImportPreview, ImportStatus, PreviewItem, PreviewPhone,
 };
-pub use mailing::{Audience, MailingPreview};
+pub use crate::model::Audience;
+pub use conversations::{ConversationChange, InboxEntry, ReplyText, WHATSAPP_WINDOW_HOURS};
+pub use mailing::{MailingPreview, MailingProgress, NewMailing};
 pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
 pub use messages::{LoggedMessage, MessageFilter};
 pub use projection::ProjectionSnapshot;
@@ -159,7 +162,27 @@ impl Store {
         self.staff_id
     }
 
+    /// Sets who works on this device. The staff member's record in the business then lists
+    /// this device, so the server knows whose changes are whose (nobody is alerted about their
+    /// own booking).
     pub fn set_current_staff(&mut self, staff: Option<Uuid>) -> Result<()> {
+        if let Some(s) = staff
+            && self.business.is_some()
+        {
+            let business = self.business()?;
+            let mut member = business
+                .staff
+                .into_iter()
+                .find(|m| m.id == s)
+                .ok_or(Error::NotFound {
+                    kind: "staff member",
+                    id: s,
+                })?;
+            if !member.devices.contains(&self.device_id) {
+                member.devices.push(self.device_id);
+                self.edit_business(SettingsEdit::PutStaff(member))?;
+            }
+        }
         match staff {
             Some(s) => meta_set(&self.conn, "staff_id", &s.to_string())?,
             None => {
@@ -339,6 +362,38 @@ impl Store {
                 format!("the server cannot send on {c}: use sms, whatsapp, email or telegram"),
             ));
         }
+        if trigger.staff_only() && rule.staff.is_none() {
+            return Err(Error::validation(
+                "trigger",
+                format!("{trigger} alerts staff: the rule must target staff"),
+            ));
+        }
+        if let Some(staff) = &rule.staff {
+            if let Some(c) = rule
+                .channels
+                .iter()
+                .find(|c| !matches!(c, Channel::Telegram | Channel::Email))
+            {
+                return Err(Error::validation(
+                    "channels",
+                    format!("staff are alerted on telegram or email, not {c}"),
+                ));
+            }
+            if !trigger.is_event() {
+                return Err(Error::validation(
+                    "trigger",
+                    "staff are alerted about events: visit_created, status_changed, rescheduled, \
+                     visit_cancelled, client_replied or message_failed",
+                ));
+            }
+            let business = self.business()?;
+            if let Some(id) = staff.iter().find(|id| !business.staff.iter().any(|s| s.id == **id)) {
+                return Err(Error::NotFound {
+                    kind: "staff member",
+                    id: *id,
+                });
+            }
+        }
         let max = 366 * 24 * 60;
         let offset_ok = match trigger {
             crate::notify::Trigger::Birthday => (0..24 * 60).contains(&rule.offset_min),
@@ -379,6 +434,8 @@ impl Store {
             name: name.trim().to_string(),
             phone: None,
             email: None,
+            telegram: None,
+            devices: Vec::new(),
             active: true,
         }))?;
         Ok(id)

@@ -57,6 +57,7 @@ const CHILD_TABLES: &[&str] = &[
     "visits",
     "consent_events",
     "messages",
+    "notes",
 ];
 
 /// Rewrites every projection row of one client from its document. `fresh`: the client has no
@@ -68,6 +69,8 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
         let card_only = ClientRecord {
             visits: Vec::new(),
             messages: Vec::new(),
+            notes: Vec::new(),
+            conversation: None,
             consent: crate::model::ConsentState {
                 evidence: Vec::new(),
                 ..rec.consent.clone()
@@ -94,15 +97,20 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
     let email_key = c.email.as_deref().map(fold);
     let tags = serde_json::to_string(&c.tags).expect("tags serialise");
     let phones = serde_json::to_string(&c.phones).expect("phones serialise");
+    // A merged or deleted card's conversation lives on (or is gone) with it.
+    let conv = rec
+        .conversation
+        .as_ref()
+        .filter(|_| !rec.deleted);
 
     let rid: i64 = conn
         .prepare_cached(
             "INSERT INTO clients (id, name, sort_key, given_name, family_name, phones, email,
                  email_key, birthday, birth_md, comment, class, tags, loyalty_card, discount,
                  source, consent, notify_off, visits, sold, paid, last_visit, created_at,
-                 updated_at, deleted)
+                 updated_at, deleted, lead, conv_status, conv_at, conv_until, conv_staff)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
+                 ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_key = excluded.sort_key,
                  given_name = excluded.given_name, family_name = excluded.family_name,
                  phones = excluded.phones, email = excluded.email, email_key = excluded.email_key,
@@ -113,7 +121,9 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
                  notify_off = excluded.notify_off, visits = excluded.visits, sold = excluded.sold,
                  paid = excluded.paid, last_visit = excluded.last_visit,
                  created_at = excluded.created_at, updated_at = excluded.updated_at,
-                 deleted = excluded.deleted
+                 deleted = excluded.deleted, lead = excluded.lead,
+                 conv_status = excluded.conv_status, conv_at = excluded.conv_at,
+                 conv_until = excluded.conv_until, conv_staff = excluded.conv_staff
              RETURNING rid",
         )?
         .query_row(
@@ -145,7 +155,13 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
                 last_visit,
                 rec.created_at.timestamp_millis(),
                 rec.updated_at.timestamp_millis(),
-                rec.deleted,
+                // A lead is not in the book until a master takes it in.
+                rec.deleted || rec.lead,
+                rec.lead,
+                conv.map(|c| c.status.as_str()),
+                conv.map(|c| c.since.timestamp_millis()),
+                conv.and_then(|c| c.until).map(|t| t.timestamp_millis()),
+                conv.and_then(|c| c.staff_id),
             ],
             |r| r.get(0),
         )?;
@@ -258,6 +274,21 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
             m.status_at.timestamp_millis(),
             m.detail,
             m.rule_id,
+        ])?;
+    }
+
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO notes (id, client_rid, body, at, staff_id, device_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for n in &rec.notes {
+        ins.execute(params![
+            n.id,
+            rid,
+            n.body,
+            n.at.timestamp_millis(),
+            n.staff_id,
+            n.device_id
         ])?;
     }
     Ok(())

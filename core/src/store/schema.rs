@@ -15,6 +15,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/003_sync.sql"),
     include_str!("../../migrations/004_erasure.sql"),
     include_str!("../../migrations/005_message_log.sql"),
+    include_str!("../../migrations/006_conversations.sql"),
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;

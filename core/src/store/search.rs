@@ -319,6 +319,9 @@ impl Store {
         let mut args: Vec<Value> = vec![self.now().timestamp_millis().into()];
         if !filter.include_deleted {
             sql += " AND c.deleted = 0";
+        } else {
+            // Leads are projected as outside the book, but they were never deleted.
+            sql += " AND c.lead = 0";
         }
         if let Some(class) = &filter.class {
             args.push(class.as_str().to_string().into());

@@ -17,8 +17,9 @@ use chrono_tz::Tz;
 use futures_util::StreamExt;
 use kartka_core::crdt::client::{self as client_doc, ClientRecord};
 use kartka_core::messaging::template::{Locale, RenderContext, Template, VisitContext};
-use kartka_core::model::{Business, Channel, ConsentSubject, NotificationKind};
-use kartka_core::notify::plan;
+use kartka_core::model::{Business, Channel, ConsentSubject};
+use kartka_core::notify::plan::{self, PlannedKind};
+use kartka_core::store::WHATSAPP_WINDOW_HOURS;
 use uuid::Uuid;
 
 use super::Notifier;
@@ -178,41 +179,32 @@ impl<S: Storage> Notifier<S> {
             }
             Some(_) => {}
         }
-        // Consent, at the moment of sending: the channel, and this kind of message.
-        if !client.consent.granted(channel) {
-            return Ok(Decision::Finish(finish(
-                m.id,
-                state::SKIPPED_NO_CONSENT,
-                format!("no consent to {channel}"),
-            )));
+        let kind = PlannedKind::parse(&m.kind);
+        if let Some(refused) = Self::consent_refusal(&client, channel, kind) {
+            return Ok(Decision::Finish(finish(m.id, state::SKIPPED_NO_CONSENT, refused)));
         }
-        let kind = m.kind.parse::<NotificationKind>().ok();
-        if let Some(kind) = kind
-            && client
-                .consent
-                .notifications
-                .iter()
-                .any(|(k, granted)| *k == kind && !granted)
-        {
-            return Ok(Decision::Finish(finish(
-                m.id,
-                state::SKIPPED_NO_CONSENT,
-                format!(
-                    "the client opted out of {}",
-                    ConsentSubject::Notification(kind).key()
-                ),
-            )));
-        }
-        let to = match channel {
-            Channel::Sms | Channel::Whatsapp => {
-                client.card.phones.iter().find_map(|p| p.e164.clone())
-            }
-            Channel::Email => client.card.email.clone(),
-            Channel::Telegram => client_doc::telegram_chat(&doc),
-            _ => None,
+        let to = match kind {
+            // A staff alert goes to the staff member, whatever the client's addresses.
+            Some(PlannedKind::Staff) => m
+                .key
+                .strip_prefix("staff:")
+                .and_then(|k| k.split_once(':'))
+                .and_then(|(id, _)| id.parse::<Uuid>().ok())
+                .and_then(|id| business.staff.iter().find(|s| s.id == id))
+                .and_then(|s| plan::staff_address(s, channel))
+                .map(str::to_string),
+            _ => match channel {
+                Channel::Sms | Channel::Whatsapp => {
+                    client.card.phones.iter().find_map(|p| p.e164.clone())
+                }
+                Channel::Email => client.card.email.clone(),
+                Channel::Telegram => client_doc::telegram_chat(&doc),
+                _ => None,
+            },
         };
         let Some(to) = to else {
             let what = match channel {
+                _ if kind == Some(PlannedKind::Staff) => "the staff member has no address there",
                 Channel::Email => "no email address",
                 Channel::Telegram => "the client has not started the Telegram bot",
                 _ => "no phone number",
@@ -223,31 +215,16 @@ impl<S: Storage> Notifier<S> {
                 what.to_string(),
             )));
         };
-        let rule = business.rules.iter().find(|r| r.id == m.rule);
-        let template = rule
-            .and_then(|r| plan::template_for(r, channel))
-            .and_then(|t| business.templates.iter().find(|x| x.id == t));
-        let Some(template) = template else {
-            return Ok(Decision::Finish(finish(
-                m.id,
-                state::FAILED,
-                "the rule's template is gone".to_string(),
-            )));
-        };
         let ctx = self.context(&business, &client, m.visit);
-        let parsed = match Template::parse(&template.body) {
-            Ok(t) => t,
-            Err(e) => return Ok(Decision::Finish(finish(m.id, state::FAILED, e.to_string()))),
-        };
-        let text = match parsed.render(&ctx) {
-            Ok(t) => t,
-            Err(e) => return Ok(Decision::Finish(finish(m.id, state::FAILED, e.to_string()))),
+        let content = match self.content(m, kind, channel, &business, &client, &ctx) {
+            Ok(c) => c,
+            Err(why) => return Ok(Decision::Finish(finish(m.id, state::FAILED, why))),
         };
         // WhatsApp: free text only within 24 h of the client's last message; otherwise only an
         // approved template will be delivered.
         let window_open = client_doc::whatsapp_last_inbound(&doc)
-            .is_some_and(|at| now - at < Duration::hours(24));
-        if channel == Channel::Whatsapp && template.whatsapp.is_none() && !window_open {
+            .is_some_and(|at| now - at < Duration::hours(WHATSAPP_WINDOW_HOURS));
+        if channel == Channel::Whatsapp && content.whatsapp.is_none() && !window_open {
             return Ok(Decision::Finish(finish(
                 m.id,
                 state::FAILED,
@@ -256,32 +233,16 @@ impl<S: Storage> Notifier<S> {
                     .to_string(),
             )));
         }
-        let whatsapp = match (&template.whatsapp, channel) {
-            (Some(wa), Channel::Whatsapp) if !window_open => {
-                let (name, language) = wa.split_once(':').unwrap_or((wa.as_str(), "en"));
-                let params = parsed
-                    .placeholders()
-                    .into_iter()
-                    .map(|p| {
-                        Template::parse(&format!("{{{p}}}"))
-                            .and_then(|t| t.render(&ctx))
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                Some(WaTemplate {
-                    name: name.to_string(),
-                    language: language.to_string(),
-                    params,
-                })
-            }
-            _ => None,
-        };
+        let (subject, text) = (content.subject, content.text);
+        let whatsapp = content
+            .whatsapp
+            .filter(|_| channel == Channel::Whatsapp && !window_open);
         Ok(Decision::Send(Box::new(OutMessage {
             id: m.id,
             business: m.business,
             channel,
             to,
-            subject: template.name.clone(),
+            subject,
             text,
             whatsapp,
             claimed_at: m
@@ -289,6 +250,106 @@ impl<S: Storage> Notifier<S> {
                 .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
                 .unwrap_or(now),
         })))
+    }
+
+    /// Why the client's consent stops this message now, if it does: the channel for anything
+    /// to the client, `marketing` too for a mailing, the type of notification for a rule's
+    /// message. Staff alerts go to staff, so the client's consent is not theirs to give.
+    fn consent_refusal(
+        client: &ClientRecord,
+        channel: Channel,
+        kind: Option<PlannedKind>,
+    ) -> Option<String> {
+        if kind == Some(PlannedKind::Staff) {
+            return None;
+        }
+        if !client.consent.granted(channel) {
+            return Some(format!("no consent to {channel}"));
+        }
+        match kind {
+            Some(PlannedKind::Mailing) if !client.consent.granted(Channel::Marketing) => {
+                Some("no consent to marketing".to_string())
+            }
+            Some(PlannedKind::Notification(k))
+                if client
+                    .consent
+                    .notifications
+                    .iter()
+                    .any(|(n, granted)| *n == k && !granted) =>
+            {
+                Some(format!(
+                    "the client opted out of {}",
+                    ConsentSubject::Notification(k).key()
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// What the message says: a reply's own text, a mailing's text filled in for the client,
+    /// or the rule's template; with the approved WhatsApp template it maps to, if any.
+    fn content(
+        &self,
+        m: &Message,
+        kind: Option<PlannedKind>,
+        channel: Channel,
+        business: &Business,
+        client: &ClientRecord,
+        ctx: &RenderContext,
+    ) -> Result<Content, String> {
+        let template_of = |id: Option<Uuid>| {
+            id.and_then(|t| business.templates.iter().find(|x| x.id == t))
+        };
+        match kind {
+            Some(PlannedKind::Reply) => {
+                let entry = client
+                    .messages
+                    .iter()
+                    .find(|e| e.id == m.id)
+                    .ok_or_else(|| "the reply is gone from the history".to_string())?;
+                let template = template_of(entry.template_id);
+                Ok(Content {
+                    subject: template.map_or_else(|| business.name.clone(), |t| t.name.clone()),
+                    text: entry.body.clone(),
+                    whatsapp: match template {
+                        Some(t) => wa_template(t, ctx)?,
+                        None => None,
+                    },
+                })
+            }
+            Some(PlannedKind::Mailing) => {
+                let mailing = business
+                    .mailings
+                    .iter()
+                    .find(|x| x.id == m.rule)
+                    .ok_or_else(|| "the mailing is gone".to_string())?;
+                let text = Template::parse(&mailing.text)
+                    .and_then(|t| t.render(ctx))
+                    .map_err(|e| e.to_string())?;
+                Ok(Content {
+                    subject: mailing.name.clone(),
+                    text,
+                    whatsapp: None,
+                })
+            }
+            _ => {
+                let rule = business.rules.iter().find(|r| r.id == m.rule);
+                let template = template_of(rule.and_then(|r| plan::template_for(r, channel)))
+                    .ok_or_else(|| "the rule's template is gone".to_string())?;
+                let text = Template::parse(&template.body)
+                    .and_then(|t| t.render(ctx))
+                    .map_err(|e| e.to_string())?;
+                Ok(Content {
+                    subject: template.name.clone(),
+                    text,
+                    whatsapp: if kind == Some(PlannedKind::Staff) {
+                        None
+                    } else {
+                        wa_template(template, ctx)?
+                    },
+                })
+            }
+        }
     }
 
     fn context(&self, b: &Business, c: &ClientRecord, visit: Option<Uuid>) -> RenderContext {
@@ -437,6 +498,41 @@ impl<S: Storage> Notifier<S> {
             },
         }
     }
+}
+
+/// What a message says, before the gateway.
+struct Content {
+    subject: String,
+    text: String,
+    /// The approved WhatsApp template, used outside the 24 h window.
+    whatsapp: Option<WaTemplate>,
+}
+
+/// The approved WhatsApp template a business template maps to, its placeholders (in order of
+/// first use) rendered as the parameters.
+fn wa_template(
+    t: &kartka_core::model::Template,
+    ctx: &RenderContext,
+) -> Result<Option<WaTemplate>, String> {
+    let Some(wa) = &t.whatsapp else {
+        return Ok(None);
+    };
+    let parsed = Template::parse(&t.body).map_err(|e| e.to_string())?;
+    let (name, language) = wa.split_once(':').unwrap_or((wa.as_str(), "en"));
+    let params = parsed
+        .placeholders()
+        .into_iter()
+        .map(|p| {
+            Template::parse(&format!("{{{p}}}"))
+                .and_then(|t| t.render(ctx))
+                .unwrap_or_default()
+        })
+        .collect();
+    Ok(Some(WaTemplate {
+        name: name.to_string(),
+        language: language.to_string(),
+        params,
+    }))
 }
 
 /// 30 s, 1 min, 2 min … capped at an hour.

@@ -4,16 +4,22 @@
 //! visit (`kartka_core::notify::answer`); an opt-out withdraws consent for the channel, in the
 //! same edit.
 //!
+//! Every message also makes the client's conversation unanswered (unless it was a short answer
+//! the server acted on), so it shows in every staff member's inbox. Someone who writes without
+//! being a client of the business becomes a *lead*: a card made here, outside the book, with the
+//! number or chat and the message, for a master to attach to a client or take in.
+//!
 //! Providers deliver a webhook again when they are unsure it arrived, and the server may die
 //! half-way: every step is idempotent. The history entry's id is derived from the provider's
 //! own message id, and a card that already holds it is left alone, so a redelivery confirms
 //! nothing twice and cancels no second visit.
 
-use kartka_core::crdt::client as client_doc;
+use kartka_core::crdt::client::{self as client_doc, Card};
 use kartka_core::messaging::reply::{ReplyIntent, parse_reply};
 use kartka_core::model::{
-    Channel, ConsentEvent, ConsentSource, ConsentSubject, MessageKind, MessageRecord,
-    MessageStatus, VisitStatus,
+    Channel, ClientClass, ClientSource, ConsentEvent, ConsentSource, ConsentSubject,
+    Conversation, ConversationStatus, MessageKind, MessageRecord, MessageStatus, Phone,
+    VisitStatus,
 };
 use kartka_core::notify::answer::answered_visit;
 use sha2::{Digest, Sha256};
@@ -34,6 +40,11 @@ pub struct Inbound<'a> {
     pub from: &'a str,
     pub channel: Channel,
     pub text: &'a str,
+    /// The business's number it was sent to, where the provider says (Twilio's `To`): which
+    /// business an unknown sender wrote to, when the server hosts several.
+    pub to: Option<&'a str>,
+    /// The name the sender goes by at the provider (a WhatsApp profile, a Telegram name).
+    pub name: Option<&'a str>,
 }
 
 /// What receiving did, for the webhook's log and tests.
@@ -41,6 +52,8 @@ pub struct Inbound<'a> {
 pub struct Received {
     /// Cards the message was recorded on.
     pub cards: usize,
+    /// The lead made (or found) for an unknown sender.
+    pub lead: Option<Uuid>,
     /// Visits whose status the reply changed, with the new status.
     pub answered: Vec<(Uuid, VisitStatus)>,
     pub opted_out: bool,
@@ -70,14 +83,21 @@ pub async fn receive<S: Storage>(
     let intent = parse_reply(msg.text);
     let at = n.now();
     let mut out = Received::default();
-    let cards = n
+    let mut cards = n
         .storage
         .clients_by_contact(msg.contact_kind, msg.from.to_string())
         .await?;
     if cards.is_empty() {
-        // An unknown sender: kept by the provider's console for now; conversations with
-        // strangers are their own piece of work.
-        tracing::info!(channel = %msg.channel, "inbound message from no known client");
+        match lead(n, &msg).await? {
+            Some(card) => {
+                out.lead = Some(card.1);
+                cards.push(card);
+            }
+            None => {
+                tracing::info!(channel = %msg.channel, "inbound message for no business");
+                return Ok(out);
+            }
+        }
     }
     for (business, client) in cards {
         let id = history_id(&msg.provider_id, client);
@@ -117,30 +137,52 @@ pub async fn receive<S: Storage>(
                 }
                 if intent == Some(ReplyIntent::Stop) {
                     // In the same edit as the history entry: recorded once, never lost
-                    // between the two.
-                    client_doc::record_consent(
-                        d,
-                        &ConsentEvent {
-                            id: history_id(&format!("{}:stop", msg.provider_id), client),
-                            subject: ConsentSubject::Channel(msg.channel),
-                            granted: false,
-                            at,
-                            staff_id: None,
-                            // The nil device: the server itself recorded it.
-                            device_id: Uuid::nil(),
-                            source: ConsentSource::ClientReply,
-                            note: format!("replied \"{}\" on {}", msg.text.trim(), msg.channel)
+                    // between the two. An opt-out ends mailings too, on every channel: someone
+                    // who says "stop" or "unsubscribe" wants no more offers, however sent.
+                    for (subject, tag) in [
+                        (ConsentSubject::Channel(msg.channel), "stop"),
+                        (ConsentSubject::Channel(Channel::Marketing), "stop-marketing"),
+                    ] {
+                        client_doc::record_consent(
+                            d,
+                            &ConsentEvent {
+                                id: history_id(&format!("{}:{tag}", msg.provider_id), client),
+                                subject,
+                                granted: false,
+                                at,
+                                staff_id: None,
+                                // The nil device: the server itself recorded it.
+                                device_id: Uuid::nil(),
+                                source: ConsentSource::ClientReply,
+                                note: format!(
+                                    "replied \"{}\" on {}",
+                                    msg.text.trim(),
+                                    msg.channel
+                                )
                                 .chars()
                                 .take(200)
                                 .collect(),
-                        },
-                    )?;
+                            },
+                        )?;
+                    }
                 }
                 if let Some((old, to)) = &answered {
                     let mut new = old.clone();
                     new.status = *to;
                     new.updated_at = at;
                     client_doc::put_visit(d, client, Some(old), &new, at)?;
+                } else {
+                    // Something for a person to read: the conversation waits for an answer,
+                    // with whoever had it.
+                    client_doc::set_conversation(
+                        d,
+                        &Conversation {
+                            status: ConversationStatus::Unanswered,
+                            since: at,
+                            until: None,
+                            staff_id: rec.conversation.as_ref().and_then(|c| c.staff_id),
+                        },
+                    )?;
                 }
                 Ok(answered.map(|(v, to)| (v.id, to)))
             })
@@ -153,6 +195,111 @@ pub async fn receive<S: Storage>(
     }
     out.opted_out = intent == Some(ReplyIntent::Stop);
     Ok(out)
+}
+
+/// The business an unknown sender wrote to: the only one this server hosts, or the one whose
+/// number the message was sent to.
+async fn business_written_to<S: Storage>(
+    n: &Notifier<S>,
+    to: Option<&str>,
+) -> Result<Option<Uuid>, StorageError> {
+    let all: Vec<Uuid> = n
+        .storage
+        .sched_businesses()
+        .await?
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
+    if let [only] = all[..] {
+        return Ok(Some(only));
+    }
+    let Some(to) = to else { return Ok(None) };
+    for id in all {
+        let phone = super::schedule::business(&n.storage, id)
+            .await?
+            .and_then(|b| {
+                let region = kartka_core::phone::parse_region(&b.region).ok()?;
+                kartka_core::phone::to_e164(b.phone.as_deref()?, region)
+            });
+        if phone.as_deref() == Some(to) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// The lead card for an unknown sender: one per business and number (or chat), so a second
+/// message before the scheduler has indexed the first finds the same card. Consent starts off,
+/// as for every new card: writing to a business is not consent to be written to.
+async fn lead<S: Storage>(
+    n: &Notifier<S>,
+    msg: &Inbound<'_>,
+) -> Result<Option<(Uuid, Uuid)>, StorageError> {
+    let Some(business) = business_written_to(n, msg.to).await? else {
+        return Ok(None);
+    };
+    let from = format!("lead:{}:{}", msg.contact_kind, msg.from);
+    let mut id = history_id(&from, business);
+    if let Some(bytes) = n.storage.read_doc(business, id).await? {
+        let live = automerge::Automerge::load(&bytes)
+            .ok()
+            .and_then(|d| client_doc::read(&d, id).ok())
+            .is_some_and(|r| !r.deleted && r.merged_into.is_none());
+        if live {
+            return Ok(Some((business, id)));
+        }
+        // That lead was attached or dismissed, and the number has since left the card: a
+        // new lead, keyed by this message so a redelivery finds it.
+        id = history_id(&format!("{from}:{}", msg.provider_id), business);
+        if n.storage.read_doc(business, id).await?.is_some() {
+            return Ok(Some((business, id)));
+        }
+    }
+    let at = n.now();
+    let phones = match msg.contact_kind {
+        "phone" => vec![Phone {
+            raw: msg.from.to_string(),
+            e164: Some(msg.from.to_string()),
+            label: "mobile".into(),
+            primary: true,
+        }],
+        _ => Vec::new(),
+    };
+    let name = msg
+        .name
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(msg.from)
+        .chars()
+        .take(100)
+        .collect();
+    let card = Card {
+        name,
+        given_name: None,
+        family_name: None,
+        phones,
+        email: None,
+        birthday: None,
+        comment: None,
+        class: ClientClass::Regular,
+        tags: Vec::new(),
+        loyalty_card: None,
+        discount_percent: 0,
+        source: ClientSource::Message,
+    };
+    let telegram = (msg.contact_kind == "telegram").then_some(msg.from);
+    n.writer
+        .create(&n.storage, business, id, |actor| {
+            let mut d = client_doc::create(actor, id, &card, at)?;
+            client_doc::set_lead(&mut d, true, at)?;
+            if let Some(chat) = telegram {
+                client_doc::bind_telegram(&mut d, chat, at)?;
+            }
+            Ok(d)
+        })
+        .await?;
+    tracing::info!(channel = %msg.channel, lead = %id, "an unknown sender became a lead");
+    Ok(Some((business, id)))
 }
 
 #[cfg(test)]

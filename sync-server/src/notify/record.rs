@@ -22,14 +22,19 @@ pub fn entry(m: &Message) -> Option<MessageRecord> {
         id: m.id,
         client_id: m.client,
         channel: m.channel.parse::<Channel>().ok()?,
-        kind: MessageKind::Automatic,
+        kind: match m.kind.as_str() {
+            "reply" => MessageKind::Reply,
+            "mailing" => MessageKind::Mailing,
+            "staff" => MessageKind::Staff,
+            _ => MessageKind::Automatic,
+        },
         body: m.body.clone().unwrap_or_default(),
         at,
         staff_id: None,
         device_id: None,
         visit_id: m.visit,
         template_id: None,
-        rule_id: Some(m.rule),
+        rule_id: (!m.rule.is_nil()).then_some(m.rule),
         status: m
             .state
             .parse::<MessageStatus>()
@@ -58,7 +63,7 @@ pub async fn run_once<S: Storage>(n: &Arc<Notifier<S>>) -> Result<usize, Storage
             .collect();
         n.writer
             .edit_many(&n.storage, business, edits, |doc, e| {
-                client_doc::put_message(doc, e)
+                client_doc::record_message(doc, e)
             })
             .await?;
         done.extend(messages.into_iter().map(|m| (m.id, m.state)));

@@ -139,6 +139,11 @@ pub fn ops(
         if let Some(chat) = client_doc::telegram_chat(&doc) {
             contacts.push(("telegram".into(), chat));
         }
+        if record.deleted || record.merged_into.is_some() {
+            // A deleted card, or a lead attached to a client: what the person writes now goes
+            // to the card that holds their conversation.
+            contacts.clear();
+        }
         out.push(SchedOp::Contacts {
             client: id,
             contacts,
@@ -211,7 +216,7 @@ pub fn ops(
 
 fn upsert(client: Uuid, m: &plan::Planned, derived: bool) -> SchedOp {
     SchedOp::Upsert {
-        id: Uuid::now_v7(),
+        id: m.id.unwrap_or_else(Uuid::now_v7),
         client,
         visit: m.visit,
         rule: m.rule,

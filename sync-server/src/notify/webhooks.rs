@@ -13,6 +13,7 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use kartka_core::crdt::business::{self as business_doc, SettingsEdit};
 use kartka_core::crdt::client as client_doc;
 use kartka_core::model::{Channel, ConsentEvent, ConsentSource, ConsentSubject};
 use serde_json::json;
@@ -224,6 +225,8 @@ async fn twilio_inbound<S: Storage>(
             from,
             channel: Channel::Sms,
             text,
+            to: param(&params, "To"),
+            name: None,
         },
     )
     .await
@@ -329,7 +332,12 @@ async fn whatsapp_events<S: Storage>(
                 )
                 .await
             }
-            whatsapp::Event::Inbound { id, from, text } => {
+            whatsapp::Event::Inbound {
+                id,
+                from,
+                text,
+                name,
+            } => {
                 received(
                     &n,
                     Inbound {
@@ -338,6 +346,8 @@ async fn whatsapp_events<S: Storage>(
                         from: &from,
                         channel: Channel::Whatsapp,
                         text: &text,
+                        to: None,
+                        name: name.as_deref(),
                     },
                 )
                 .await
@@ -398,6 +408,24 @@ async fn telegram_update<S: Storage>(
             };
             let chat = chat.to_string();
             let at = n.now();
+            // A staff member's link: their chat gets the business's staff alerts.
+            let staff = match super::schedule::business(&n.storage, business).await {
+                Ok(b) => b.and_then(|b| b.staff.into_iter().find(|s| s.id == client)),
+                Err(e) => return storage_failed(e),
+            };
+            if let Some(mut member) = staff {
+                member.telegram = Some(chat);
+                let r = n
+                    .writer
+                    .edit(&n.storage, business, business, |d| {
+                        business_doc::edit(d, business, &SettingsEdit::PutStaff(member), at)
+                    })
+                    .await;
+                return match r {
+                    Ok(_) => ok(),
+                    Err(e) => storage_failed(e),
+                };
+            }
             let ev = ConsentEvent {
                 id: Uuid::now_v7(),
                 subject: ConsentSubject::Channel(Channel::Telegram),
@@ -433,7 +461,9 @@ async fn telegram_update<S: Storage>(
             )
             .await
         }
-        telegram::Update::Message { chat, text, .. } => {
+        telegram::Update::Message {
+            chat, text, name, ..
+        } => {
             let chat = chat.to_string();
             received(
                 &n,
@@ -443,6 +473,8 @@ async fn telegram_update<S: Storage>(
                     from: &chat,
                     channel: Channel::Telegram,
                     text: &text,
+                    to: None,
+                    name: name.as_deref(),
                 },
             )
             .await

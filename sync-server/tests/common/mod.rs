@@ -277,6 +277,7 @@ impl<S: Storage> World<S> {
                 working_hours_only,
                 statuses: Vec::new(),
                 enabled: true,
+                staff: None,
             }))
             .unwrap();
         id

@@ -139,6 +139,8 @@ pub enum Update {
         update_id: i64,
         chat: i64,
         text: String,
+        /// The sender's name on Telegram.
+        name: Option<String>,
     },
     /// Anything else (photos, edits, other commands).
     Other { update_id: i64 },
@@ -181,6 +183,11 @@ pub fn parse_update(body: &[u8]) -> Result<Update, BadUpdate> {
                 update_id,
                 chat,
                 text,
+                name: [&m["from"]["first_name"], &m["from"]["last_name"]]
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .map(str::to_string)
+                    .reduce(|a, b| format!("{a} {b}")),
             },
         });
     }
@@ -228,7 +235,8 @@ mod tests {
             Update::Message {
                 update_id: 10,
                 chat: 1,
-                text: "hi".into()
+                text: "hi".into(),
+                name: None,
             }
         );
         // Other commands and messages without text (a photo) are nothing to record.

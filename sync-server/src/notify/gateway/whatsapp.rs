@@ -172,6 +172,8 @@ pub enum Event {
         id: String,
         from: String,
         text: String,
+        /// The sender's WhatsApp profile name, when the webhook carries it.
+        name: Option<String>,
     },
 }
 
@@ -208,10 +210,18 @@ pub fn events(body: &[u8]) -> Result<Vec<Event>, BadBody> {
             let (Some(id), Some(from)) = (m["id"].as_str(), m["from"].as_str()) else {
                 return Err(BadBody("a message without id or sender".into()));
             };
+            let name = value["contacts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["wa_id"].as_str() == Some(from))
+                .and_then(|c| c["profile"]["name"].as_str())
+                .map(str::to_string);
             out.push(Event::Inbound {
                 id: id.to_string(),
                 from: format!("+{}", from.trim_start_matches('+')),
                 text: m["text"]["body"].as_str().unwrap_or_default().to_string(),
+                name,
             });
         }
     }
