@@ -4,7 +4,9 @@
 //! The preview says how many, how many are left out and why, and what the SMS costs in
 //! segments, so the master decides with the numbers in front of them.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
@@ -42,12 +44,13 @@ fn has_address(c: &Client, channel: Channel) -> bool {
     }
 }
 
-/// How far a mailing has got, counted from the history entries the server wrote on the
-/// recipients' cards (the mailing's id is their rule), so every device that has synced sees the
-/// same figures.
+/// How far a mailing has got: the outcomes the server wrote on the recipients' cards (the
+/// mailing's id is their rule), and, while it runs, the clients who would still get it and
+/// have no outcome yet. Every device that has synced counts the same figures, without the
+/// server writing anything more than the outcomes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MailingProgress {
-    /// Messages the server has taken on (one per recipient with consent when it planned).
+    /// Outcomes plus what is still waiting.
     pub total: u32,
     /// Still waiting: for working hours, the start time, or the gateway's rate.
     pub pending: u32,
@@ -125,7 +128,46 @@ impl Store {
         Ok(out)
     }
 
+    /// A mailing's progress: the outcomes recorded on the recipients' cards, and, while it
+    /// runs, the recipients (consenting, in the audience, in the book when it started) who have
+    /// none yet.
     pub fn mailing_progress(&self, id: Uuid) -> Result<MailingProgress> {
+        let mailing = self
+            .business()?
+            .mailings
+            .into_iter()
+            .find(|m| m.id == id)
+            .ok_or(Error::NotFound { kind: "mailing", id })?;
+        let mut p = self.recorded_progress(id)?;
+        let running = !mailing.cancelled
+            && self.now() <= mailing.start + Duration::days(crate::notify::plan::MAILING_DAYS);
+        if running {
+            let done: HashSet<Uuid> = self
+                .conn
+                .prepare_cached(
+                    "SELECT DISTINCT c.id FROM messages m JOIN clients c ON c.rid = m.client_rid
+                     WHERE m.rule_id = ?1",
+                )?
+                .query_map(params![id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let preview = self.mailing_preview(&mailing.audience, mailing.channel, &mailing.text)?;
+            let joined_later: HashSet<Uuid> = self
+                .conn
+                .prepare_cached("SELECT id FROM clients WHERE created_at > ?1")?
+                .query_map(params![mailing.created_at.timestamp_millis()], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let waiting = preview
+                .recipients
+                .iter()
+                .filter(|c| !done.contains(c) && !joined_later.contains(c))
+                .count() as u32;
+            p.pending += waiting;
+            p.total += waiting;
+        }
+        Ok(p)
+    }
+
+    fn recorded_progress(&self, id: Uuid) -> Result<MailingProgress> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT status, count(*) FROM messages WHERE rule_id = ?1 GROUP BY status",
         )?;
