@@ -5,6 +5,7 @@
 
 mod card;
 mod error;
+mod inbox;
 mod merge;
 mod money;
 mod privacy;
@@ -27,6 +28,7 @@ use uuid::Uuid;
 
 pub use card::*;
 pub use error::ApiError;
+pub use inbox::*;
 use error::bad;
 pub use merge::*;
 pub use records::*;

@@ -354,7 +354,9 @@ pub struct MessageRec {
     pub body: String,
     pub at: String,
     pub status: String,
-    /// `manual`, `automatic` (the server's rules) or `inbound` (the client wrote).
+    /// `manual` (the phone's app), `automatic` (the server's rules), `inbound` (the client
+    /// wrote), `reply` (a master's answer the server sends), `mailing`, or `staff` (an alert to
+    /// staff about this client, never sent to the client).
     pub kind: String,
     /// Why a message failed or was skipped; what a client's reply did ("confirmed the visit").
     pub detail: Option<String>,

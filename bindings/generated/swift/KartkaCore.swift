@@ -930,6 +930,79 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func updateClient(clientId: String, patch: ClientPatchRec) throws  -> ClientRec
     
     /**
+     * Takes an unknown sender into the book as a client, named `name` if given.
+     */
+    func acceptLead(leadId: String, name: String?) throws 
+    
+    func addNote(clientId: String, text: String) throws  -> NoteRec
+    
+    /**
+     * An unknown sender's conversation goes to this client (their number, messages, notes).
+     */
+    func attachLead(leadId: String, clientId: String) throws 
+    
+    func cancelMailing(mailingId: String) throws 
+    
+    /**
+     * Sets a conversation's status (`open`, `postponed` with `until`, `closed`) and who has it
+     * (`assign`: a staff id, or an empty string for nobody); staff see a note of it.
+     */
+    func changeConversation(clientId: String, status: String?, until: String?, assign: String?) throws 
+    
+    /**
+     * The staff member working on this device, if one was set.
+     */
+    func currentStaff() throws  -> String?
+    
+    /**
+     * Conversations, latest change first; `status` narrows to those reading so now.
+     */
+    func inbox(status: String?, offset: UInt32, limit: UInt32) throws  -> [InboxEntryRec]
+    
+    /**
+     * Every mailing, newest first, with its progress as far as this book has synced.
+     */
+    func mailings() throws  -> [MailingRec]
+    
+    func notes(clientId: String) throws  -> [NoteRec]
+    
+    /**
+     * Saves a staff member (new when the id is empty); returns the id.
+     */
+    func putStaff(s: StaffRec) throws  -> String
+    
+    /**
+     * Queues a reply the server sends through its gateway after the next sync: `text`, or a
+     * business template. Refused without consent, without an address, on a channel the
+     * server cannot send on, and on WhatsApp outside the window unless the template is
+     * approved (`ApiError.WhatsAppWindowClosed`).
+     */
+    func reply(clientId: String, channel: String, text: String?, templateId: String?) throws  -> MessageRec
+    
+    /**
+     * Who works on this device (their changes alert the others, not them).
+     */
+    func setCurrentStaff(staffId: String?) throws 
+    
+    func staff() throws  -> [StaffRec]
+    
+    /**
+     * The link a staff member opens to get alerts from the business's Telegram bot.
+     */
+    func staffTelegramLink(staffId: String) throws  -> String
+    
+    /**
+     * Starts a mailing (the server sends it after the next sync); checked like its preview.
+     */
+    func startMailing(name: String, channel: String, text: String, audience: AudienceRec, start: String?) throws  -> MailingRec
+    
+    /**
+     * Until when WhatsApp allows free text to this client (RFC 3339), or `None`: then only a
+     * template approved by WhatsApp can be sent, and the composer should say so.
+     */
+    func whatsappWindow(clientId: String) throws  -> String?
+    
+    /**
      * Merges `other_id` into `keep_id`; returns the id that undoes it until the next sync.
      */
     func mergeClients(keepId: String, otherId: String) throws  -> String
@@ -1457,6 +1530,214 @@ open func updateClient(clientId: String, patch: ClientPatchRec)throws  -> Client
             self.uniffiCloneHandle(),
         FfiConverterString.lower(clientId),
         FfiConverterTypeClientPatchRec_lower(patch),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Takes an unknown sender into the book as a client, named `name` if given.
+     */
+open func acceptLead(leadId: String, name: String?)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_accept_lead(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(leadId),
+        FfiConverterOptionString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
+open func addNote(clientId: String, text: String)throws  -> NoteRec  {
+    return try  FfiConverterTypeNoteRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_add_note(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * An unknown sender's conversation goes to this client (their number, messages, notes).
+     */
+open func attachLead(leadId: String, clientId: String)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_attach_lead(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(leadId),
+        FfiConverterString.lower(clientId),uniffiCallStatus
+    )
+}
+}
+    
+open func cancelMailing(mailingId: String)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_cancel_mailing(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(mailingId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Sets a conversation's status (`open`, `postponed` with `until`, `closed`) and who has it
+     * (`assign`: a staff id, or an empty string for nobody); staff see a note of it.
+     */
+open func changeConversation(clientId: String, status: String?, until: String?, assign: String?)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_change_conversation(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),
+        FfiConverterOptionString.lower(status),
+        FfiConverterOptionString.lower(until),
+        FfiConverterOptionString.lower(assign),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The staff member working on this device, if one was set.
+     */
+open func currentStaff()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_current_staff(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Conversations, latest change first; `status` narrows to those reading so now.
+     */
+open func inbox(status: String?, offset: UInt32, limit: UInt32)throws  -> [InboxEntryRec]  {
+    return try  FfiConverterSequenceTypeInboxEntryRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_inbox(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(status),
+        FfiConverterUInt32.lower(offset),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every mailing, newest first, with its progress as far as this book has synced.
+     */
+open func mailings()throws  -> [MailingRec]  {
+    return try  FfiConverterSequenceTypeMailingRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_mailings(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func notes(clientId: String)throws  -> [NoteRec]  {
+    return try  FfiConverterSequenceTypeNoteRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_notes(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Saves a staff member (new when the id is empty); returns the id.
+     */
+open func putStaff(s: StaffRec)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_put_staff(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeStaffRec_lower(s),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Queues a reply the server sends through its gateway after the next sync: `text`, or a
+     * business template. Refused without consent, without an address, on a channel the
+     * server cannot send on, and on WhatsApp outside the window unless the template is
+     * approved (`ApiError.WhatsAppWindowClosed`).
+     */
+open func reply(clientId: String, channel: String, text: String?, templateId: String?)throws  -> MessageRec  {
+    return try  FfiConverterTypeMessageRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_reply(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),
+        FfiConverterString.lower(channel),
+        FfiConverterOptionString.lower(text),
+        FfiConverterOptionString.lower(templateId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Who works on this device (their changes alert the others, not them).
+     */
+open func setCurrentStaff(staffId: String?)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_set_current_staff(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(staffId),uniffiCallStatus
+    )
+}
+}
+    
+open func staff()throws  -> [StaffRec]  {
+    return try  FfiConverterSequenceTypeStaffRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_staff(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The link a staff member opens to get alerts from the business's Telegram bot.
+     */
+open func staffTelegramLink(staffId: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_staff_telegram_link(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(staffId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Starts a mailing (the server sends it after the next sync); checked like its preview.
+     */
+open func startMailing(name: String, channel: String, text: String, audience: AudienceRec, start: String?)throws  -> MailingRec  {
+    return try  FfiConverterTypeMailingRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_start_mailing(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(channel),
+        FfiConverterString.lower(text),
+        FfiConverterTypeAudienceRec_lower(audience),
+        FfiConverterOptionString.lower(start),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Until when WhatsApp allows free text to this client (RFC 3339), or `None`: then only a
+     * template approved by WhatsApp can be sent, and the composer should say so.
+     */
+open func whatsappWindow(clientId: String)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_whatsapp_window(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),uniffiCallStatus
     )
 })
 }
@@ -2115,6 +2396,93 @@ public func FfiConverterTypeSyncStatusListener_lower(_ value: SyncStatusListener
 }
 
 
+
+
+/**
+ * Who a mailing is for; every field given narrows it.
+ */
+public struct AudienceRec: Equatable, Hashable {
+    public var clientClass: String?
+    public var tag: String?
+    /**
+     * RFC 3339: last visit before.
+     */
+    public var lastVisitBefore: String?
+    /**
+     * RFC 3339: last visit on or after.
+     */
+    public var lastVisitAfter: String?
+    /**
+     * 1–12.
+     */
+    public var birthdayMonth: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(clientClass: String? = nil, tag: String? = nil, 
+        /**
+         * RFC 3339: last visit before.
+         */lastVisitBefore: String? = nil, 
+        /**
+         * RFC 3339: last visit on or after.
+         */lastVisitAfter: String? = nil, 
+        /**
+         * 1–12.
+         */birthdayMonth: UInt32? = nil) {
+        self.clientClass = clientClass
+        self.tag = tag
+        self.lastVisitBefore = lastVisitBefore
+        self.lastVisitAfter = lastVisitAfter
+        self.birthdayMonth = birthdayMonth
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AudienceRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAudienceRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AudienceRec {
+        return
+            try AudienceRec(
+                clientClass: FfiConverterOptionString.read(from: &buf), 
+                tag: FfiConverterOptionString.read(from: &buf), 
+                lastVisitBefore: FfiConverterOptionString.read(from: &buf), 
+                lastVisitAfter: FfiConverterOptionString.read(from: &buf), 
+                birthdayMonth: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AudienceRec, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.clientClass, into: &buf)
+        FfiConverterOptionString.write(value.tag, into: &buf)
+        FfiConverterOptionString.write(value.lastVisitBefore, into: &buf)
+        FfiConverterOptionString.write(value.lastVisitAfter, into: &buf)
+        FfiConverterOptionUInt32.write(value.birthdayMonth, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAudienceRec_lift(_ buf: RustBuffer) throws -> AudienceRec {
+    return try FfiConverterTypeAudienceRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAudienceRec_lower(_ value: AudienceRec) -> RustBuffer {
+    return FfiConverterTypeAudienceRec.lower(value)
+}
 
 
 /**
@@ -2932,6 +3300,123 @@ public func FfiConverterTypeImportPreviewRec_lower(_ value: ImportPreviewRec) ->
 }
 
 
+/**
+ * One line of the inbox.
+ */
+public struct InboxEntryRec: Equatable, Hashable {
+    public var clientId: String
+    public var name: String
+    /**
+     * Someone who wrote without being a client: attach them to a client or take them in.
+     */
+    public var lead: Bool
+    /**
+     * `unanswered`, `open`, `postponed` or `closed`, as it reads now.
+     */
+    public var status: String
+    /**
+     * RFC 3339: when the status last changed.
+     */
+    public var since: String
+    public var until: String?
+    public var staffId: String?
+    public var lastChannel: String?
+    /**
+     * `inbound` when the client wrote last.
+     */
+    public var lastKind: String?
+    public var lastBody: String?
+    public var lastAt: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(clientId: String, name: String, 
+        /**
+         * Someone who wrote without being a client: attach them to a client or take them in.
+         */lead: Bool, 
+        /**
+         * `unanswered`, `open`, `postponed` or `closed`, as it reads now.
+         */status: String, 
+        /**
+         * RFC 3339: when the status last changed.
+         */since: String, until: String?, staffId: String?, lastChannel: String?, 
+        /**
+         * `inbound` when the client wrote last.
+         */lastKind: String?, lastBody: String?, lastAt: String?) {
+        self.clientId = clientId
+        self.name = name
+        self.lead = lead
+        self.status = status
+        self.since = since
+        self.until = until
+        self.staffId = staffId
+        self.lastChannel = lastChannel
+        self.lastKind = lastKind
+        self.lastBody = lastBody
+        self.lastAt = lastAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension InboxEntryRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInboxEntryRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InboxEntryRec {
+        return
+            try InboxEntryRec(
+                clientId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                lead: FfiConverterBool.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                since: FfiConverterString.read(from: &buf), 
+                until: FfiConverterOptionString.read(from: &buf), 
+                staffId: FfiConverterOptionString.read(from: &buf), 
+                lastChannel: FfiConverterOptionString.read(from: &buf), 
+                lastKind: FfiConverterOptionString.read(from: &buf), 
+                lastBody: FfiConverterOptionString.read(from: &buf), 
+                lastAt: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: InboxEntryRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.clientId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterBool.write(value.lead, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterString.write(value.since, into: &buf)
+        FfiConverterOptionString.write(value.until, into: &buf)
+        FfiConverterOptionString.write(value.staffId, into: &buf)
+        FfiConverterOptionString.write(value.lastChannel, into: &buf)
+        FfiConverterOptionString.write(value.lastKind, into: &buf)
+        FfiConverterOptionString.write(value.lastBody, into: &buf)
+        FfiConverterOptionString.write(value.lastAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInboxEntryRec_lift(_ buf: RustBuffer) throws -> InboxEntryRec {
+    return try FfiConverterTypeInboxEntryRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInboxEntryRec_lower(_ value: InboxEntryRec) -> RustBuffer {
+    return FfiConverterTypeInboxEntryRec.lower(value)
+}
+
+
 public struct InviteRec: Equatable, Hashable {
     public var code: String
     /**
@@ -3047,6 +3532,112 @@ public func FfiConverterTypeLoggedMessageRec_lift(_ buf: RustBuffer) throws -> L
 #endif
 public func FfiConverterTypeLoggedMessageRec_lower(_ value: LoggedMessageRec) -> RustBuffer {
     return FfiConverterTypeLoggedMessageRec.lower(value)
+}
+
+
+public struct MailingRec: Equatable, Hashable {
+    public var id: String
+    public var name: String
+    public var channel: String
+    public var text: String
+    public var start: String
+    public var cancelled: Bool
+    /**
+     * Outcomes plus what is still waiting.
+     */
+    public var total: UInt32
+    public var pending: UInt32
+    public var sent: UInt32
+    public var delivered: UInt32
+    public var failed: UInt32
+    /**
+     * Consent withdrawn before their turn.
+     */
+    public var skipped: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, name: String, channel: String, text: String, start: String, cancelled: Bool, 
+        /**
+         * Outcomes plus what is still waiting.
+         */total: UInt32, pending: UInt32, sent: UInt32, delivered: UInt32, failed: UInt32, 
+        /**
+         * Consent withdrawn before their turn.
+         */skipped: UInt32) {
+        self.id = id
+        self.name = name
+        self.channel = channel
+        self.text = text
+        self.start = start
+        self.cancelled = cancelled
+        self.total = total
+        self.pending = pending
+        self.sent = sent
+        self.delivered = delivered
+        self.failed = failed
+        self.skipped = skipped
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MailingRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMailingRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MailingRec {
+        return
+            try MailingRec(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                channel: FfiConverterString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                start: FfiConverterString.read(from: &buf), 
+                cancelled: FfiConverterBool.read(from: &buf), 
+                total: FfiConverterUInt32.read(from: &buf), 
+                pending: FfiConverterUInt32.read(from: &buf), 
+                sent: FfiConverterUInt32.read(from: &buf), 
+                delivered: FfiConverterUInt32.read(from: &buf), 
+                failed: FfiConverterUInt32.read(from: &buf), 
+                skipped: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MailingRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.channel, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterString.write(value.start, into: &buf)
+        FfiConverterBool.write(value.cancelled, into: &buf)
+        FfiConverterUInt32.write(value.total, into: &buf)
+        FfiConverterUInt32.write(value.pending, into: &buf)
+        FfiConverterUInt32.write(value.sent, into: &buf)
+        FfiConverterUInt32.write(value.delivered, into: &buf)
+        FfiConverterUInt32.write(value.failed, into: &buf)
+        FfiConverterUInt32.write(value.skipped, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMailingRec_lift(_ buf: RustBuffer) throws -> MailingRec {
+    return try FfiConverterTypeMailingRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMailingRec_lower(_ value: MailingRec) -> RustBuffer {
+    return FfiConverterTypeMailingRec.lower(value)
 }
 
 
@@ -3256,7 +3847,9 @@ public struct MessageRec: Equatable, Hashable {
     public var at: String
     public var status: String
     /**
-     * `manual`, `automatic` (the server's rules) or `inbound` (the client wrote).
+     * `manual` (the phone's app), `automatic` (the server's rules), `inbound` (the client
+     * wrote), `reply` (a master's answer the server sends), `mailing`, or `staff` (an alert to
+     * staff about this client, never sent to the client).
      */
     public var kind: String
     /**
@@ -3273,7 +3866,9 @@ public struct MessageRec: Equatable, Hashable {
     // declare one manually.
     public init(id: String, channel: String, body: String, at: String, status: String, 
         /**
-         * `manual`, `automatic` (the server's rules) or `inbound` (the client wrote).
+         * `manual` (the phone's app), `automatic` (the server's rules), `inbound` (the client
+         * wrote), `reply` (a master's answer the server sends), `mailing`, or `staff` (an alert to
+         * staff about this client, never sent to the client).
          */kind: String, 
         /**
          * Why a message failed or was skipped; what a client's reply did ("confirmed the visit").
@@ -3591,6 +4186,71 @@ public func FfiConverterTypeNewVisitRec_lower(_ value: NewVisitRec) -> RustBuffe
 }
 
 
+/**
+ * A staff note on a conversation: shown to staff, never sent.
+ */
+public struct NoteRec: Equatable, Hashable {
+    public var id: String
+    public var body: String
+    public var at: String
+    public var staffId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, body: String, at: String, staffId: String?) {
+        self.id = id
+        self.body = body
+        self.at = at
+        self.staffId = staffId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NoteRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNoteRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NoteRec {
+        return
+            try NoteRec(
+                id: FfiConverterString.read(from: &buf), 
+                body: FfiConverterString.read(from: &buf), 
+                at: FfiConverterString.read(from: &buf), 
+                staffId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NoteRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.body, into: &buf)
+        FfiConverterString.write(value.at, into: &buf)
+        FfiConverterOptionString.write(value.staffId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNoteRec_lift(_ buf: RustBuffer) throws -> NoteRec {
+    return try FfiConverterTypeNoteRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNoteRec_lower(_ value: NoteRec) -> RustBuffer {
+    return FfiConverterTypeNoteRec.lower(value)
+}
+
+
 public struct PairedRec: Equatable, Hashable {
     public var businessId: String
     public var deviceId: String
@@ -3893,6 +4553,12 @@ public struct RuleRec: Equatable, Hashable {
     public var workingHoursOnly: Bool
     public var statuses: [String]
     public var enabled: Bool
+    /**
+     * `None`: the rule writes to the client. Otherwise it alerts staff (these ids; every
+     * active member when empty) on telegram or email; triggers `client_replied` and
+     * `message_failed` are for staff rules only.
+     */
+    public var staff: [String]?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3913,7 +4579,12 @@ public struct RuleRec: Equatable, Hashable {
          */templateId: String?, 
         /**
          * Channel → template id, for channels with their own template.
-         */channelTemplates: [String: String] = [:], workingHoursOnly: Bool, statuses: [String], enabled: Bool) {
+         */channelTemplates: [String: String] = [:], workingHoursOnly: Bool, statuses: [String], enabled: Bool, 
+        /**
+         * `None`: the rule writes to the client. Otherwise it alerts staff (these ids; every
+         * active member when empty) on telegram or email; triggers `client_replied` and
+         * `message_failed` are for staff rules only.
+         */staff: [String]? = nil) {
         self.id = id
         self.name = name
         self.trigger = trigger
@@ -3924,6 +4595,7 @@ public struct RuleRec: Equatable, Hashable {
         self.workingHoursOnly = workingHoursOnly
         self.statuses = statuses
         self.enabled = enabled
+        self.staff = staff
     }
 
     
@@ -3951,7 +4623,8 @@ public struct FfiConverterTypeRuleRec: FfiConverterRustBuffer {
                 channelTemplates: FfiConverterDictionaryStringString.read(from: &buf), 
                 workingHoursOnly: FfiConverterBool.read(from: &buf), 
                 statuses: FfiConverterSequenceString.read(from: &buf), 
-                enabled: FfiConverterBool.read(from: &buf)
+                enabled: FfiConverterBool.read(from: &buf), 
+                staff: FfiConverterOptionSequenceString.read(from: &buf)
         )
     }
 
@@ -3966,6 +4639,7 @@ public struct FfiConverterTypeRuleRec: FfiConverterRustBuffer {
         FfiConverterBool.write(value.workingHoursOnly, into: &buf)
         FfiConverterSequenceString.write(value.statuses, into: &buf)
         FfiConverterBool.write(value.enabled, into: &buf)
+        FfiConverterOptionSequenceString.write(value.staff, into: &buf)
     }
 }
 
@@ -4126,6 +4800,84 @@ public func FfiConverterTypeSmsInfoRec_lift(_ buf: RustBuffer) throws -> SmsInfo
 #endif
 public func FfiConverterTypeSmsInfoRec_lower(_ value: SmsInfoRec) -> RustBuffer {
     return FfiConverterTypeSmsInfoRec.lower(value)
+}
+
+
+public struct StaffRec: Equatable, Hashable {
+    /**
+     * Empty for a new member.
+     */
+    public var id: String
+    public var name: String
+    public var email: String?
+    /**
+     * Their chat with the business's bot (set when they open their staff link).
+     */
+    public var telegram: String?
+    public var active: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Empty for a new member.
+         */id: String, name: String, email: String? = nil, 
+        /**
+         * Their chat with the business's bot (set when they open their staff link).
+         */telegram: String? = nil, active: Bool = true) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.telegram = telegram
+        self.active = active
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StaffRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStaffRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StaffRec {
+        return
+            try StaffRec(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                telegram: FfiConverterOptionString.read(from: &buf), 
+                active: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StaffRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterOptionString.write(value.telegram, into: &buf)
+        FfiConverterBool.write(value.active, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStaffRec_lift(_ buf: RustBuffer) throws -> StaffRec {
+    return try FfiConverterTypeStaffRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStaffRec_lower(_ value: StaffRec) -> RustBuffer {
+    return FfiConverterTypeStaffRec.lower(value)
 }
 
 
@@ -4676,6 +5428,11 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NoAddress(what: String
     )
     /**
+     * WhatsApp: the client has not written in 24 hours, so only a template approved by
+     * WhatsApp can be sent (offer the business's approved templates).
+     */
+    case WhatsAppWindowClosed
+    /**
      * The book needs `init_business` (or pairing) first.
      */
     case NotInitialized
@@ -4751,20 +5508,21 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
         case 4: return .NoAddress(
             what: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .NotInitialized
-        case 6: return .Unsupported(
+        case 5: return .WhatsAppWindowClosed
+        case 6: return .NotInitialized
+        case 7: return .Unsupported(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .Storage(
+        case 8: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .Network(
+        case 9: return .Network(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .NotPaired
-        case 10: return .WrongKey
-        case 11: return .Revoked
-        case 12: return .Server(
+        case 10: return .NotPaired
+        case 11: return .WrongKey
+        case 12: return .Revoked
+        case 13: return .Server(
             code: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
@@ -4801,39 +5559,43 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             FfiConverterString.write(what, into: &buf)
             
         
-        case .NotInitialized:
+        case .WhatsAppWindowClosed:
             writeInt(&buf, Int32(5))
         
         
-        case let .Unsupported(detail):
+        case .NotInitialized:
             writeInt(&buf, Int32(6))
-            FfiConverterString.write(detail, into: &buf)
-            
         
-        case let .Storage(detail):
+        
+        case let .Unsupported(detail):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Network(detail):
+        case let .Storage(detail):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case .NotPaired:
+        case let .Network(detail):
             writeInt(&buf, Int32(9))
+            FfiConverterString.write(detail, into: &buf)
+            
         
-        
-        case .WrongKey:
+        case .NotPaired:
             writeInt(&buf, Int32(10))
         
         
-        case .Revoked:
+        case .WrongKey:
             writeInt(&buf, Int32(11))
         
         
-        case let .Server(code,detail):
+        case .Revoked:
             writeInt(&buf, Int32(12))
+        
+        
+        case let .Server(code,detail):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
@@ -5327,6 +6089,31 @@ fileprivate struct FfiConverterSequenceTypeDeviceRec: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeInboxEntryRec: FfiConverterRustBuffer {
+    typealias SwiftType = [InboxEntryRec]
+
+    public static func write(_ value: [InboxEntryRec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeInboxEntryRec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [InboxEntryRec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [InboxEntryRec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeInboxEntryRec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLoggedMessageRec: FfiConverterRustBuffer {
     typealias SwiftType = [LoggedMessageRec]
 
@@ -5352,6 +6139,31 @@ fileprivate struct FfiConverterSequenceTypeLoggedMessageRec: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeMailingRec: FfiConverterRustBuffer {
+    typealias SwiftType = [MailingRec]
+
+    public static func write(_ value: [MailingRec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMailingRec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MailingRec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MailingRec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMailingRec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeMessageRec: FfiConverterRustBuffer {
     typealias SwiftType = [MessageRec]
 
@@ -5369,6 +6181,31 @@ fileprivate struct FfiConverterSequenceTypeMessageRec: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeMessageRec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeNoteRec: FfiConverterRustBuffer {
+    typealias SwiftType = [NoteRec]
+
+    public static func write(_ value: [NoteRec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeNoteRec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [NoteRec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [NoteRec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeNoteRec.read(from: &buf))
         }
         return seq
     }
@@ -5469,6 +6306,31 @@ fileprivate struct FfiConverterSequenceTypeServiceRec: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeServiceRec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStaffRec: FfiConverterRustBuffer {
+    typealias SwiftType = [StaffRec]
+
+    public static func write(_ value: [StaffRec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStaffRec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StaffRec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StaffRec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStaffRec.read(from: &buf))
         }
         return seq
     }
@@ -5698,6 +6560,54 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_update_client() != 30152) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_accept_lead() != 30368) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_add_note() != 11432) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_attach_lead() != 39116) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_cancel_mailing() != 12561) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_change_conversation() != 65033) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_current_staff() != 1594) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_inbox() != 9411) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_mailings() != 3899) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_notes() != 46050) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_put_staff() != 35918) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_reply() != 14560) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_set_current_staff() != 46352) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_staff() != 7987) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_staff_telegram_link() != 22213) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_start_mailing() != 50152) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_whatsapp_window() != 52200) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_merge_clients() != 1440) {

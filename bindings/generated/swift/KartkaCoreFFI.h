@@ -425,6 +425,86 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_render_template(uint64_t ptr, 
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_update_client(uint64_t ptr, RustBuffer client_id, RustBuffer patch, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_ACCEPT_LEAD
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_ACCEPT_LEAD
+void uniffi_kartka_ffi_fn_method_clientbook_accept_lead(uint64_t ptr, RustBuffer lead_id, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_ADD_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_ADD_NOTE
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_add_note(uint64_t ptr, RustBuffer client_id, RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_ATTACH_LEAD
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_ATTACH_LEAD
+void uniffi_kartka_ffi_fn_method_clientbook_attach_lead(uint64_t ptr, RustBuffer lead_id, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CANCEL_MAILING
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CANCEL_MAILING
+void uniffi_kartka_ffi_fn_method_clientbook_cancel_mailing(uint64_t ptr, RustBuffer mailing_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CHANGE_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CHANGE_CONVERSATION
+void uniffi_kartka_ffi_fn_method_clientbook_change_conversation(uint64_t ptr, RustBuffer client_id, RustBuffer status, RustBuffer until, RustBuffer assign, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CURRENT_STAFF
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CURRENT_STAFF
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_current_staff(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_INBOX
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_INBOX
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_inbox(uint64_t ptr, RustBuffer status, uint32_t offset, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MAILINGS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MAILINGS
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_mailings(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_NOTES
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_NOTES
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_notes(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_PUT_STAFF
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_PUT_STAFF
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_put_staff(uint64_t ptr, RustBuffer s, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_REPLY
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_REPLY
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_reply(uint64_t ptr, RustBuffer client_id, RustBuffer channel, RustBuffer text, RustBuffer template_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SET_CURRENT_STAFF
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SET_CURRENT_STAFF
+void uniffi_kartka_ffi_fn_method_clientbook_set_current_staff(uint64_t ptr, RustBuffer staff_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_STAFF
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_STAFF
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_staff(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_STAFF_TELEGRAM_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_STAFF_TELEGRAM_LINK
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_staff_telegram_link(uint64_t ptr, RustBuffer staff_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_START_MAILING
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_START_MAILING
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_start_mailing(uint64_t ptr, RustBuffer name, RustBuffer channel, RustBuffer text, RustBuffer audience, RustBuffer start, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_WHATSAPP_WINDOW
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_WHATSAPP_WINDOW
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_whatsapp_window(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MERGE_CLIENTS
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MERGE_CLIENTS
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_merge_clients(uint64_t ptr, RustBuffer keep_id, RustBuffer other_id, RustCallStatus *_Nonnull out_status
@@ -1011,6 +1091,102 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_render_template(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_CLIENT
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_CLIENT
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_update_client(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_ACCEPT_LEAD
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_ACCEPT_LEAD
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_accept_lead(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_ADD_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_ADD_NOTE
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_add_note(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_ATTACH_LEAD
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_ATTACH_LEAD
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_attach_lead(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CANCEL_MAILING
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CANCEL_MAILING
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_cancel_mailing(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CHANGE_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CHANGE_CONVERSATION
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_change_conversation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CURRENT_STAFF
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CURRENT_STAFF
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_current_staff(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_INBOX
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_INBOX
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_inbox(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_MAILINGS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_MAILINGS
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_mailings(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_NOTES
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_NOTES
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_notes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_PUT_STAFF
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_PUT_STAFF
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_put_staff(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_REPLY
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_REPLY
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_reply(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SET_CURRENT_STAFF
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SET_CURRENT_STAFF
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_set_current_staff(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_STAFF
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_STAFF
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_staff(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_STAFF_TELEGRAM_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_STAFF_TELEGRAM_LINK
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_staff_telegram_link(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_START_MAILING
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_START_MAILING
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_start_mailing(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_WHATSAPP_WINDOW
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_WHATSAPP_WINDOW
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_whatsapp_window(void
     
 );
 #endif

@@ -106,3 +106,52 @@ def test_the_background_loop_brings_edits_made_elsewhere(tmp_path, server):
     assert b.get_client(marta.id).name == "Марта"
     b.stop_sync()
     assert statuses.stopped.wait(20)
+
+
+def synced_until(book, done, timeout=20.0):
+    """Syncs until `done()` holds: the server sends and records on its own loops."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the server did not get there in time"
+        book.sync_now()
+        time.sleep(0.2)
+
+
+def test_replies_notes_and_mailings_through_a_real_server(tmp_path, server):
+    a = owner_book(tmp_path, server)
+    for day in range(7):
+        a.set_working_hours(day, "00:00-24:00")  # the mailing may go whenever CI runs
+    olena = a.put_staff(k.StaffRec(id="", name="Олена", email="olena@example.com", telegram=None, active=True))
+    a.set_current_staff(olena)
+    c = a.add_client(new_client("Ірина"))
+    # No consent: refused, typed.
+    with pytest.raises(k.ApiError.NoConsent):
+        a.reply(c.id, "sms", "Так, о 15:00", None)
+    # WhatsApp with nothing from the client in 24 hours: only an approved template.
+    with pytest.raises(k.ApiError.WhatsAppWindowClosed):
+        a.reply(c.id, "whatsapp", "Так", None)
+    assert a.whatsapp_window(c.id) is None
+    for subject in ("sms", "marketing"):
+        a.set_consent(c.id, subject, True, "written", "анкета")
+    queued = a.reply(c.id, "sms", "Так, о 15:00", None)
+    assert (queued.kind, queued.status) == ("reply", "queued")
+    a.change_conversation(c.id, "closed", None, olena)
+    a.add_note(c.id, "Записала на п'ятницю")
+    mailing = a.start_mailing("Весна", "sms", "{client_name}, весняна знижка", k.AudienceRec(), None)
+    assert (mailing.total, mailing.pending) == (1, 1)
+
+    a.pair_create_business(server, "phone A")
+    synced_until(a, lambda: [m.status for m in a.history(c.id) if m.kind in ("reply", "mailing")] == ["sent", "sent"])
+    assert a.mailings()[0].sent == 1 and a.mailings()[0].pending == 0
+
+    b = k.ClientBook.open(str(tmp_path / "b.db"))
+    b.pair_join(server, a.invite().code, "phone B")
+    b.sync_now()
+    entry = b.inbox("closed", 0, 10)[0]
+    assert (entry.client_id, entry.staff_id) == (c.id, olena)
+    # Replying took the conversation for Olena already: only the closing is news.
+    assert [n.body for n in b.notes(c.id)] == ["Олена closed the conversation", "Записала на п'ятницю"]
+    assert b.mailings()[0].sent == 1
+    assert [s.name for s in b.staff()] == ["Олена"]

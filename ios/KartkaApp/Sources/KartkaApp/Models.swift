@@ -169,6 +169,32 @@ final class ClientCardModel: ObservableObject {
         }
     }
 
+    /// WhatsApp only: until when free text may go through the server, or that only approved
+    /// templates can go now. Mirrors whatsAppNote in ClientCard.kt.
+    @Published private(set) var whatsAppNote: String?
+
+    func loadWhatsAppNote() async {
+        guard channel == "whatsapp" else { whatsAppNote = nil; return }
+        let (book, id) = (self.book, clientId)
+        switch await offMain({ try book.whatsappWindow(clientId: id) }) {
+        case let .success(until?):
+            let t = ISO8601DateFormatter().date(from: until).map { $0.formatted(date: .omitted, time: .shortened) } ?? until
+            whatsAppNote = "Free text until \(t)"
+        case .success(nil): whatsAppNote = "Only templates approved by WhatsApp: the client has not written in 24 hours"
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
+    /// Sends the text (or a template) through the server's gateway: queued now, sent after the
+    /// next sync. Mirrors sendThroughServer in ClientCard.kt.
+    func sendThroughServer(templateId: String? = nil) async {
+        let (book, id, channel, text) = (self.book, clientId, self.channel, self.text)
+        switch await offMain({ try book.reply(clientId: id, channel: channel, text: templateId == nil ? text : nil, templateId: templateId) }) {
+        case .success: self.text = ""; await load()
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
     /// After the phone's app opened: recorded in the history (consent re-checked by the core).
     func recordSent(_ channel: String) async {
         let (book, id, text) = (self.book, clientId, self.text)
@@ -244,4 +270,66 @@ final class AgendaModel: ObservableObject {
     }
 
     func money(_ minor: Int64) -> String { (try? book.formatMoney(minor: minor)) ?? "\(minor)" }
+}
+
+
+/// The inbox: conversations by status; take, postpone, close; a lead is taken in or attached.
+/// Mirrors Inbox.kt.
+@MainActor
+final class InboxModel: ObservableObject {
+    @Published private(set) var rows: [InboxEntryRec] = []
+    @Published private(set) var staff: [String: String] = [:]
+    @Published var status: String? = "unanswered"
+    @Published var error: String?
+    private let book: ClientBook
+
+    init(book: ClientBook) { self.book = book }
+
+    func show(_ status: String?) async { self.status = status; await load() }
+
+    func load() async {
+        let (book, status) = (self.book, self.status)
+        let r = await offMain { () -> ([InboxEntryRec], [StaffRec]) in
+            (try book.inbox(status: status, offset: 0, limit: 200), try book.staff())
+        }
+        switch r {
+        case let .success((rows, staff)):
+            self.rows = rows
+            self.staff = Dictionary(uniqueKeysWithValues: staff.map { ($0.id, $0.name) })
+            error = nil
+        case let .failure(e): error = userMessage(e)
+        }
+    }
+
+    func take(_ clientId: String) async {
+        let book = self.book
+        let me = (try? book.currentStaff()) ?? nil
+        await change(clientId, status: nil, until: nil, assign: me ?? "")
+    }
+
+    func close(_ clientId: String) async { await change(clientId, status: "closed", until: nil, assign: nil) }
+
+    func postpone(_ clientId: String, until: Date) async {
+        await change(clientId, status: "postponed", until: ISO8601DateFormatter().string(from: until), assign: nil)
+    }
+
+    func takeIn(_ leadId: String) async {
+        let book = self.book
+        if case let .failure(e) = await offMain({ try book.acceptLead(leadId: leadId, name: nil) }) { error = userMessage(e); return }
+        await load()
+    }
+
+    func attach(_ leadId: String, to clientId: String) async {
+        let book = self.book
+        if case let .failure(e) = await offMain({ try book.attachLead(leadId: leadId, clientId: clientId) }) { error = userMessage(e); return }
+        await load()
+    }
+
+    private func change(_ clientId: String, status: String?, until: String?, assign: String?) async {
+        let book = self.book
+        if case let .failure(e) = await offMain({ try book.changeConversation(clientId: clientId, status: status, until: until, assign: assign) }) {
+            error = userMessage(e); return
+        }
+        await load()
+    }
 }

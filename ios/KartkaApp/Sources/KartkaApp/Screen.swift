@@ -17,6 +17,8 @@ func userMessage(_ e: ApiError) -> String {
     case let .NotFound(what): return "\(what.capitalized) is no longer in the book"
     case let .NoConsent(channel): return "The client has not agreed to messages on \(channelLabel(channel))"
     case let .NoAddress(what): return "No \(what) for this client"
+    case .WhatsAppWindowClosed:
+        return "The client has not written on WhatsApp in 24 hours: only a template approved by WhatsApp can be sent now"
     case .Network: return "No connection to the server; changes are kept and sync later"
     case .NotPaired: return "This phone is not paired with a server yet"
     case .Revoked: return "This phone was removed from the business"

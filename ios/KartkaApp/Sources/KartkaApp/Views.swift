@@ -15,6 +15,8 @@ public struct RootView: View {
                 .tabItem { Label("Clients", systemImage: "person.2") }
             NavigationStack { AgendaView(model: AgendaModel(book: book)) }
                 .tabItem { Label("Agenda", systemImage: "calendar") }
+            NavigationStack { InboxView(model: InboxModel(book: book), book: book) }
+                .tabItem { Label("Inbox", systemImage: "tray") }
             NavigationStack { MessageLogView(model: MessageLogModel(book: book)) }
                 .tabItem { Label("Messages", systemImage: "bubble.left.and.bubble.right") }
             NavigationStack { ImportView(model: ImportModel(book: book)) }
@@ -118,6 +120,16 @@ struct ClientCardView: View {
             Section("Message") {
                 TextField("Text", text: $model.text, axis: .vertical)
                 if let counter = model.smsCounter { Text(counter).font(.caption) }
+                if let note = model.whatsAppNote { Text(note).font(.caption) }
+                // Through the server's gateway rather than the phone's app: the client sees the
+                // business's number, and the status comes back to every device.
+                Menu("Send via the business") {
+                    ForEach(["sms", "whatsapp", "telegram", "email"], id: \.self) { ch in
+                        Button(channelLabel(ch)) {
+                            Task { model.channel = ch; await model.loadWhatsAppNote(); await model.sendThroughServer() }
+                        }
+                    }
+                }
                 Menu("Template") {
                     ForEach(templates.filter { $0.channel == nil || $0.channel == model.channel }, id: \.id) { t in
                         Button(t.name) { Task { await model.useTemplate(t.id) } }
@@ -346,5 +358,57 @@ struct SettingsView: View {
         }
         .onOpenURL { url in code = url.absoluteString } // a scanned kartka://pair QR code
         .navigationTitle("Settings")
+    }
+}
+
+
+/// Conversations by status; mirrors InboxActivity.
+struct InboxView: View {
+    @StateObject var model: InboxModel
+    let book: ClientBook
+    @State private var attaching: String?
+    @State private var candidates: [ClientRec] = []
+
+    var body: some View {
+        List {
+            Picker("Status", selection: $model.status) {
+                Text("Unanswered").tag(String?.some("unanswered"))
+                Text("Open").tag(String?.some("open"))
+                Text("Later").tag(String?.some("postponed"))
+                Text("All").tag(String?.none)
+            }
+            .pickerStyle(.segmented)
+            .onChange(of: model.status) { _, s in Task { await model.show(s) } }
+            if let e = model.error { Text(e).foregroundStyle(.red) }
+            ForEach(model.rows, id: \.clientId) { e in
+                NavigationLink(value: e.clientId) {
+                    VStack(alignment: .leading) {
+                        Text("\(e.name)\(e.lead ? " (new)" : "") · \(e.status)\(e.staffId.flatMap { model.staff[$0] }.map { " · \($0)" } ?? "")")
+                        Text("\(e.lastKind == "inbound" ? "←" : "→") \(e.lastChannel.map(channelLabel) ?? ""): \(e.lastBody ?? "")")
+                            .font(.caption)
+                    }
+                }
+                .swipeActions {
+                    Button("Take") { Task { await model.take(e.clientId) } }
+                    Button("Tomorrow") { Task { await model.postpone(e.clientId, until: Date().addingTimeInterval(18 * 3600)) } }
+                    Button("Close") { Task { await model.close(e.clientId) } }
+                    if e.lead {
+                        Button("New client") { Task { await model.takeIn(e.clientId) } }
+                        Button("Attach…") {
+                            candidates = (try? book.findClients(query: "", clientClass: nil, tag: nil, offset: 0, limit: 50)) ?? []
+                            attaching = e.clientId
+                        }
+                    }
+                }
+            }
+        }
+        .navigationTitle("Inbox")
+        .navigationDestination(for: String.self) { id in ClientCardView(model: ClientCardModel(book: book, clientId: id), book: book) }
+        .confirmationDialog("Attach to", isPresented: Binding(get: { attaching != nil }, set: { if !$0 { attaching = nil } })) {
+            ForEach(candidates, id: \.id) { c in
+                Button(c.name) { if let lead = attaching { Task { await model.attach(lead, to: c.id) } } }
+            }
+        }
+        .task { await model.load() }
     }
 }

@@ -767,6 +767,38 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_update_client(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_accept_lead(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_add_note(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_attach_lead(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_cancel_mailing(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_change_conversation(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_current_staff(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_inbox(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_mailings(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_notes(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_put_staff(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_reply(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_set_current_staff(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_staff(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_staff_telegram_link(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_start_mailing(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_whatsapp_window(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_merge_clients(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_preview_merge(
@@ -918,6 +950,38 @@ internal object UniffiLib {
     external fun uniffi_kartka_ffi_fn_method_clientbook_render_template(`ptr`: Long,`templateId`: RustBuffer.ByValue,`clientId`: RustBuffer.ByValue,`visitId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_update_client(`ptr`: Long,`clientId`: RustBuffer.ByValue,`patch`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_accept_lead(`ptr`: Long,`leadId`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_kartka_ffi_fn_method_clientbook_add_note(`ptr`: Long,`clientId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_attach_lead(`ptr`: Long,`leadId`: RustBuffer.ByValue,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_kartka_ffi_fn_method_clientbook_cancel_mailing(`ptr`: Long,`mailingId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_kartka_ffi_fn_method_clientbook_change_conversation(`ptr`: Long,`clientId`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,`until`: RustBuffer.ByValue,`assign`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_kartka_ffi_fn_method_clientbook_current_staff(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_inbox(`ptr`: Long,`status`: RustBuffer.ByValue,`offset`: Int,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_mailings(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_notes(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_put_staff(`ptr`: Long,`s`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_reply(`ptr`: Long,`clientId`: RustBuffer.ByValue,`channel`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,`templateId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_set_current_staff(`ptr`: Long,`staffId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_kartka_ffi_fn_method_clientbook_staff(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_staff_telegram_link(`ptr`: Long,`staffId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_start_mailing(`ptr`: Long,`name`: RustBuffer.ByValue,`channel`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,`audience`: RustBuffer.ByValue,`start`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_whatsapp_window(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_merge_clients(`ptr`: Long,`keepId`: RustBuffer.ByValue,`otherId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1182,6 +1246,54 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_update_client() and 0xFFFF) != 30152) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_accept_lead() and 0xFFFF) != 30368) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_add_note() and 0xFFFF) != 11432) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_attach_lead() and 0xFFFF) != 39116) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_cancel_mailing() and 0xFFFF) != 12561) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_change_conversation() and 0xFFFF) != 65033) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_current_staff() and 0xFFFF) != 1594) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_inbox() and 0xFFFF) != 9411) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_mailings() and 0xFFFF) != 3899) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_notes() and 0xFFFF) != 46050) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_put_staff() and 0xFFFF) != 35918) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_reply() and 0xFFFF) != 14560) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_set_current_staff() and 0xFFFF) != 46352) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_staff() and 0xFFFF) != 7987) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_staff_telegram_link() and 0xFFFF) != 22213) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_start_mailing() and 0xFFFF) != 50152) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_whatsapp_window() and 0xFFFF) != 52200) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_merge_clients() and 0xFFFF) != 1440) {
@@ -2188,6 +2300,79 @@ public interface ClientBookInterface {
     fun `updateClient`(`clientId`: kotlin.String, `patch`: ClientPatchRec): ClientRec
     
     /**
+     * Takes an unknown sender into the book as a client, named `name` if given.
+     */
+    fun `acceptLead`(`leadId`: kotlin.String, `name`: kotlin.String?)
+    
+    fun `addNote`(`clientId`: kotlin.String, `text`: kotlin.String): NoteRec
+    
+    /**
+     * An unknown sender's conversation goes to this client (their number, messages, notes).
+     */
+    fun `attachLead`(`leadId`: kotlin.String, `clientId`: kotlin.String)
+    
+    fun `cancelMailing`(`mailingId`: kotlin.String)
+    
+    /**
+     * Sets a conversation's status (`open`, `postponed` with `until`, `closed`) and who has it
+     * (`assign`: a staff id, or an empty string for nobody); staff see a note of it.
+     */
+    fun `changeConversation`(`clientId`: kotlin.String, `status`: kotlin.String?, `until`: kotlin.String?, `assign`: kotlin.String?)
+    
+    /**
+     * The staff member working on this device, if one was set.
+     */
+    fun `currentStaff`(): kotlin.String?
+    
+    /**
+     * Conversations, latest change first; `status` narrows to those reading so now.
+     */
+    fun `inbox`(`status`: kotlin.String?, `offset`: kotlin.UInt, `limit`: kotlin.UInt): List<InboxEntryRec>
+    
+    /**
+     * Every mailing, newest first, with its progress as far as this book has synced.
+     */
+    fun `mailings`(): List<MailingRec>
+    
+    fun `notes`(`clientId`: kotlin.String): List<NoteRec>
+    
+    /**
+     * Saves a staff member (new when the id is empty); returns the id.
+     */
+    fun `putStaff`(`s`: StaffRec): kotlin.String
+    
+    /**
+     * Queues a reply the server sends through its gateway after the next sync: `text`, or a
+     * business template. Refused without consent, without an address, on a channel the
+     * server cannot send on, and on WhatsApp outside the window unless the template is
+     * approved (`ApiError.WhatsAppWindowClosed`).
+     */
+    fun `reply`(`clientId`: kotlin.String, `channel`: kotlin.String, `text`: kotlin.String?, `templateId`: kotlin.String?): MessageRec
+    
+    /**
+     * Who works on this device (their changes alert the others, not them).
+     */
+    fun `setCurrentStaff`(`staffId`: kotlin.String?)
+    
+    fun `staff`(): List<StaffRec>
+    
+    /**
+     * The link a staff member opens to get alerts from the business's Telegram bot.
+     */
+    fun `staffTelegramLink`(`staffId`: kotlin.String): kotlin.String
+    
+    /**
+     * Starts a mailing (the server sends it after the next sync); checked like its preview.
+     */
+    fun `startMailing`(`name`: kotlin.String, `channel`: kotlin.String, `text`: kotlin.String, `audience`: AudienceRec, `start`: kotlin.String?): MailingRec
+    
+    /**
+     * Until when WhatsApp allows free text to this client (RFC 3339), or `None`: then only a
+     * template approved by WhatsApp can be sent, and the composer should say so.
+     */
+    fun `whatsappWindow`(`clientId`: kotlin.String): kotlin.String?
+    
+    /**
      * Merges `other_id` into `keep_id`; returns the id that undoes it until the next sync.
      */
     fun `mergeClients`(`keepId`: kotlin.String, `otherId`: kotlin.String): kotlin.String
@@ -2845,6 +3030,294 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
         
         FfiConverterString.lower(`clientId`),
         FfiConverterTypeClientPatchRec.lower(`patch`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Takes an unknown sender into the book as a client, named `name` if given.
+     */
+    @Throws(ApiException::class)override fun `acceptLead`(`leadId`: kotlin.String, `name`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_accept_lead(
+        it,
+        
+        FfiConverterString.lower(`leadId`),
+        FfiConverterOptionalString.lower(`name`),_status)
+}
+    }
+    
+    
+
+    
+    @Throws(ApiException::class)override fun `addNote`(`clientId`: kotlin.String, `text`: kotlin.String): NoteRec {
+            return FfiConverterTypeNoteRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_add_note(
+        it,
+        
+        FfiConverterString.lower(`clientId`),
+        FfiConverterString.lower(`text`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * An unknown sender's conversation goes to this client (their number, messages, notes).
+     */
+    @Throws(ApiException::class)override fun `attachLead`(`leadId`: kotlin.String, `clientId`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_attach_lead(
+        it,
+        
+        FfiConverterString.lower(`leadId`),
+        FfiConverterString.lower(`clientId`),_status)
+}
+    }
+    
+    
+
+    
+    @Throws(ApiException::class)override fun `cancelMailing`(`mailingId`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_cancel_mailing(
+        it,
+        
+        FfiConverterString.lower(`mailingId`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Sets a conversation's status (`open`, `postponed` with `until`, `closed`) and who has it
+     * (`assign`: a staff id, or an empty string for nobody); staff see a note of it.
+     */
+    @Throws(ApiException::class)override fun `changeConversation`(`clientId`: kotlin.String, `status`: kotlin.String?, `until`: kotlin.String?, `assign`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_change_conversation(
+        it,
+        
+        FfiConverterString.lower(`clientId`),
+        FfiConverterOptionalString.lower(`status`),
+        FfiConverterOptionalString.lower(`until`),
+        FfiConverterOptionalString.lower(`assign`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The staff member working on this device, if one was set.
+     */
+    @Throws(ApiException::class)override fun `currentStaff`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_current_staff(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Conversations, latest change first; `status` narrows to those reading so now.
+     */
+    @Throws(ApiException::class)override fun `inbox`(`status`: kotlin.String?, `offset`: kotlin.UInt, `limit`: kotlin.UInt): List<InboxEntryRec> {
+            return FfiConverterSequenceTypeInboxEntryRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_inbox(
+        it,
+        
+        FfiConverterOptionalString.lower(`status`),
+        FfiConverterUInt.lower(`offset`),
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every mailing, newest first, with its progress as far as this book has synced.
+     */
+    @Throws(ApiException::class)override fun `mailings`(): List<MailingRec> {
+            return FfiConverterSequenceTypeMailingRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_mailings(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(ApiException::class)override fun `notes`(`clientId`: kotlin.String): List<NoteRec> {
+            return FfiConverterSequenceTypeNoteRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_notes(
+        it,
+        
+        FfiConverterString.lower(`clientId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Saves a staff member (new when the id is empty); returns the id.
+     */
+    @Throws(ApiException::class)override fun `putStaff`(`s`: StaffRec): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_put_staff(
+        it,
+        
+        FfiConverterTypeStaffRec.lower(`s`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Queues a reply the server sends through its gateway after the next sync: `text`, or a
+     * business template. Refused without consent, without an address, on a channel the
+     * server cannot send on, and on WhatsApp outside the window unless the template is
+     * approved (`ApiError.WhatsAppWindowClosed`).
+     */
+    @Throws(ApiException::class)override fun `reply`(`clientId`: kotlin.String, `channel`: kotlin.String, `text`: kotlin.String?, `templateId`: kotlin.String?): MessageRec {
+            return FfiConverterTypeMessageRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_reply(
+        it,
+        
+        FfiConverterString.lower(`clientId`),
+        FfiConverterString.lower(`channel`),
+        FfiConverterOptionalString.lower(`text`),
+        FfiConverterOptionalString.lower(`templateId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Who works on this device (their changes alert the others, not them).
+     */
+    @Throws(ApiException::class)override fun `setCurrentStaff`(`staffId`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_set_current_staff(
+        it,
+        
+        FfiConverterOptionalString.lower(`staffId`),_status)
+}
+    }
+    
+    
+
+    
+    @Throws(ApiException::class)override fun `staff`(): List<StaffRec> {
+            return FfiConverterSequenceTypeStaffRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_staff(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The link a staff member opens to get alerts from the business's Telegram bot.
+     */
+    @Throws(ApiException::class)override fun `staffTelegramLink`(`staffId`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_staff_telegram_link(
+        it,
+        
+        FfiConverterString.lower(`staffId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Starts a mailing (the server sends it after the next sync); checked like its preview.
+     */
+    @Throws(ApiException::class)override fun `startMailing`(`name`: kotlin.String, `channel`: kotlin.String, `text`: kotlin.String, `audience`: AudienceRec, `start`: kotlin.String?): MailingRec {
+            return FfiConverterTypeMailingRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_start_mailing(
+        it,
+        
+        FfiConverterString.lower(`name`),
+        FfiConverterString.lower(`channel`),
+        FfiConverterString.lower(`text`),
+        FfiConverterTypeAudienceRec.lower(`audience`),
+        FfiConverterOptionalString.lower(`start`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Until when WhatsApp allows free text to this client (RFC 3339), or `None`: then only a
+     * template approved by WhatsApp can be sent, and the composer should say so.
+     */
+    @Throws(ApiException::class)override fun `whatsappWindow`(`clientId`: kotlin.String): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_whatsapp_window(
+        it,
+        
+        FfiConverterString.lower(`clientId`),_status)
 }
     }
     )
@@ -3804,6 +4277,71 @@ public object FfiConverterTypeSyncStatusListener: FfiConverter<SyncStatusListene
 
 
 /**
+ * Who a mailing is for; every field given narrows it.
+ */
+data class AudienceRec (
+    var `clientClass`: kotlin.String? = null 
+    , 
+    var `tag`: kotlin.String? = null 
+    , 
+    /**
+     * RFC 3339: last visit before.
+     */
+    var `lastVisitBefore`: kotlin.String? = null 
+    , 
+    /**
+     * RFC 3339: last visit on or after.
+     */
+    var `lastVisitAfter`: kotlin.String? = null 
+    , 
+    /**
+     * 1–12.
+     */
+    var `birthdayMonth`: kotlin.UInt? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAudienceRec: FfiConverterRustBuffer<AudienceRec> {
+    override fun read(buf: ByteBuffer): AudienceRec {
+        return AudienceRec(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AudienceRec) = (
+            FfiConverterOptionalString.allocationSize(value.`clientClass`) +
+            FfiConverterOptionalString.allocationSize(value.`tag`) +
+            FfiConverterOptionalString.allocationSize(value.`lastVisitBefore`) +
+            FfiConverterOptionalString.allocationSize(value.`lastVisitAfter`) +
+            FfiConverterOptionalUInt.allocationSize(value.`birthdayMonth`)
+    )
+
+    override fun write(value: AudienceRec, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`clientClass`, buf)
+            FfiConverterOptionalString.write(value.`tag`, buf)
+            FfiConverterOptionalString.write(value.`lastVisitBefore`, buf)
+            FfiConverterOptionalString.write(value.`lastVisitAfter`, buf)
+            FfiConverterOptionalUInt.write(value.`birthdayMonth`, buf)
+    }
+}
+
+
+
+/**
  * The business as the settings screen shows it.
  */
 data class BusinessRec (
@@ -4474,6 +5012,104 @@ public object FfiConverterTypeImportPreviewRec: FfiConverterRustBuffer<ImportPre
 
 
 
+/**
+ * One line of the inbox.
+ */
+data class InboxEntryRec (
+    var `clientId`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    /**
+     * Someone who wrote without being a client: attach them to a client or take them in.
+     */
+    var `lead`: kotlin.Boolean
+    , 
+    /**
+     * `unanswered`, `open`, `postponed` or `closed`, as it reads now.
+     */
+    var `status`: kotlin.String
+    , 
+    /**
+     * RFC 3339: when the status last changed.
+     */
+    var `since`: kotlin.String
+    , 
+    var `until`: kotlin.String?
+    , 
+    var `staffId`: kotlin.String?
+    , 
+    var `lastChannel`: kotlin.String?
+    , 
+    /**
+     * `inbound` when the client wrote last.
+     */
+    var `lastKind`: kotlin.String?
+    , 
+    var `lastBody`: kotlin.String?
+    , 
+    var `lastAt`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeInboxEntryRec: FfiConverterRustBuffer<InboxEntryRec> {
+    override fun read(buf: ByteBuffer): InboxEntryRec {
+        return InboxEntryRec(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: InboxEntryRec) = (
+            FfiConverterString.allocationSize(value.`clientId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterBoolean.allocationSize(value.`lead`) +
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`since`) +
+            FfiConverterOptionalString.allocationSize(value.`until`) +
+            FfiConverterOptionalString.allocationSize(value.`staffId`) +
+            FfiConverterOptionalString.allocationSize(value.`lastChannel`) +
+            FfiConverterOptionalString.allocationSize(value.`lastKind`) +
+            FfiConverterOptionalString.allocationSize(value.`lastBody`) +
+            FfiConverterOptionalString.allocationSize(value.`lastAt`)
+    )
+
+    override fun write(value: InboxEntryRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`clientId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterBoolean.write(value.`lead`, buf)
+            FfiConverterString.write(value.`status`, buf)
+            FfiConverterString.write(value.`since`, buf)
+            FfiConverterOptionalString.write(value.`until`, buf)
+            FfiConverterOptionalString.write(value.`staffId`, buf)
+            FfiConverterOptionalString.write(value.`lastChannel`, buf)
+            FfiConverterOptionalString.write(value.`lastKind`, buf)
+            FfiConverterOptionalString.write(value.`lastBody`, buf)
+            FfiConverterOptionalString.write(value.`lastAt`, buf)
+    }
+}
+
+
+
 data class InviteRec (
     var `code`: kotlin.String
     , 
@@ -4553,6 +5189,100 @@ public object FfiConverterTypeLoggedMessageRec: FfiConverterRustBuffer<LoggedMes
             FfiConverterString.write(value.`clientId`, buf)
             FfiConverterString.write(value.`clientName`, buf)
             FfiConverterTypeMessageRec.write(value.`message`, buf)
+    }
+}
+
+
+
+data class MailingRec (
+    var `id`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `channel`: kotlin.String
+    , 
+    var `text`: kotlin.String
+    , 
+    var `start`: kotlin.String
+    , 
+    var `cancelled`: kotlin.Boolean
+    , 
+    /**
+     * Outcomes plus what is still waiting.
+     */
+    var `total`: kotlin.UInt
+    , 
+    var `pending`: kotlin.UInt
+    , 
+    var `sent`: kotlin.UInt
+    , 
+    var `delivered`: kotlin.UInt
+    , 
+    var `failed`: kotlin.UInt
+    , 
+    /**
+     * Consent withdrawn before their turn.
+     */
+    var `skipped`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMailingRec: FfiConverterRustBuffer<MailingRec> {
+    override fun read(buf: ByteBuffer): MailingRec {
+        return MailingRec(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MailingRec) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`channel`) +
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterString.allocationSize(value.`start`) +
+            FfiConverterBoolean.allocationSize(value.`cancelled`) +
+            FfiConverterUInt.allocationSize(value.`total`) +
+            FfiConverterUInt.allocationSize(value.`pending`) +
+            FfiConverterUInt.allocationSize(value.`sent`) +
+            FfiConverterUInt.allocationSize(value.`delivered`) +
+            FfiConverterUInt.allocationSize(value.`failed`) +
+            FfiConverterUInt.allocationSize(value.`skipped`)
+    )
+
+    override fun write(value: MailingRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`channel`, buf)
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterString.write(value.`start`, buf)
+            FfiConverterBoolean.write(value.`cancelled`, buf)
+            FfiConverterUInt.write(value.`total`, buf)
+            FfiConverterUInt.write(value.`pending`, buf)
+            FfiConverterUInt.write(value.`sent`, buf)
+            FfiConverterUInt.write(value.`delivered`, buf)
+            FfiConverterUInt.write(value.`failed`, buf)
+            FfiConverterUInt.write(value.`skipped`, buf)
     }
 }
 
@@ -4732,7 +5462,9 @@ data class MessageRec (
     var `status`: kotlin.String
     , 
     /**
-     * `manual`, `automatic` (the server's rules) or `inbound` (the client wrote).
+     * `manual` (the phone's app), `automatic` (the server's rules), `inbound` (the client
+     * wrote), `reply` (a master's answer the server sends), `mailing`, or `staff` (an alert to
+     * staff about this client, never sent to the client).
      */
     var `kind`: kotlin.String
     , 
@@ -4998,6 +5730,57 @@ public object FfiConverterTypeNewVisitRec: FfiConverterRustBuffer<NewVisitRec> {
 
 
 
+/**
+ * A staff note on a conversation: shown to staff, never sent.
+ */
+data class NoteRec (
+    var `id`: kotlin.String
+    , 
+    var `body`: kotlin.String
+    , 
+    var `at`: kotlin.String
+    , 
+    var `staffId`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNoteRec: FfiConverterRustBuffer<NoteRec> {
+    override fun read(buf: ByteBuffer): NoteRec {
+        return NoteRec(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NoteRec) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`body`) +
+            FfiConverterString.allocationSize(value.`at`) +
+            FfiConverterOptionalString.allocationSize(value.`staffId`)
+    )
+
+    override fun write(value: NoteRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`body`, buf)
+            FfiConverterString.write(value.`at`, buf)
+            FfiConverterOptionalString.write(value.`staffId`, buf)
+    }
+}
+
+
+
 data class PairedRec (
     var `businessId`: kotlin.String
     , 
@@ -5246,6 +6029,13 @@ data class RuleRec (
     var `statuses`: List<kotlin.String>
     , 
     var `enabled`: kotlin.Boolean
+    , 
+    /**
+     * `None`: the rule writes to the client. Otherwise it alerts staff (these ids; every
+     * active member when empty) on telegram or email; triggers `client_replied` and
+     * `message_failed` are for staff rules only.
+     */
+    var `staff`: List<kotlin.String>? = null 
     
 ){
     
@@ -5272,6 +6062,7 @@ public object FfiConverterTypeRuleRec: FfiConverterRustBuffer<RuleRec> {
             FfiConverterBoolean.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
         )
     }
 
@@ -5285,7 +6076,8 @@ public object FfiConverterTypeRuleRec: FfiConverterRustBuffer<RuleRec> {
             FfiConverterMapStringString.allocationSize(value.`channelTemplates`) +
             FfiConverterBoolean.allocationSize(value.`workingHoursOnly`) +
             FfiConverterSequenceString.allocationSize(value.`statuses`) +
-            FfiConverterBoolean.allocationSize(value.`enabled`)
+            FfiConverterBoolean.allocationSize(value.`enabled`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`staff`)
     )
 
     override fun write(value: RuleRec, buf: ByteBuffer) {
@@ -5299,6 +6091,7 @@ public object FfiConverterTypeRuleRec: FfiConverterRustBuffer<RuleRec> {
             FfiConverterBoolean.write(value.`workingHoursOnly`, buf)
             FfiConverterSequenceString.write(value.`statuses`, buf)
             FfiConverterBoolean.write(value.`enabled`, buf)
+            FfiConverterOptionalSequenceString.write(value.`staff`, buf)
     }
 }
 
@@ -5402,6 +6195,65 @@ public object FfiConverterTypeSmsInfoRec: FfiConverterRustBuffer<SmsInfoRec> {
             FfiConverterUInt.write(value.`units`, buf)
             FfiConverterUInt.write(value.`segments`, buf)
             FfiConverterUInt.write(value.`perSegment`, buf)
+    }
+}
+
+
+
+data class StaffRec (
+    /**
+     * Empty for a new member.
+     */
+    var `id`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `email`: kotlin.String? = null 
+    , 
+    /**
+     * Their chat with the business's bot (set when they open their staff link).
+     */
+    var `telegram`: kotlin.String? = null 
+    , 
+    var `active`: kotlin.Boolean = true 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStaffRec: FfiConverterRustBuffer<StaffRec> {
+    override fun read(buf: ByteBuffer): StaffRec {
+        return StaffRec(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StaffRec) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterOptionalString.allocationSize(value.`telegram`) +
+            FfiConverterBoolean.allocationSize(value.`active`)
+    )
+
+    override fun write(value: StaffRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterOptionalString.write(value.`telegram`, buf)
+            FfiConverterBoolean.write(value.`active`, buf)
     }
 }
 
@@ -5858,6 +6710,16 @@ sealed class ApiException: kotlin.Exception() {
     }
     
     /**
+     * WhatsApp: the client has not written in 24 hours, so only a template approved by
+     * WhatsApp can be sent (offer the business's approved templates).
+     */
+    class WhatsAppWindowClosed(
+        ) : ApiException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
      * The book needs `init_business` (or pairing) first.
      */
     class NotInitialized(
@@ -5969,20 +6831,21 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             4 -> ApiException.NoAddress(
                 FfiConverterString.read(buf),
                 )
-            5 -> ApiException.NotInitialized()
-            6 -> ApiException.Unsupported(
+            5 -> ApiException.WhatsAppWindowClosed()
+            6 -> ApiException.NotInitialized()
+            7 -> ApiException.Unsupported(
                 FfiConverterString.read(buf),
                 )
-            7 -> ApiException.Storage(
+            8 -> ApiException.Storage(
                 FfiConverterString.read(buf),
                 )
-            8 -> ApiException.Network(
+            9 -> ApiException.Network(
                 FfiConverterString.read(buf),
                 )
-            9 -> ApiException.NotPaired()
-            10 -> ApiException.WrongKey()
-            11 -> ApiException.Revoked()
-            12 -> ApiException.Server(
+            10 -> ApiException.NotPaired()
+            11 -> ApiException.WrongKey()
+            12 -> ApiException.Revoked()
+            13 -> ApiException.Server(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
@@ -6012,6 +6875,10 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`what`)
+            )
+            is ApiException.WhatsAppWindowClosed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
             )
             is ApiException.NotInitialized -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -6076,39 +6943,43 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 FfiConverterString.write(value.`what`, buf)
                 Unit
             }
-            is ApiException.NotInitialized -> {
+            is ApiException.WhatsAppWindowClosed -> {
                 buf.putInt(5)
                 Unit
             }
-            is ApiException.Unsupported -> {
+            is ApiException.NotInitialized -> {
                 buf.putInt(6)
-                FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is ApiException.Storage -> {
+            is ApiException.Unsupported -> {
                 buf.putInt(7)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is ApiException.Network -> {
+            is ApiException.Storage -> {
                 buf.putInt(8)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is ApiException.NotPaired -> {
+            is ApiException.Network -> {
                 buf.putInt(9)
+                FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is ApiException.WrongKey -> {
+            is ApiException.NotPaired -> {
                 buf.putInt(10)
                 Unit
             }
-            is ApiException.Revoked -> {
+            is ApiException.WrongKey -> {
                 buf.putInt(11)
                 Unit
             }
-            is ApiException.Server -> {
+            is ApiException.Revoked -> {
                 buf.putInt(12)
+                Unit
+            }
+            is ApiException.Server -> {
+                buf.putInt(13)
                 FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
@@ -6707,6 +7578,34 @@ public object FfiConverterSequenceTypeDeviceRec: FfiConverterRustBuffer<List<Dev
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeInboxEntryRec: FfiConverterRustBuffer<List<InboxEntryRec>> {
+    override fun read(buf: ByteBuffer): List<InboxEntryRec> {
+        val len = buf.getInt()
+        return List<InboxEntryRec>(len) {
+            FfiConverterTypeInboxEntryRec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<InboxEntryRec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeInboxEntryRec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<InboxEntryRec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeInboxEntryRec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeLoggedMessageRec: FfiConverterRustBuffer<List<LoggedMessageRec>> {
     override fun read(buf: ByteBuffer): List<LoggedMessageRec> {
         val len = buf.getInt()
@@ -6735,6 +7634,34 @@ public object FfiConverterSequenceTypeLoggedMessageRec: FfiConverterRustBuffer<L
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeMailingRec: FfiConverterRustBuffer<List<MailingRec>> {
+    override fun read(buf: ByteBuffer): List<MailingRec> {
+        val len = buf.getInt()
+        return List<MailingRec>(len) {
+            FfiConverterTypeMailingRec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MailingRec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMailingRec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MailingRec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMailingRec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeMessageRec: FfiConverterRustBuffer<List<MessageRec>> {
     override fun read(buf: ByteBuffer): List<MessageRec> {
         val len = buf.getInt()
@@ -6753,6 +7680,34 @@ public object FfiConverterSequenceTypeMessageRec: FfiConverterRustBuffer<List<Me
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeMessageRec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeNoteRec: FfiConverterRustBuffer<List<NoteRec>> {
+    override fun read(buf: ByteBuffer): List<NoteRec> {
+        val len = buf.getInt()
+        return List<NoteRec>(len) {
+            FfiConverterTypeNoteRec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<NoteRec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeNoteRec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<NoteRec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeNoteRec.write(it, buf)
         }
     }
 }
@@ -6865,6 +7820,34 @@ public object FfiConverterSequenceTypeServiceRec: FfiConverterRustBuffer<List<Se
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeServiceRec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStaffRec: FfiConverterRustBuffer<List<StaffRec>> {
+    override fun read(buf: ByteBuffer): List<StaffRec> {
+        val len = buf.getInt()
+        return List<StaffRec>(len) {
+            FfiConverterTypeStaffRec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StaffRec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStaffRec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StaffRec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStaffRec.write(it, buf)
         }
     }
 }

@@ -36,6 +36,13 @@ data class ComposerState(
     val templates: List<TemplateRec> = emptyList(),
     /** "1 SMS · 42/70" style counter, shown for SMS only. */
     val smsCounter: String? = null,
+    /**
+     * WhatsApp only: until when free text may be sent through the server, or that only
+     * approved templates can go now. Said before the master types, not after a refusal.
+     */
+    val whatsAppNote: String? = null,
+    /** The reply the server will send, once queued. */
+    val queued: MessageRec? = null,
     val error: String? = null,
 )
 
@@ -193,11 +200,47 @@ class ClientCardViewModel(
         suspend fun loadTemplates() {
             try {
                 val all = kotlinx.coroutines.withContext(io) { book.templates() }
-                state = state.copy(templates = all.filter { it.channel == null || it.channel == state.channel })
+                val window = if (state.channel == "whatsapp") {
+                    kotlinx.coroutines.withContext(io) { book.whatsappWindow(clientId) }
+                } else {
+                    null
+                }
+                state = state.copy(
+                    templates = all.filter { it.channel == null || it.channel == state.channel },
+                    whatsAppNote = when {
+                        state.channel != "whatsapp" -> null
+                        window != null -> "Free text until ${localTime(window)}"
+                        else -> "Only templates approved by WhatsApp: the client has not written in 24 hours"
+                    },
+                )
             } catch (e: app.kartka.core.ApiException) {
                 state = state.copy(error = userMessage(e))
             }
         }
+
+        /**
+         * Sends the text (or [templateId]) through the server's gateway rather than the phone's
+         * app: queued now, sent after the next sync; the card shows its status as it moves.
+         */
+        suspend fun sendThroughServer(templateId: String? = null) {
+            try {
+                val m = kotlinx.coroutines.withContext(io) {
+                    book.reply(clientId, state.channel, state.text.takeIf { templateId == null }, templateId)
+                }
+                state = state.copy(queued = m, text = "", smsCounter = null, error = null)
+                load()
+            } catch (e: app.kartka.core.ApiException) {
+                state = state.copy(error = userMessage(e))
+            }
+        }
+
+        private fun localTime(rfc3339: String): String =
+            java.time.OffsetDateTime.parse(rfc3339)
+                .atZoneSameInstant(java.time.ZoneId.of(book.business().zone))
+                .toLocalTime()
+                .withSecond(0)
+                .withNano(0)
+                .toString()
 
         fun type(text: String) {
             state = state.copy(text = text, smsCounter = counter(text), error = null)

@@ -36,6 +36,8 @@ fun userMessage(e: ApiException): String = when (e) {
     is ApiException.NotFound -> "${e.what.replaceFirstChar { it.uppercase() }} is no longer in the book"
     is ApiException.NoConsent -> "The client has not agreed to messages on ${channelLabel(e.channel)}"
     is ApiException.NoAddress -> "No ${e.what} for this client"
+    is ApiException.WhatsAppWindowClosed ->
+        "The client has not written on WhatsApp in 24 hours: only a template approved by WhatsApp can be sent now"
     is ApiException.Network -> "No connection to the server; changes are kept and sync later"
     is ApiException.NotPaired -> "This phone is not paired with a server yet"
     is ApiException.Revoked -> "This phone was removed from the business"

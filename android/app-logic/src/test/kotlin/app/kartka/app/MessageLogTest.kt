@@ -37,6 +37,6 @@ class MessageLogTest {
         vm.filter(from = LocalDate.now().plusDays(1))
         assertEquals(emptyList(), vm.state.value.rows)
         vm.filter(status = "lost")
-        assertEquals("Check message status: expected one of: handed_to_app, scheduled, sending, sent, delivered, read, failed, skipped_no_consent, uncertain, cancelled, received", vm.state.value.error)
+        assertEquals("Check message status: expected one of: handed_to_app, scheduled, sending, sent, delivered, read, failed, skipped_no_consent, uncertain, cancelled, received, queued", vm.state.value.error)
     }
 }

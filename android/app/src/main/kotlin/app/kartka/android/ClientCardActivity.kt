@@ -37,6 +37,20 @@ class ClientCardActivity : ScreenActivity() {
         val counter = text(size = 12f)
         val body: EditText = field("Text") { t -> current.type(t); counter.text = current.state.smsCounter ?: "" }
         composer.addView(body); composer.addView(counter)
+        // Through the server's gateway rather than the phone's app: the reply a client sees
+        // from the business's number, with its delivery status on every device.
+        val via = listOf("sms", "whatsapp", "telegram", "email")
+        composer.addView(button("Send via the business") {
+            choose("Channel", via.map(::channelLabel)) { i ->
+                scope.launch {
+                    current = vm.composer(via[i]).also { it.type(body.text.toString()) }
+                    current.loadTemplates()
+                    current.state.whatsAppNote?.let { toast(it) }
+                    current.sendThroughServer()
+                    current.state.error?.let { toast(it) } ?: body.setText("")
+                }
+            }
+        })
         composer.addView(button("Template") {
             current.loadTemplates()
             val ts = current.state.templates

@@ -19,6 +19,7 @@ class ClientListActivity : ScreenActivity() {
         page.addView(row(
             button("Agenda") { startActivity(Intent(this, AgendaActivity::class.java)) },
             button("Import") { startActivity(Intent(this, ImportActivity::class.java)) },
+            button("Inbox") { startActivity(Intent(this, InboxActivity::class.java)) },
             button("Messages") { startActivity(Intent(this, MessageLogActivity::class.java)) },
             button("Settings") { startActivity(Intent(this, SettingsActivity::class.java)) },
         ))
