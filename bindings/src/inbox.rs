@@ -4,7 +4,9 @@
 
 use kartka_core::crdt::business::SettingsEdit;
 use kartka_core::model::{Audience, ClientClass, ConversationStatus, Mailing, Note, StaffMember};
-use kartka_core::store::{ConversationChange, InboxEntry, MailingProgress, NewMailing, Page, ReplyText};
+use kartka_core::store::{
+    ConversationChange, InboxEntry, MailingProgress, NewMailing, Page, ReplyText,
+};
 
 use crate::{ApiError, ClientBook, MessageRec, id, instant};
 
@@ -114,7 +116,11 @@ impl TryFrom<AudienceRec> for Audience {
     type Error = ApiError;
     fn try_from(a: AudienceRec) -> Result<Self, ApiError> {
         Ok(Audience {
-            class: a.client_class.as_deref().map(ClientClass::parse).transpose()?,
+            class: a
+                .client_class
+                .as_deref()
+                .map(ClientClass::parse)
+                .transpose()?,
             tag: a.tag,
             last_visit_before: a.last_visit_before.as_deref().map(instant).transpose()?,
             last_visit_after: a.last_visit_after.as_deref().map(instant).transpose()?,

@@ -28,8 +28,8 @@ use uuid::Uuid;
 
 pub use card::*;
 pub use error::ApiError;
-pub use inbox::*;
 use error::bad;
+pub use inbox::*;
 pub use merge::*;
 pub use records::*;
 pub use settings::*;

@@ -98,9 +98,7 @@ impl From<Rule> for RuleRec {
             working_hours_only: r.working_hours_only,
             statuses: r.statuses.iter().map(|s| s.as_str().to_string()).collect(),
             enabled: r.enabled,
-            staff: r
-                .staff
-                .map(|ids| ids.iter().map(Uuid::to_string).collect()),
+            staff: r.staff.map(|ids| ids.iter().map(Uuid::to_string).collect()),
         }
     }
 }

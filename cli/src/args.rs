@@ -564,7 +564,9 @@ pub enum StaffCmd {
     },
     List,
     /// The link a staff member opens to get alerts from the business's Telegram bot.
-    TelegramLink { staff: String },
+    TelegramLink {
+        staff: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -574,7 +576,11 @@ pub struct ReplyArgs {
     /// sms, whatsapp, email or telegram.
     #[arg(long)]
     pub channel: String,
-    #[arg(long, conflicts_with = "template", required_unless_present = "template")]
+    #[arg(
+        long,
+        conflicts_with = "template",
+        required_unless_present = "template"
+    )]
     pub text: Option<String>,
     /// A template (id or name): outside WhatsApp's 24-hour window, one approved by WhatsApp.
     #[arg(long)]

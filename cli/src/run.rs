@@ -12,9 +12,7 @@ use kartka_core::store::{ClientFilter, Page, VisitFilter};
 use kartka_core::{Error, Store, money};
 use uuid::Uuid;
 
-use crate::args::{
-    BusinessCmd, CardArgs, Cli, ClientCmd, Cmd, ConsentCmd, VisitArgs, VisitCmd,
-};
+use crate::args::{BusinessCmd, CardArgs, Cli, ClientCmd, Cmd, ConsentCmd, VisitArgs, VisitCmd};
 use crate::output::Out;
 
 /// A failure of one command: the core's own errors, or input the command line could not read.
@@ -34,6 +32,7 @@ impl CliError {
                 | Error::AlreadyInitialized
                 | Error::NoConsent { .. }
                 | Error::NoAddress { .. }
+                | Error::WhatsAppWindowClosed
                 | Error::NotPaired
                 | Error::Revoked
                 | Error::Server {
@@ -192,7 +191,10 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// The audience a mailing's options describe.
-pub(crate) fn audience(store: &Store, a: &crate::args::MailingArgs) -> Result<kartka_core::store::Audience> {
+pub(crate) fn audience(
+    store: &Store,
+    a: &crate::args::MailingArgs,
+) -> Result<kartka_core::store::Audience> {
     Ok(kartka_core::store::Audience {
         class: a
             .client_class

@@ -29,7 +29,9 @@ pub fn find(store: &Store, s: &str) -> Result<Uuid> {
     match named.as_slice() {
         [id] => Ok(*id),
         [] => Err(input(format!("no staff member is called {s}"))),
-        _ => Err(input(format!("several staff members are called {s}: use the id"))),
+        _ => Err(input(format!(
+            "several staff members are called {s}: use the id"
+        ))),
     }
 }
 
@@ -48,8 +50,12 @@ pub fn run(store: &mut Store, out: &Out, cmd: StaffCmd) -> Result<()> {
                     .into_iter()
                     .find(|m| m.id == id)
                     .expect("just added");
-                member.email = email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
-                member.telegram = telegram.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+                member.email = email
+                    .map(|e| e.trim().to_string())
+                    .filter(|e| !e.is_empty());
+                member.telegram = telegram
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty());
                 store.edit_business(SettingsEdit::PutStaff(member))?;
             }
             out.id(id);

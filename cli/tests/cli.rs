@@ -1124,3 +1124,206 @@ fn a_key_file_encrypts_the_book_in_place_and_is_then_needed() {
     let bad = with_key(&["client", "show", &id]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("64 hexadecimal digits"));
 }
+
+#[test]
+fn replies_conversations_staff_and_a_mailing_from_the_cli() {
+    let server = local_server();
+    let b = Book::new();
+    for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        // Open all day, so the mailing goes whenever the test runs.
+        b.ok(&["business", "hours", day, "00:00-24:00"]);
+    }
+    let olena = b.json(&["staff", "add", "Олена", "--email", "olena@example.com"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.ok(&["whoami", "--staff", "олена"]);
+    let c = b.add(&["--name", "Ірина", "--phone", "0671234567", "--tag", "весна"]);
+    // No consent: refused as bad input, nothing queued; WhatsApp is refused up front.
+    assert!(
+        b.bad(&["reply", &c, "--channel", "sms", "--text", "Так"])
+            .contains("consent")
+    );
+    assert!(
+        b.bad(&["reply", &c, "--channel", "whatsapp", "--text", "Так"])
+            .contains("24 hours")
+    );
+    for ch in ["sms", "marketing"] {
+        b.ok(&[
+            "consent",
+            "set",
+            &c,
+            "--channel",
+            ch,
+            "--granted",
+            "--source",
+            "written",
+        ]);
+    }
+    let queued = b.json(&["reply", &c, "--channel", "sms", "--text", "Так, о 15:00"]);
+    assert_eq!(
+        (queued["kind"].as_str(), queued["status"].as_str()),
+        (Some("reply"), Some("queued"))
+    );
+    let inbox = b.json(&["inbox"]);
+    assert_eq!(inbox[0]["status"], "open");
+    assert_eq!(inbox[0]["staff_id"], olena.as_str());
+    b.ok(&[
+        "conversation",
+        &c,
+        "--status",
+        "postponed",
+        "--until",
+        "2031-01-01 10:00",
+    ]);
+    assert_eq!(
+        b.json(&["inbox", "--status", "postponed"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        b.json(&["inbox", "--status", "unanswered"]),
+        serde_json::json!([])
+    );
+    assert!(
+        b.bad(&["conversation", &c, "--status", "lost"])
+            .contains("status")
+    );
+    b.ok(&["note", &c, "--text", "Записала на п'ятницю"]);
+    let notes = b.json(&["notes", &c]);
+    assert_eq!(
+        notes[0]["body"],
+        "Олена postponed the conversation until 2031-01-01 10:00"
+    );
+    assert_eq!(notes[1]["body"], "Записала на п'ятницю");
+
+    let mailing = b.json(&[
+        "mailing",
+        "send",
+        "--channel",
+        "sms",
+        "--text",
+        "{client_name}, знижка 10%",
+        "--tag",
+        "весна",
+        "--name",
+        "Весна",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = b.json(&["mailing", "list"]);
+    assert_eq!(listed[0]["progress"]["pending"], 1);
+    // Staff rules: alerts go to staff, on Telegram or email only.
+    b.ok(&[
+        "templates",
+        "add",
+        "--name",
+        "Відповідь",
+        "--body",
+        "{client_name} написала",
+    ]);
+    b.ok(&[
+        "rules",
+        "add",
+        "--name",
+        "Відповіді",
+        "--trigger",
+        "client_replied",
+        "--channel",
+        "email",
+        "--template",
+        "Відповідь",
+        "--to-staff",
+        "all",
+    ]);
+    assert!(
+        b.bad(&[
+            "rules",
+            "add",
+            "--name",
+            "x",
+            "--trigger",
+            "client_replied",
+            "--channel",
+            "sms",
+            "--template",
+            "Відповідь",
+            "--to-staff",
+            "Олена",
+        ])
+        .contains("sms")
+    );
+    assert!(
+        b.bad(&[
+            "rules",
+            "add",
+            "--name",
+            "x",
+            "--trigger",
+            "client_replied",
+            "--channel",
+            "email",
+            "--template",
+            "Відповідь",
+        ])
+        .contains("staff")
+    );
+
+    b.ok(&["pair", "--server", &server.url, "--create-business"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        b.ok(&["sync"]);
+        let statuses: Vec<String> = b
+            .json(&["history", &c])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}:{}",
+                    m["kind"].as_str().unwrap(),
+                    m["status"].as_str().unwrap()
+                )
+            })
+            .collect();
+        if statuses == ["reply:sent", "mailing:sent"] {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{statuses:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let listed = b.json(&["mailing", "list"]);
+    assert_eq!(
+        (
+            listed[0]["progress"]["sent"].as_u64(),
+            listed[0]["progress"]["pending"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    assert!(b.ok(&["mailing", "list"]).contains("1 of 1 sent"));
+    assert_eq!(
+        b.json(&["messages", "--kind", "mailing", "--rule", &mailing])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let outbox = std::fs::read_to_string(&server.outbox).unwrap();
+    assert!(
+        outbox.contains("Так, о 15:00") && outbox.contains("Ірина, знижка 10%"),
+        "{outbox}"
+    );
+    b.ok(&["mailing", "cancel", &mailing]);
+    assert!(b.ok(&["mailing", "list"]).contains("(stopped)"));
+    assert!(b.ok(&["inbox", "--status", "postponed"]).contains("Ірина"));
+    // A staff member's Telegram link, once the bot is named.
+    b.ok(&["business", "set", "--telegram-bot", "studio_bot"]);
+    let link = b.json(&["staff", "telegram-link", "Олена"])["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(link.starts_with("https://t.me/studio_bot?start="), "{link}");
+}

@@ -10,13 +10,13 @@ use automerge::{ActorId, Automerge};
 use chrono::{DateTime, Duration, Utc};
 use common::{at, book, client, second_device, sync_into};
 use kartka_core::Error;
+use kartka_core::crdt::business::SettingsEdit;
 use kartka_core::crdt::client::{self as client_doc, Card};
 use kartka_core::model::{
-    Audience, Channel, ClientClass, ClientSource, ConsentSource, ConsentSubject,
-    ConversationStatus, Conversation, MessageKind, MessageRecord, MessageStatus, Template,
+    Audience, Channel, ClientClass, ClientSource, ConsentSource, ConsentSubject, Conversation,
+    ConversationStatus, MessageKind, MessageRecord, MessageStatus, Template,
 };
 use kartka_core::store::{ConversationChange, NewMailing, Page, ReplyText, Store};
-use kartka_core::crdt::business::SettingsEdit;
 use uuid::Uuid;
 
 fn all() -> Page {
@@ -92,10 +92,21 @@ fn a_reply_is_queued_with_consent_and_an_address_and_opens_the_conversation() {
     let now = clock(&mut s, at(2027, 3, 10, 10, 0));
     let staff = s.add_staff("Олена").unwrap();
     s.set_current_staff(Some(staff)).unwrap();
-    let c = s.create_client(client("Ірина", &["0671234567"])).unwrap().id;
-    client_writes(&mut s, c, Channel::Sms, "Можна на п'ятницю?", *now.lock().unwrap());
+    let c = s
+        .create_client(client("Ірина", &["0671234567"]))
+        .unwrap()
+        .id;
+    client_writes(
+        &mut s,
+        c,
+        Channel::Sms,
+        "Можна на п'ятницю?",
+        *now.lock().unwrap(),
+    );
     assert_eq!(
-        s.inbox(Some(ConversationStatus::Unanswered), all()).unwrap()[0].client_id,
+        s.inbox(Some(ConversationStatus::Unanswered), all())
+            .unwrap()[0]
+            .client_id,
         c
     );
 
@@ -103,7 +114,15 @@ fn a_reply_is_queued_with_consent_and_an_address_and_opens_the_conversation() {
     let err = s
         .reply(c, Channel::Sms, ReplyText::Text("Так, о 15:00".into()))
         .unwrap_err();
-    assert!(matches!(err, Error::NoConsent { channel: Channel::Sms }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::NoConsent {
+                channel: Channel::Sms
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(s.history(c).unwrap().len(), 1);
     // Email consent without an address: refused.
     consent(&mut s, c, Channel::Email);
@@ -114,30 +133,47 @@ fn a_reply_is_queued_with_consent_and_an_address_and_opens_the_conversation() {
     // Viber has no gateway.
     assert!(matches!(
         s.reply(c, Channel::Viber, ReplyText::Text("Так".into())),
-        Err(Error::Validation { field: "channel", .. })
+        Err(Error::Validation {
+            field: "channel",
+            ..
+        })
     ));
 
     consent(&mut s, c, Channel::Sms);
     let r = s
         .reply(c, Channel::Sms, ReplyText::Text(" Так, о 15:00 ".into()))
         .unwrap();
-    assert_eq!((r.kind, r.status), (MessageKind::Reply, MessageStatus::Queued));
+    assert_eq!(
+        (r.kind, r.status),
+        (MessageKind::Reply, MessageStatus::Queued)
+    );
     assert_eq!(r.body, "Так, о 15:00");
     assert_eq!(r.staff_id, Some(staff));
     let history = s.history(c).unwrap();
     assert_eq!(history.last().unwrap(), &r);
     let inbox = s.inbox(None, all()).unwrap();
     assert_eq!(inbox[0].status, ConversationStatus::Open);
-    assert_eq!(inbox[0].staff_id, Some(staff), "the one who answers takes it");
+    assert_eq!(
+        inbox[0].staff_id,
+        Some(staff),
+        "the one who answers takes it"
+    );
     assert_eq!(inbox[0].last_body.as_deref(), Some("Так, о 15:00"));
-    assert!(s.inbox(Some(ConversationStatus::Unanswered), all()).unwrap().is_empty());
+    assert!(
+        s.inbox(Some(ConversationStatus::Unanswered), all())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
 fn whatsapp_free_text_only_within_24_hours_of_the_client_s_last_message() {
     let (_d, mut s) = book();
     let now = clock(&mut s, at(2027, 3, 10, 10, 0));
-    let c = s.create_client(client("Ірина", &["0671234567"])).unwrap().id;
+    let c = s
+        .create_client(client("Ірина", &["0671234567"]))
+        .unwrap()
+        .id;
     consent(&mut s, c, Channel::Whatsapp);
     assert_eq!(s.whatsapp_window(c).unwrap(), None);
     assert!(matches!(
@@ -147,7 +183,10 @@ fn whatsapp_free_text_only_within_24_hours_of_the_client_s_last_message() {
     // An approved template goes outside the window; an unapproved one does not.
     let plain = Uuid::now_v7();
     let approved = Uuid::now_v7();
-    for (id, wa) in [(plain, None), (approved, Some("visit_reminder:uk".to_string()))] {
+    for (id, wa) in [
+        (plain, None),
+        (approved, Some("visit_reminder:uk".to_string())),
+    ] {
         s.edit_business(SettingsEdit::PutTemplate(Template {
             id,
             name: "Нагадування".into(),
@@ -169,7 +208,10 @@ fn whatsapp_free_text_only_within_24_hours_of_the_client_s_last_message() {
 
     let wrote = at(2027, 3, 10, 9, 0);
     client_writes(&mut s, c, Channel::Whatsapp, "Привіт", wrote);
-    assert_eq!(s.whatsapp_window(c).unwrap(), Some(wrote + Duration::hours(24)));
+    assert_eq!(
+        s.whatsapp_window(c).unwrap(),
+        Some(wrote + Duration::hours(24))
+    );
     s.reply(c, Channel::Whatsapp, ReplyText::Text("Добрий день".into()))
         .unwrap();
     *now.lock().unwrap() = wrote + Duration::hours(24);
@@ -187,7 +229,10 @@ fn status_assignment_and_notes_reach_every_device_and_a_postponement_runs_out() 
     let olena = s.add_staff("Олена").unwrap();
     let maria = s.add_staff("Марія").unwrap();
     s.set_current_staff(Some(olena)).unwrap();
-    let c = s.create_client(client("Ірина", &["0671234567"])).unwrap().id;
+    let c = s
+        .create_client(client("Ірина", &["0671234567"]))
+        .unwrap()
+        .id;
     client_writes(&mut s, c, Channel::Sms, "Питання", *now.lock().unwrap());
 
     s.change_conversation(
@@ -223,7 +268,12 @@ fn status_assignment_and_notes_reach_every_device_and_a_postponement_runs_out() 
 
     let (_d2, mut other) = second_device(&s);
     sync_into(&s, &mut other);
-    let notes: Vec<String> = other.notes(c).unwrap().into_iter().map(|n| n.body).collect();
+    let notes: Vec<String> = other
+        .notes(c)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.body)
+        .collect();
     assert_eq!(
         notes,
         [
@@ -234,13 +284,18 @@ fn status_assignment_and_notes_reach_every_device_and_a_postponement_runs_out() 
         ]
     );
     let e = &other.inbox(None, all()).unwrap()[0];
-    assert_eq!((e.status, e.staff_id), (ConversationStatus::Postponed, Some(maria)));
+    assert_eq!(
+        (e.status, e.staff_id),
+        (ConversationStatus::Postponed, Some(maria))
+    );
     // Notes are never messages: nothing in the history but the client's own.
     assert_eq!(other.history(c).unwrap().len(), 1);
 
     // At its time the postponed conversation reads as unanswered again.
     *now.lock().unwrap() = at(2027, 3, 11, 9, 0);
-    let e = &s.inbox(Some(ConversationStatus::Unanswered), all()).unwrap()[0];
+    let e = &s
+        .inbox(Some(ConversationStatus::Unanswered), all())
+        .unwrap()[0];
     assert_eq!(e.client_id, c);
     s.change_conversation(
         c,
@@ -250,7 +305,11 @@ fn status_assignment_and_notes_reach_every_device_and_a_postponement_runs_out() 
         },
     )
     .unwrap();
-    assert!(s.inbox(Some(ConversationStatus::Unanswered), all()).unwrap().is_empty());
+    assert!(
+        s.inbox(Some(ConversationStatus::Unanswered), all())
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         s.notes(c).unwrap().last().unwrap().body,
         "Олена closed the conversation"
@@ -290,8 +349,16 @@ fn lead(s: &mut Store, phone: &str, text: &str, when: DateTime<Utc>) -> Uuid {
 fn an_unknown_sender_is_a_lead_outside_the_book_until_attached_or_taken_in() {
     let (_d, mut s) = book();
     let now = clock(&mut s, at(2027, 3, 10, 10, 0));
-    let c = s.create_client(client("Ірина", &["0501112233"])).unwrap().id;
-    let l = lead(&mut s, "+380679998877", "Це Ірина, новий номер", *now.lock().unwrap());
+    let c = s
+        .create_client(client("Ірина", &["0501112233"]))
+        .unwrap()
+        .id;
+    let l = lead(
+        &mut s,
+        "+380679998877",
+        "Це Ірина, новий номер",
+        *now.lock().unwrap(),
+    );
 
     // Not in the book: not listed, not found, not counted.
     let listed = s
@@ -311,7 +378,11 @@ fn an_unknown_sender_is_a_lead_outside_the_book_until_attached_or_taken_in() {
     assert!(s.attach_lead(c, l).is_err());
     s.attach_lead(l, c).unwrap();
     let card = s.get_client(c).unwrap();
-    assert!(card.phones.iter().any(|p| p.e164.as_deref() == Some("+380679998877")));
+    assert!(
+        card.phones
+            .iter()
+            .any(|p| p.e164.as_deref() == Some("+380679998877"))
+    );
     assert_eq!(s.history(c).unwrap()[0].body, "Це Ірина, новий номер");
     // Writing to the business is not consent.
     assert!(!card.consent[&"whatsapp".to_string()]);
@@ -334,7 +405,10 @@ fn an_unknown_sender_is_a_lead_outside_the_book_until_attached_or_taken_in() {
 fn a_mailing_is_checked_like_its_preview_and_its_progress_is_read_from_the_history() {
     let (_d, mut s) = book();
     clock(&mut s, at(2027, 3, 10, 10, 0));
-    let c = s.create_client(client("Ірина", &["0671234567"])).unwrap().id;
+    let c = s
+        .create_client(client("Ірина", &["0671234567"]))
+        .unwrap()
+        .id;
     assert!(
         s.start_mailing(NewMailing {
             name: "Весна".into(),

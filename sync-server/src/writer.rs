@@ -82,10 +82,14 @@ impl ServerWriter {
             reason: e.to_string(),
         })?;
         storage
-            .push(business, None, vec![Chunk {
+            .push(
+                business,
+                None,
+                vec![Chunk {
                     doc,
                     data: d.save(),
-                }])
+                }],
+            )
             .await?;
         Ok(())
     }

@@ -98,7 +98,11 @@ async fn a_reply_leaves_once_through_the_gateway_and_whatsapp_s_window_is_judged
     w.sync().await;
     assert!(w.book.whatsapp_window(c).unwrap().is_some());
     w.book
-        .reply(c, Channel::Whatsapp, ReplyText::Text("вул. Січова, 5".into()))
+        .reply(
+            c,
+            Channel::Whatsapp,
+            ReplyText::Text("вул. Січова, 5".into()),
+        )
         .unwrap();
     w.round().await;
     let wa: Vec<_> = w
@@ -108,7 +112,10 @@ async fn a_reply_leaves_once_through_the_gateway_and_whatsapp_s_window_is_judged
         .filter(|m| m.provider == "whatsapp")
         .collect();
     assert_eq!(wa.len(), 1);
-    assert_eq!((wa[0].text.as_str(), wa[0].template.as_deref()), ("вул. Січова, 5", None));
+    assert_eq!(
+        (wa[0].text.as_str(), wa[0].template.as_deref()),
+        ("вул. Січова, 5", None)
+    );
 
     // Written within the window on a phone that synced only after it closed: not sent as free
     // text (WhatsApp would refuse it), and the master is told why.
@@ -147,7 +154,10 @@ async fn a_stranger_becomes_a_lead_that_a_master_attaches_to_a_client() {
     w.round().await;
 
     // Two messages from a number no card has, before any scheduling pass: one lead.
-    for (id, text) in [("wamid.s1", "Добрий день"), ("wamid.s2", "Це Ірина, новий номер")] {
+    for (id, text) in [
+        ("wamid.s1", "Добрий день"),
+        ("wamid.s2", "Це Ірина, новий номер"),
+    ] {
         let body = wa_message(id, "380679998877", text, "Ірина Коваль");
         assert_eq!(served.whatsapp(&body, "wa-app-secret").await, 200);
     }
@@ -176,7 +186,12 @@ async fn a_stranger_becomes_a_lead_that_a_master_attaches_to_a_client() {
     w.book.attach_lead(lead, c).unwrap();
     w.round().await;
     // The next message from that number is the client's.
-    let again = wa_message("wamid.s3", "380679998877", "Коли можна прийти?", "Ірина Коваль");
+    let again = wa_message(
+        "wamid.s3",
+        "380679998877",
+        "Коли можна прийти?",
+        "Ірина Коваль",
+    );
     assert_eq!(served.whatsapp(&again, "wa-app-secret").await, 200);
     w.sync().await;
     let bodies: Vec<String> = w
@@ -195,7 +210,11 @@ async fn a_stranger_becomes_a_lead_that_a_master_attaches_to_a_client() {
     assert_eq!((inbox[0].client_id, inbox[0].lead), (c, false));
     // The window that message opened is the client's now: free text goes.
     w.book
-        .reply(c, Channel::Whatsapp, ReplyText::Text("Завтра о 12:00".into()))
+        .reply(
+            c,
+            Channel::Whatsapp,
+            ReplyText::Text("Завтра о 12:00".into()),
+        )
         .unwrap();
     w.round().await;
     let wa: Vec<_> = w
@@ -236,7 +255,9 @@ fn second_device(w: &World<SqliteStorage>) -> (tempfile::TempDir, Store) {
     let c = w.clock.clone();
     other.set_clock(std::sync::Arc::new(move || *c.lock().unwrap()));
     for id in w.book.doc_ids().unwrap() {
-        other.apply_remote(id, &w.book.export_doc(id).unwrap()).unwrap();
+        other
+            .apply_remote(id, &w.book.export_doc(id).unwrap())
+            .unwrap();
     }
     (dir, other)
 }
@@ -285,12 +306,21 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
     w.sync().await;
     let staff = w.book.business().unwrap().staff;
     assert_eq!(
-        staff.iter().find(|s| s.id == olena).unwrap().telegram.as_deref(),
+        staff
+            .iter()
+            .find(|s| s.id == olena)
+            .unwrap()
+            .telegram
+            .as_deref(),
         Some("777")
     );
     assert!(
-        w.book.consent(c).unwrap().evidence.iter().all(|e| e.subject
-            != kartka_core::model::ConsentSubject::Channel(Channel::Telegram)),
+        w.book
+            .consent(c)
+            .unwrap()
+            .evidence
+            .iter()
+            .all(|e| e.subject != kartka_core::model::ConsentSubject::Channel(Channel::Telegram)),
         "a staff link is not a client's consent"
     );
 
@@ -329,7 +359,9 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
     bad.channels = vec![Channel::Sms];
     assert!(
         w.book
-            .edit_business(kartka_core::crdt::business::SettingsEdit::PutRule(bad.clone()))
+            .edit_business(kartka_core::crdt::business::SettingsEdit::PutRule(
+                bad.clone()
+            ))
             .is_err()
     );
     bad.channels = vec![Channel::Email];
@@ -355,7 +387,11 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
         .iter()
         .filter(|m| m.to.iter().any(|t| t.contains("maria@example.com")))
         .collect();
-    assert_eq!(to_maria.len(), 2, "the booking, and the client's SMS that failed");
+    assert_eq!(
+        to_maria.len(),
+        2,
+        "the booking, and the client's SMS that failed"
+    );
     // (Bodies are encoded; the subjects are the templates' names.)
     assert!(to_maria.iter().any(|m| m.data.contains("Subject: booking")));
     assert!(to_maria.iter().any(|m| m.data.contains("Subject: failure")));
@@ -402,7 +438,9 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
         ("Body", "Можна трохи раніше?"),
     ];
     assert_eq!(
-        served.twilio(&inbound, &q, &twilio_sign(&inbound, &q)).await,
+        served
+            .twilio(&inbound, &q, &twilio_sign(&inbound, &q))
+            .await,
         200
     );
     w.round().await;
@@ -417,7 +455,10 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
 
     // Every alert is in the client's history as a staff message; none went to the client.
     let history = w.book.history(c).unwrap();
-    let staff_msgs = history.iter().filter(|m| m.kind == MessageKind::Staff).count();
+    let staff_msgs = history
+        .iter()
+        .filter(|m| m.kind == MessageKind::Staff)
+        .count();
     assert_eq!(staff_msgs, 4);
     let to_client: Vec<_> = w
         .providers
@@ -426,7 +467,9 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
         .filter(|m| m.to == "+380671234567")
         .collect();
     assert!(
-        to_client.iter().all(|m| m.provider == "twilio" && m.text.starts_with("Чекаємо")),
+        to_client
+            .iter()
+            .all(|m| m.provider == "twilio" && m.text.starts_with("Чекаємо")),
         "{to_client:?}"
     );
 }

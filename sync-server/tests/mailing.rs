@@ -32,7 +32,11 @@ async fn mailing_reaches_exactly_the_consenting<S: Storage>(mut w: World<S>) {
             name: format!("Клієнтка {i}"),
             phones: vec![(number(run, i), "mobile".into())],
             // Four in five are in the audience.
-            tags: if i % 5 == 4 { vec![] } else { vec!["весна".into()] },
+            tags: if i % 5 == 4 {
+                vec![]
+            } else {
+                vec!["весна".into()]
+            },
             ..Default::default()
         })
         .collect();
@@ -74,7 +78,11 @@ async fn mailing_reaches_exactly_the_consenting<S: Storage>(mut w: World<S>) {
         .unwrap();
     // Joins after the mailing started, with every consent: not part of it.
     w.set_now(w.now() + chrono::Duration::minutes(1));
-    let late = w.client("Пізня", "+380509999999", &[Channel::Sms, Channel::Marketing]);
+    let late = w.client(
+        "Пізня",
+        "+380509999999",
+        &[Channel::Sms, Channel::Marketing],
+    );
     w.book
         .update_client(
             late,
@@ -113,7 +121,10 @@ async fn mailing_reaches_exactly_the_consenting<S: Storage>(mut w: World<S>) {
     }
     let mut sent: BTreeMap<String, usize> = BTreeMap::new();
     for r in w.providers.received() {
-        assert_eq!(r.text.split(", ").nth(1), Some("весняна знижка 10% до неділі"));
+        assert_eq!(
+            r.text.split(", ").nth(1),
+            Some("весняна знижка 10% до неділі")
+        );
         *sent.entry(r.to).or_default() += 1;
     }
     let mut want = expected.clone();
@@ -165,7 +176,9 @@ async fn on_postgres() {
     let Some(url) = kartka_server::storage::conformance::test_postgres_url() else {
         return;
     };
-    let s = PgStorage::connect(&url, 8).await.expect("connect to PostgreSQL");
+    let s = PgStorage::connect(&url, 8)
+        .await
+        .expect("connect to PostgreSQL");
     // Claims are global: nothing another test left pending may reach this world's providers.
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await

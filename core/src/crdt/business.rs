@@ -24,8 +24,8 @@ use uuid::Uuid;
 use super::{MapReader, SCHEMA_VERSION, change, existing_map, put_opt_str, put_time};
 use crate::error::{Error, Result};
 use crate::model::{
-    Audience, Business, Channel, ClientClass, Mailing, NewBusiness, Rule, StaffMember, Template, VisitStatus, WEEKDAYS, WeekHours,
-    format_day_hours, parse_day_hours,
+    Audience, Business, Channel, ClientClass, Mailing, NewBusiness, Rule, StaffMember, Template,
+    VisitStatus, WEEKDAYS, WeekHours, format_day_hours, parse_day_hours,
 };
 
 pub fn create(actor: ActorId, id: Uuid, b: &NewBusiness, at: DateTime<Utc>) -> Result<Automerge> {
@@ -152,7 +152,13 @@ pub fn edit(doc: &mut Automerge, id: Uuid, edit: &SettingsEdit, at: DateTime<Utc
                     if ids.is_empty() {
                         "*".to_string()
                     } else {
-                        join(ids.iter().map(Uuid::to_string).collect::<Vec<_>>().iter().map(String::as_str))
+                        join(
+                            ids.iter()
+                                .map(Uuid::to_string)
+                                .collect::<Vec<_>>()
+                                .iter()
+                                .map(String::as_str),
+                        )
                     }
                 });
                 put_opt_str(tx, &o, "staff", staff.as_deref())?;
@@ -180,7 +186,12 @@ pub fn edit(doc: &mut Automerge, id: Uuid, edit: &SettingsEdit, at: DateTime<Utc
                 }
                 put_time(tx, &o, "start", m.start)?;
                 put_time(tx, &o, "created", m.created_at)?;
-                put_opt_str(tx, &o, "staff", m.staff_id.map(|s| s.to_string()).as_deref())?;
+                put_opt_str(
+                    tx,
+                    &o,
+                    "staff",
+                    m.staff_id.map(|s| s.to_string()).as_deref(),
+                )?;
                 tx.put(&o, "cancelled", m.cancelled)?;
             }
             SettingsEdit::CancelMailing(m) => {

@@ -503,7 +503,12 @@ pub fn put_note(doc: &mut Automerge, n: &Note) -> Result<()> {
         let o = tx.put_object(ROOT, format!("{NOTE}{}", n.id), ObjType::Map)?;
         tx.put(&o, "body", n.body.as_str())?;
         put_time(tx, &o, "at", n.at)?;
-        put_opt_str(tx, &o, "staff", n.staff_id.map(|s| s.to_string()).as_deref())?;
+        put_opt_str(
+            tx,
+            &o,
+            "staff",
+            n.staff_id.map(|s| s.to_string()).as_deref(),
+        )?;
         put_opt_str(tx, &o, "dev", n.device_id.map(|s| s.to_string()).as_deref())?;
         Ok(())
     })

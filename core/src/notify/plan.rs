@@ -201,7 +201,11 @@ impl Ctx<'_> {
             if by.is_some_and(|d| member.devices.contains(&d)) {
                 continue; // their own change
             }
-            for ch in rule.channels.iter().filter(|c| staff_address(member, **c).is_some()) {
+            for ch in rule
+                .channels
+                .iter()
+                .filter(|c| staff_address(member, **c).is_some())
+            {
                 out.push(Planned {
                     id: None,
                     rule: rule.id,
@@ -219,12 +223,14 @@ impl Ctx<'_> {
 
 /// The staff a staff rule alerts: the listed members (every member when the list is empty) who
 /// are active.
-pub fn recipients<'a>(business: &'a Business, rule: &'a Rule) -> impl Iterator<Item = &'a StaffMember> {
+pub fn recipients<'a>(
+    business: &'a Business,
+    rule: &'a Rule,
+) -> impl Iterator<Item = &'a StaffMember> {
     let listed = rule.staff.as_deref().unwrap_or_default();
-    business
-        .staff
-        .iter()
-        .filter(move |s| s.active && rule.staff.is_some() && (listed.is_empty() || listed.contains(&s.id)))
+    business.staff.iter().filter(move |s| {
+        s.active && rule.staff.is_some() && (listed.is_empty() || listed.contains(&s.id))
+    })
 }
 
 /// Where a staff member gets alerts on `channel`: their email, or their chat with the bot.
@@ -413,7 +419,9 @@ fn mailing(ctx: &Ctx<'_>, client: &ClientRecord, m: &Mailing, out: &mut Vec<Plan
         kind: PlannedKind::Mailing,
         visit: None,
         due,
-        base: m.start.max(ctx.now.min(m.start + Duration::days(MAILING_DAYS))),
+        base: m
+            .start
+            .max(ctx.now.min(m.start + Duration::days(MAILING_DAYS))),
     });
 }
 
@@ -471,8 +479,11 @@ fn staff_alerts(
             for (_, _, prefix) in firsts {
                 for member in recipients(ctx.business, rule) {
                     for ch in &rule.channels {
-                        out.superseded
-                            .push((rule.id, *ch, format!("staff:{}:{prefix}", member.id)));
+                        out.superseded.push((
+                            rule.id,
+                            *ch,
+                            format!("staff:{}:{prefix}", member.id),
+                        ));
                     }
                 }
             }
@@ -1046,11 +1057,23 @@ pub(crate) mod tests {
         c.messages.push(reply.clone());
         let p = plan(&b, &c, &HashMap::new(), now, Duration::hours(6));
         assert_eq!(p.events.len(), 1);
-        assert_eq!(p.events[0].id, Some(reply.id), "the entry's id is the message's");
+        assert_eq!(
+            p.events[0].id,
+            Some(reply.id),
+            "the entry's id is the message's"
+        );
         assert_eq!(p.events[0].kind, PlannedKind::Reply);
         let key = p.events[0].key.clone();
         let due = |c: &ClientRecord| {
-            still_due(&b, c, Uuid::nil(), Channel::Sms, &key, now, Duration::hours(6))
+            still_due(
+                &b,
+                c,
+                Uuid::nil(),
+                Channel::Sms,
+                &key,
+                now,
+                Duration::hours(6),
+            )
         };
         assert_eq!(due(&c), Some(now));
         c.messages[0].status = MessageStatus::Cancelled;
@@ -1058,7 +1081,11 @@ pub(crate) mod tests {
         // A reply that waited offline past the stale window is not news any more.
         c.messages[0].status = MessageStatus::Queued;
         c.messages[0].at = now - Duration::hours(7);
-        assert!(plan(&b, &c, &HashMap::new(), now, Duration::hours(6)).events.is_empty());
+        assert!(
+            plan(&b, &c, &HashMap::new(), now, Duration::hours(6))
+                .events
+                .is_empty()
+        );
     }
 
     fn consented(mut c: ClientRecord, channels: &[Channel]) -> ClientRecord {
@@ -1096,9 +1123,16 @@ pub(crate) mod tests {
             primary: true,
         }];
         let now = at(0, 20, 1);
-        let planned = |c: &ClientRecord| plan(&b, c, &HashMap::new(), now, Duration::hours(6)).derived;
-        assert!(planned(&consented(c.clone(), &[Channel::Sms])).is_empty(), "no marketing");
-        assert!(planned(&consented(c.clone(), &[Channel::Marketing])).is_empty(), "no sms");
+        let planned =
+            |c: &ClientRecord| plan(&b, c, &HashMap::new(), now, Duration::hours(6)).derived;
+        assert!(
+            planned(&consented(c.clone(), &[Channel::Sms])).is_empty(),
+            "no marketing"
+        );
+        assert!(
+            planned(&consented(c.clone(), &[Channel::Marketing])).is_empty(),
+            "no sms"
+        );
         let both = consented(c.clone(), &[Channel::Sms, Channel::Marketing]);
         let p = planned(&both);
         assert_eq!(p.len(), 1);
@@ -1109,10 +1143,21 @@ pub(crate) mod tests {
         assert!(planned(&untagged).is_empty(), "outside the audience");
         let mut later = both.clone();
         later.created_at = at(0, 21, 0);
-        assert!(planned(&later).is_empty(), "joined after the mailing started");
+        assert!(
+            planned(&later).is_empty(),
+            "joined after the mailing started"
+        );
         let key = p[0].key.clone();
         let due = |b: &Business| {
-            still_due(b, &both, mailing.id, Channel::Sms, &key, now, Duration::hours(6))
+            still_due(
+                b,
+                &both,
+                mailing.id,
+                Channel::Sms,
+                &key,
+                now,
+                Duration::hours(6),
+            )
         };
         assert!(due(&b).is_some());
         let mut stopped = b.clone();
@@ -1156,20 +1201,24 @@ pub(crate) mod tests {
         // Booked on Olena's phone: only Maria hears of it, by email (her only address).
         c.changed_by.insert(v.id, olena_phone);
         let keys = |c: &ClientRecord| {
-            let mut k: Vec<(String, Channel)> = plan(&b, c, &HashMap::new(), now, Duration::hours(6))
-                .events
-                .into_iter()
-                .map(|e| {
-                    assert_eq!(e.kind, PlannedKind::Staff);
-                    (e.key, e.channel)
-                })
-                .collect();
+            let mut k: Vec<(String, Channel)> =
+                plan(&b, c, &HashMap::new(), now, Duration::hours(6))
+                    .events
+                    .into_iter()
+                    .map(|e| {
+                        assert_eq!(e.kind, PlannedKind::Staff);
+                        (e.key, e.channel)
+                    })
+                    .collect();
             k.sort();
             k
         };
         assert_eq!(
             keys(&c),
-            [(format!("staff:{}:created:{}", maria.id, v.id), Channel::Email)]
+            [(
+                format!("staff:{}:created:{}", maria.id, v.id),
+                Channel::Email
+            )]
         );
         // Booked by the server or another device: both.
         c.changed_by.clear();
@@ -1198,11 +1247,28 @@ pub(crate) mod tests {
         // A staff rule never writes to the client, and a client rule to nobody on staff.
         let r = b.rules[1].id;
         assert!(
-            still_due(&b, &c, r, Channel::Telegram, &k[0].0, now, Duration::hours(6)).is_some()
+            still_due(
+                &b,
+                &c,
+                r,
+                Channel::Telegram,
+                &k[0].0,
+                now,
+                Duration::hours(6)
+            )
+            .is_some()
         );
         b.staff[0].telegram = None;
         assert_eq!(
-            still_due(&b, &c, r, Channel::Telegram, &k[0].0, now, Duration::hours(6)),
+            still_due(
+                &b,
+                &c,
+                r,
+                Channel::Telegram,
+                &k[0].0,
+                now,
+                Duration::hours(6)
+            ),
             None,
             "no longer reachable there"
         );

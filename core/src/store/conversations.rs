@@ -22,7 +22,7 @@ use super::{Page, Store, clients::with_client, docs, projection};
 use crate::crdt::client::{self as client_doc, Card};
 use crate::error::{Error, Result};
 use crate::model::{
-    Channel, ConversationStatus, Conversation, MessageKind, MessageRecord, MessageStatus, Note,
+    Channel, Conversation, ConversationStatus, MessageKind, MessageRecord, MessageStatus, Note,
 };
 
 /// How long after a client's last WhatsApp message free text may be sent (Meta's rule).
@@ -171,7 +171,10 @@ impl Store {
             }
             client_doc::put_message(doc, &record)?;
             let conv = rec.conversation.clone();
-            if conv.as_ref().is_none_or(|c| c.status != ConversationStatus::Open) {
+            if conv
+                .as_ref()
+                .is_none_or(|c| c.status != ConversationStatus::Open)
+            {
                 client_doc::set_conversation(
                     doc,
                     &Conversation {
@@ -388,7 +391,10 @@ impl Store {
     /// consent to be written to.
     pub fn attach_lead(&mut self, lead: Uuid, client: Uuid) -> Result<()> {
         if lead == client {
-            return Err(Error::validation("client", "a lead cannot be attached to itself"));
+            return Err(Error::validation(
+                "client",
+                "a lead cannot be attached to itself",
+            ));
         }
         let now = self.now();
         let tx = self
@@ -399,7 +405,10 @@ impl Store {
                 kind: "client",
                 id: lead,
             })?;
-            (client_doc::read(&doc, lead)?, client_doc::telegram_chat(&doc))
+            (
+                client_doc::read(&doc, lead)?,
+                client_doc::telegram_chat(&doc),
+            )
         };
         if !lead_rec.lead || lead_rec.merged_into.is_some() {
             return Err(Error::validation("lead", "not an unattached lead"));
@@ -417,7 +426,10 @@ impl Store {
         }
         with_client(&tx, &self.actor, client, |doc, rec| {
             if rec.lead || rec.deleted {
-                return Err(Error::validation("client", "attach a lead to a client in the book"));
+                return Err(Error::validation(
+                    "client",
+                    "attach a lead to a client in the book",
+                ));
             }
             let mut card: Card = rec.card.clone();
             for p in &lead_rec.card.phones {
@@ -464,7 +476,10 @@ impl Store {
                 )?;
             }
             if let Some(c) = &lead_rec.conversation
-                && rec.conversation.as_ref().is_none_or(|old| old.since < c.since)
+                && rec
+                    .conversation
+                    .as_ref()
+                    .is_none_or(|old| old.since < c.since)
             {
                 client_doc::set_conversation(doc, c)?;
             }

@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use super::{ClientFilter, Page, Store};
 use crate::crdt::business::SettingsEdit;
-use crate::messaging::template::Template;
 use crate::error::{Error, Result};
 use crate::messaging::segments;
+use crate::messaging::template::Template;
 use crate::model::{Audience, Channel, Client, Mailing};
 
 /// What sending would do.
@@ -112,7 +112,10 @@ impl Store {
     /// Stops a mailing: messages not yet sent are not sent.
     pub fn cancel_mailing(&mut self, id: Uuid) -> Result<()> {
         if !self.business()?.mailings.iter().any(|m| m.id == id) {
-            return Err(Error::NotFound { kind: "mailing", id });
+            return Err(Error::NotFound {
+                kind: "mailing",
+                id,
+            });
         }
         self.edit_business(SettingsEdit::CancelMailing(id))?;
         Ok(())
@@ -137,7 +140,10 @@ impl Store {
             .mailings
             .into_iter()
             .find(|m| m.id == id)
-            .ok_or(Error::NotFound { kind: "mailing", id })?;
+            .ok_or(Error::NotFound {
+                kind: "mailing",
+                id,
+            })?;
         let mut p = self.recorded_progress(id)?;
         let running = !mailing.cancelled
             && self.now() <= mailing.start + Duration::days(crate::notify::plan::MAILING_DAYS);
@@ -150,7 +156,8 @@ impl Store {
                 )?
                 .query_map(params![id], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            let preview = self.mailing_preview(&mailing.audience, mailing.channel, &mailing.text)?;
+            let preview =
+                self.mailing_preview(&mailing.audience, mailing.channel, &mailing.text)?;
             let joined_later: HashSet<Uuid> = self
                 .conn
                 .prepare_cached("SELECT id FROM clients WHERE created_at > ?1")?

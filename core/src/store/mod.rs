@@ -36,12 +36,12 @@ use crate::crdt::business::{self as business_doc, SettingsEdit};
 use crate::error::{Error, Result};
 use crate::model::{Business, Channel, NewBusiness, Rule, StaffMember, Template};
 
+pub use crate::model::Audience;
 pub use cipher::BookKey;
+pub use conversations::{ConversationChange, InboxEntry, ReplyText, WHATSAPP_WINDOW_HOURS};
 pub use import::{
     BatchConsent, ImportOutcome, ImportPreview, ImportStatus, PreviewItem, PreviewPhone,
 };
-pub use crate::model::Audience;
-pub use conversations::{ConversationChange, InboxEntry, ReplyText, WHATSAPP_WINDOW_HOURS};
 pub use mailing::{MailingPreview, MailingProgress, NewMailing};
 pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
 pub use messages::{LoggedMessage, MessageFilter};
@@ -170,14 +170,15 @@ impl Store {
             && self.business.is_some()
         {
             let business = self.business()?;
-            let mut member = business
-                .staff
-                .into_iter()
-                .find(|m| m.id == s)
-                .ok_or(Error::NotFound {
-                    kind: "staff member",
-                    id: s,
-                })?;
+            let mut member =
+                business
+                    .staff
+                    .into_iter()
+                    .find(|m| m.id == s)
+                    .ok_or(Error::NotFound {
+                        kind: "staff member",
+                        id: s,
+                    })?;
             if !member.devices.contains(&self.device_id) {
                 member.devices.push(self.device_id);
                 self.edit_business(SettingsEdit::PutStaff(member))?;
@@ -387,7 +388,10 @@ impl Store {
                 ));
             }
             let business = self.business()?;
-            if let Some(id) = staff.iter().find(|id| !business.staff.iter().any(|s| s.id == **id)) {
+            if let Some(id) = staff
+                .iter()
+                .find(|id| !business.staff.iter().any(|s| s.id == **id))
+            {
                 return Err(Error::NotFound {
                     kind: "staff member",
                     id: *id,

@@ -98,10 +98,7 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
     let tags = serde_json::to_string(&c.tags).expect("tags serialise");
     let phones = serde_json::to_string(&c.phones).expect("phones serialise");
     // A merged or deleted card's conversation lives on (or is gone) with it.
-    let conv = rec
-        .conversation
-        .as_ref()
-        .filter(|_| !rec.deleted);
+    let conv = rec.conversation.as_ref().filter(|_| !rec.deleted);
 
     let rid: i64 = conn
         .prepare_cached(

@@ -181,7 +181,11 @@ impl<S: Storage> Notifier<S> {
         }
         let kind = PlannedKind::parse(&m.kind);
         if let Some(refused) = Self::consent_refusal(&client, channel, kind) {
-            return Ok(Decision::Finish(finish(m.id, state::SKIPPED_NO_CONSENT, refused)));
+            return Ok(Decision::Finish(finish(
+                m.id,
+                state::SKIPPED_NO_CONSENT,
+                refused,
+            )));
         }
         let to = match kind {
             // A staff alert goes to the staff member, whatever the client's addresses.
@@ -297,9 +301,8 @@ impl<S: Storage> Notifier<S> {
         client: &ClientRecord,
         ctx: &RenderContext,
     ) -> Result<Content, String> {
-        let template_of = |id: Option<Uuid>| {
-            id.and_then(|t| business.templates.iter().find(|x| x.id == t))
-        };
+        let template_of =
+            |id: Option<Uuid>| id.and_then(|t| business.templates.iter().find(|x| x.id == t));
         match kind {
             Some(PlannedKind::Reply) => {
                 let entry = client

@@ -17,9 +17,8 @@
 use kartka_core::crdt::client::{self as client_doc, Card};
 use kartka_core::messaging::reply::{ReplyIntent, parse_reply};
 use kartka_core::model::{
-    Channel, ClientClass, ClientSource, ConsentEvent, ConsentSource, ConsentSubject,
-    Conversation, ConversationStatus, MessageKind, MessageRecord, MessageStatus, Phone,
-    VisitStatus,
+    Channel, ClientClass, ClientSource, ConsentEvent, ConsentSource, ConsentSubject, Conversation,
+    ConversationStatus, MessageKind, MessageRecord, MessageStatus, Phone, VisitStatus,
 };
 use kartka_core::notify::answer::answered_visit;
 use sha2::{Digest, Sha256};
@@ -141,7 +140,10 @@ pub async fn receive<S: Storage>(
                     // who says "stop" or "unsubscribe" wants no more offers, however sent.
                     for (subject, tag) in [
                         (ConsentSubject::Channel(msg.channel), "stop"),
-                        (ConsentSubject::Channel(Channel::Marketing), "stop-marketing"),
+                        (
+                            ConsentSubject::Channel(Channel::Marketing),
+                            "stop-marketing",
+                        ),
                     ] {
                         client_doc::record_consent(
                             d,
@@ -154,14 +156,10 @@ pub async fn receive<S: Storage>(
                                 // The nil device: the server itself recorded it.
                                 device_id: Uuid::nil(),
                                 source: ConsentSource::ClientReply,
-                                note: format!(
-                                    "replied \"{}\" on {}",
-                                    msg.text.trim(),
-                                    msg.channel
-                                )
-                                .chars()
-                                .take(200)
-                                .collect(),
+                                note: format!("replied \"{}\" on {}", msg.text.trim(), msg.channel)
+                                    .chars()
+                                    .take(200)
+                                    .collect(),
                             },
                         )?;
                     }

@@ -120,4 +120,3 @@ pub async fn world() -> (tempfile::TempDir, World<SqliteStorage>) {
     let s = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
     (dir, World::new(s).await)
 }
-
