@@ -285,17 +285,7 @@ impl ClientBook {
         let existing = if s.id.trim().is_empty() {
             None
         } else {
-            let sid = id(&s.id)?;
-            Some(
-                store
-                    .business()?
-                    .staff
-                    .into_iter()
-                    .find(|m| m.id == sid)
-                    .ok_or(ApiError::NotFound {
-                        what: "staff member".into(),
-                    })?,
-            )
+            Some(store.staff_member(id(&s.id)?)?)
         };
         let member = StaffMember {
             id: existing.as_ref().map_or_else(uuid::Uuid::now_v7, |m| m.id),

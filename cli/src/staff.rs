@@ -10,17 +10,10 @@ use crate::run::{Result, input};
 
 /// A staff member by id or by name (case-insensitive, whole name).
 pub fn find(store: &Store, s: &str) -> Result<Uuid> {
-    let staff = store.business()?.staff;
     if let Ok(id) = Uuid::parse_str(s.trim()) {
-        if staff.iter().any(|m| m.id == id) {
-            return Ok(id);
-        }
-        return Err(kartka_core::Error::NotFound {
-            kind: "staff member",
-            id,
-        }
-        .into());
+        return Ok(store.staff_member(id)?.id);
     }
+    let staff = store.business()?.staff;
     let named: Vec<Uuid> = staff
         .iter()
         .filter(|m| m.name.to_lowercase() == s.trim().to_lowercase())

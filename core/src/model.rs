@@ -191,6 +191,19 @@ string_enum!(
     }
 );
 
+impl Channel {
+    /// Whether a message can go on this channel: `marketing` is a consent, not a channel.
+    pub fn check_sendable(&self) -> Result<()> {
+        if *self == Channel::Marketing {
+            return Err(Error::validation(
+                "channel",
+                "marketing is a consent, not a channel",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl VisitStatus {
     /// A visit that took place: it counts as a visit and its total as sold.
     pub fn took_place(&self) -> bool {

@@ -12,7 +12,7 @@ use kartka_core::model::{
     Channel, ConversationStatus, MessageKind, MessageStatus, NewVisit, ServiceLine,
 };
 use kartka_core::store::{Page, ReplyText};
-use kartka_server::notify::doubles::Behaviour;
+use kartka_server::notify::doubles::{Behaviour, Received};
 use kartka_server::notify::gateway::telegram;
 use kartka_server::storage::Storage;
 use kartka_server::storage::sqlite::SqliteStorage;
@@ -23,6 +23,15 @@ fn all() -> Page {
         offset: 0,
         limit: 100,
     }
+}
+
+/// What one provider's remote end received, in order.
+fn sent_by<S: Storage>(w: &World<S>, provider: &str) -> Vec<Received> {
+    w.providers
+        .received()
+        .into_iter()
+        .filter(|m| m.provider == provider)
+        .collect()
 }
 
 fn wa_message(id: &str, from: &str, text: &str, name: &str) -> String {
@@ -63,12 +72,7 @@ async fn a_reply_leaves_once_through_the_gateway_and_whatsapp_s_window_is_judged
     for _ in 0..3 {
         w.round().await;
     }
-    let sms: Vec<_> = w
-        .providers
-        .received()
-        .into_iter()
-        .filter(|m| m.provider == "twilio")
-        .collect();
+    let sms = sent_by(&w, "twilio");
     assert_eq!(sms.len(), 1, "sent once, however many rounds");
     assert_eq!(
         (sms[0].to.as_str(), sms[0].text.as_str()),
@@ -105,12 +109,7 @@ async fn a_reply_leaves_once_through_the_gateway_and_whatsapp_s_window_is_judged
         )
         .unwrap();
     w.round().await;
-    let wa: Vec<_> = w
-        .providers
-        .received()
-        .into_iter()
-        .filter(|m| m.provider == "whatsapp")
-        .collect();
+    let wa = sent_by(&w, "whatsapp");
     assert_eq!(wa.len(), 1);
     assert_eq!(
         (wa[0].text.as_str(), wa[0].template.as_deref()),
@@ -135,14 +134,7 @@ async fn a_reply_leaves_once_through_the_gateway_and_whatsapp_s_window_is_judged
         .unwrap();
     assert_eq!(entry.status, MessageStatus::Failed);
     assert!(entry.detail.unwrap().contains("24 h"));
-    assert_eq!(
-        w.providers
-            .received()
-            .iter()
-            .filter(|m| m.provider == "whatsapp")
-            .count(),
-        1
-    );
+    assert_eq!(sent_by(&w, "whatsapp").len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,12 +209,7 @@ async fn a_stranger_becomes_a_lead_that_a_master_attaches_to_a_client() {
         )
         .unwrap();
     w.round().await;
-    let wa: Vec<_> = w
-        .providers
-        .received()
-        .into_iter()
-        .filter(|m| m.provider == "whatsapp")
-        .collect();
+    let wa = sent_by(&w, "whatsapp");
     assert_eq!(
         (wa.len(), wa[0].to.as_str()),
         (1, "380501112233"),
@@ -395,12 +382,7 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
     // (Bodies are encoded; the subjects are the templates' names.)
     assert!(to_maria.iter().any(|m| m.data.contains("Subject: booking")));
     assert!(to_maria.iter().any(|m| m.data.contains("Subject: failure")));
-    let to_olena: Vec<_> = w
-        .providers
-        .received()
-        .into_iter()
-        .filter(|m| m.provider == "telegram")
-        .collect();
+    let to_olena = sent_by(&w, "telegram");
     assert!(to_olena.is_empty(), "her own booking: {to_olena:?}");
 
     // Maria books on her phone: Olena hears of it on Telegram.
@@ -420,12 +402,7 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
         .unwrap();
     push(&w, &phone2).await;
     w.round().await;
-    let tg: Vec<_> = w
-        .providers
-        .received()
-        .into_iter()
-        .filter(|m| m.provider == "telegram")
-        .collect();
+    let tg = sent_by(&w, "telegram");
     assert_eq!(tg.len(), 1);
     assert_eq!(tg[0].to, "777");
     assert!(tg[0].text.starts_with("Новий запис: Ірина"));
@@ -444,12 +421,7 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
         200
     );
     w.round().await;
-    let tg: Vec<_> = w
-        .providers
-        .received()
-        .into_iter()
-        .filter(|m| m.provider == "telegram")
-        .collect();
+    let tg = sent_by(&w, "telegram");
     assert_eq!(tg.len(), 2);
     assert_eq!(tg[1].text, "Ірина написала");
 

@@ -12,7 +12,6 @@ use kartka_core::model::{Audience, Channel, NewClient};
 use kartka_core::store::{NewMailing, Page};
 use kartka_server::notify::inbound::{self, Inbound};
 use kartka_server::storage::Storage;
-use kartka_server::storage::postgres::PgStorage;
 use kartka_server::storage::sqlite::SqliteStorage;
 
 const CLIENTS: usize = 5000;
@@ -173,23 +172,8 @@ async fn on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres() {
-    let Some(url) = kartka_server::storage::conformance::test_postgres_url() else {
+    let Some(s) = common::postgres().await else {
         return;
     };
-    let s = PgStorage::connect(&url, 8)
-        .await
-        .expect("connect to PostgreSQL");
-    // Claims are global: nothing another test left pending may reach this world's providers.
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-        .execute(
-            "UPDATE messages SET state = 'cancelled' WHERE state IN ('scheduled', 'sending')",
-            &[],
-        )
-        .await
-        .unwrap();
     mailing_reaches_exactly_the_consenting(World::new(s).await).await;
 }

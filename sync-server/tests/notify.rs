@@ -11,7 +11,6 @@ use kartka_core::model::{
 };
 use kartka_server::notify::doubles::Behaviour;
 use kartka_server::storage::Storage;
-use kartka_server::storage::postgres::PgStorage;
 use kartka_server::storage::sqlite::SqliteStorage;
 
 const REMINDER: &str =
@@ -412,24 +411,7 @@ async fn sqlite() -> (tempfile::TempDir, SqliteStorage) {
 /// start from an outbox with nothing pending.
 static PG: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-async fn postgres() -> Option<PgStorage> {
-    let url = kartka_server::storage::conformance::test_postgres_url()?;
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let s = PgStorage::connect(&url, 8)
-        .await
-        .expect("connect to PostgreSQL");
-    client
-        .execute(
-            "UPDATE messages SET state = 'cancelled' WHERE state IN ('scheduled', 'sending')",
-            &[],
-        )
-        .await
-        .unwrap();
-    Some(s)
-}
+use common::postgres;
 
 macro_rules! cases {
     ($($case:ident),* $(,)?) => {

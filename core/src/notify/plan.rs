@@ -185,6 +185,13 @@ impl Ctx<'_> {
         }
     }
 
+    /// When an event's message is due: the rule's delay from now, moved into working hours if
+    /// the rule keeps to them; `None` when there is no working moment to move it to.
+    fn event_moment(&self, rule: &Rule) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let base = self.now + Duration::minutes(rule.offset_min.max(0));
+        Some((base, self.forward(rule, base)?))
+    }
+
     /// A staff rule's alert about `key`, to every recipient who can be reached on a channel of
     /// the rule and who did not make the change (`by`: the device that did).
     #[allow(clippy::too_many_arguments)]
@@ -435,8 +442,7 @@ fn staff_alerts(
     trigger: Trigger,
     out: &mut Plan,
 ) {
-    let base = ctx.now + Duration::minutes(rule.offset_min.max(0));
-    let Some(due) = ctx.forward(rule, base) else {
+    let Some(moment) = ctx.event_moment(rule) else {
         return;
     };
     let messages = |pick: &dyn Fn(&crate::model::MessageRecord) -> bool, what: &str| {
@@ -470,7 +476,7 @@ fn staff_alerts(
                     continue; // one per event; channels are expanded per recipient below
                 }
                 let by = e.visit.and_then(|v| client.changed_by.get(&v).copied());
-                ctx.push_staff(&mut out.events, rule, &e.key, e.visit, by, (base, due));
+                ctx.push_staff(&mut out.events, rule, &e.key, e.visit, by, moment);
             }
             let firsts = as_client
                 .superseded
@@ -492,7 +498,7 @@ fn staff_alerts(
         _ => return, // derived triggers (reminders, birthdays) are for clients
     };
     for (key, visit) in found {
-        ctx.push_staff(&mut out.events, rule, &key, visit, None, (base, due));
+        ctx.push_staff(&mut out.events, rule, &key, visit, None, moment);
     }
 }
 
@@ -570,8 +576,7 @@ fn events(
     trigger: Trigger,
     out: &mut Plan,
 ) {
-    let base = ctx.now + Duration::minutes(rule.offset_min.max(0));
-    let Some(due) = ctx.forward(rule, base) else {
+    let Some(moment) = ctx.event_moment(rule) else {
         return;
     };
     for v in client.visits.iter().filter(|v| !v.deleted) {
@@ -602,7 +607,7 @@ fn events(
             _ => continue,
         };
         if rule.statuses.is_empty() || rule.statuses.contains(&v.status) {
-            ctx.push(&mut out.events, rule, trigger, key, Some(v.id), (base, due));
+            ctx.push(&mut out.events, rule, trigger, key, Some(v.id), moment);
         }
     }
 }
@@ -1033,27 +1038,42 @@ pub(crate) mod tests {
         );
     }
 
-    #[test]
-    fn a_queued_reply_is_called_for_once_and_withdrawn_with_its_entry() {
-        let b = business(vec![]);
-        let mut c = client(None, vec![]);
-        let now = at(0, 12, 0);
-        let reply = crate::model::MessageRecord {
+    /// An SMS history entry of this kind and status.
+    fn message(
+        client: Uuid,
+        kind: MessageKind,
+        status: MessageStatus,
+        at: DateTime<Utc>,
+    ) -> crate::model::MessageRecord {
+        crate::model::MessageRecord {
             id: Uuid::now_v7(),
-            client_id: c.id,
+            client_id: client,
             channel: Channel::Sms,
-            kind: MessageKind::Reply,
+            kind,
             body: "Так".into(),
-            at: now - Duration::minutes(3),
+            at,
             staff_id: None,
             device_id: None,
             visit_id: None,
             template_id: None,
             rule_id: None,
-            status: MessageStatus::Queued,
-            status_at: now,
+            status,
+            status_at: at,
             detail: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_queued_reply_is_called_for_once_and_withdrawn_with_its_entry() {
+        let b = business(vec![]);
+        let mut c = client(None, vec![]);
+        let now = at(0, 12, 0);
+        let reply = message(
+            c.id,
+            MessageKind::Reply,
+            MessageStatus::Queued,
+            now - Duration::minutes(3),
+        );
         c.messages.push(reply.clone());
         let p = plan(&b, &c, &HashMap::new(), now, Duration::hours(6));
         assert_eq!(p.events.len(), 1);
@@ -1225,22 +1245,12 @@ pub(crate) mod tests {
         assert_eq!(keys(&c).len(), 2);
         // A client's message: Olena, on Telegram.
         c.visits.clear();
-        c.messages.push(crate::model::MessageRecord {
-            id: Uuid::now_v7(),
-            client_id: c.id,
-            channel: Channel::Sms,
-            kind: MessageKind::Inbound,
-            body: "Можна раніше?".into(),
-            at: now,
-            staff_id: None,
-            device_id: None,
-            visit_id: None,
-            template_id: None,
-            rule_id: None,
-            status: MessageStatus::Received,
-            status_at: now,
-            detail: None,
-        });
+        c.messages.push(message(
+            c.id,
+            MessageKind::Inbound,
+            MessageStatus::Received,
+            now,
+        ));
         let k = keys(&c);
         assert_eq!(k.len(), 1);
         assert!(k[0].0.starts_with(&format!("staff:{}:replied:", olena.id)));

@@ -96,20 +96,12 @@ impl Store {
         channel: Channel,
         text: ReplyText,
     ) -> Result<MessageRecord> {
-        match channel {
-            Channel::Sms | Channel::Whatsapp | Channel::Email | Channel::Telegram => {}
-            Channel::Viber => {
-                return Err(Error::validation(
-                    "channel",
-                    "the server cannot send Viber messages: use the card's Viber button",
-                ));
-            }
-            Channel::Marketing => {
-                return Err(Error::validation(
-                    "channel",
-                    "marketing is a consent, not a channel",
-                ));
-            }
+        channel.check_sendable()?;
+        if channel == Channel::Viber {
+            return Err(Error::validation(
+                "channel",
+                "the server cannot send Viber messages: use the card's Viber button",
+            ));
         }
         let c = self.get_client(client)?;
         let (body, template) = match text {

@@ -204,12 +204,7 @@ impl Store {
         channel: Channel,
         text: &str,
     ) -> Result<MailingPreview> {
-        if channel == Channel::Marketing {
-            return Err(Error::validation(
-                "channel",
-                "marketing is a consent, not a channel",
-            ));
-        }
+        channel.check_sendable()?;
         if text.trim().is_empty() {
             return Err(Error::validation("text", "a mailing needs some text"));
         }

@@ -22,12 +22,7 @@ impl Store {
         visit: Option<Uuid>,
         template: Option<Uuid>,
     ) -> Result<MessageRecord> {
-        if channel == Channel::Marketing {
-            return Err(Error::validation(
-                "channel",
-                "marketing is a consent, not a channel",
-            ));
-        }
+        channel.check_sendable()?;
         if body.trim().is_empty() {
             return Err(Error::validation("text", "a message needs some text"));
         }

@@ -169,16 +169,7 @@ impl Store {
         if let Some(s) = staff
             && self.business.is_some()
         {
-            let business = self.business()?;
-            let mut member =
-                business
-                    .staff
-                    .into_iter()
-                    .find(|m| m.id == s)
-                    .ok_or(Error::NotFound {
-                        kind: "staff member",
-                        id: s,
-                    })?;
+            let mut member = self.staff_member(s)?;
             if !member.devices.contains(&self.device_id) {
                 member.devices.push(self.device_id);
                 self.edit_business(SettingsEdit::PutStaff(member))?;
@@ -428,6 +419,18 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// A staff member of the business by id.
+    pub fn staff_member(&self, id: Uuid) -> Result<StaffMember> {
+        self.business()?
+            .staff
+            .into_iter()
+            .find(|m| m.id == id)
+            .ok_or(Error::NotFound {
+                kind: "staff member",
+                id,
+            })
     }
 
     /// Adds a staff member and returns their id.

@@ -121,13 +121,8 @@ impl Store {
     /// same kind of start link as a client's, naming the staff member, so the server binds
     /// their chat to their staff record instead of a card.
     pub fn staff_telegram_link(&self, staff: Uuid) -> Result<String> {
+        self.staff_member(staff)?;
         let business = self.business()?;
-        if !business.staff.iter().any(|s| s.id == staff) {
-            return Err(Error::NotFound {
-                kind: "staff member",
-                id: staff,
-            });
-        }
         let bot = business.telegram_bot.ok_or_else(|| {
             Error::validation("telegram_bot", "set the business's Telegram bot first")
         })?;
@@ -144,12 +139,7 @@ impl Store {
         visit: Option<Uuid>,
         platform: Platform,
     ) -> Result<QuickMessage> {
-        if channel == Channel::Marketing {
-            return Err(Error::validation(
-                "channel",
-                "marketing is a consent, not a channel",
-            ));
-        }
+        channel.check_sendable()?;
         let c = self.get_client(client)?;
         if !c.consent.get(channel.as_str()).copied().unwrap_or(false) {
             return Err(Error::NoConsent { channel });

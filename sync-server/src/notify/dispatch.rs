@@ -326,12 +326,9 @@ impl<S: Storage> Notifier<S> {
                     .iter()
                     .find(|x| x.id == m.rule)
                     .ok_or_else(|| "the mailing is gone".to_string())?;
-                let text = Template::parse(&mailing.text)
-                    .and_then(|t| t.render(ctx))
-                    .map_err(|e| e.to_string())?;
                 Ok(Content {
                     subject: mailing.name.clone(),
-                    text,
+                    text: render(&mailing.text, ctx)?,
                     whatsapp: None,
                 })
             }
@@ -339,12 +336,9 @@ impl<S: Storage> Notifier<S> {
                 let rule = business.rules.iter().find(|r| r.id == m.rule);
                 let template = template_of(rule.and_then(|r| plan::template_for(r, channel)))
                     .ok_or_else(|| "the rule's template is gone".to_string())?;
-                let text = Template::parse(&template.body)
-                    .and_then(|t| t.render(ctx))
-                    .map_err(|e| e.to_string())?;
                 Ok(Content {
                     subject: template.name.clone(),
-                    text,
+                    text: render(&template.body, ctx)?,
                     whatsapp: if kind == Some(PlannedKind::Staff) {
                         None
                     } else {
@@ -509,6 +503,14 @@ struct Content {
     text: String,
     /// The approved WhatsApp template, used outside the 24 h window.
     whatsapp: Option<WaTemplate>,
+}
+
+/// A template body filled in for one client; a template that no longer renders is the
+/// message's failure, with the reason.
+fn render(body: &str, ctx: &RenderContext) -> Result<String, String> {
+    Template::parse(body)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| e.to_string())
 }
 
 /// The approved WhatsApp template a business template maps to, its placeholders (in order of

@@ -27,6 +27,27 @@ use uuid::Uuid;
 
 pub const ZONE: &str = "Europe/Kyiv";
 
+/// The test PostgreSQL (when configured), migrated, with nothing pending in its outbox: claims
+/// are global, and what an earlier test left scheduled must not reach this world's providers.
+pub async fn postgres() -> Option<kartka_server::storage::postgres::PgStorage> {
+    let url = kartka_server::storage::conformance::test_postgres_url()?;
+    let s = kartka_server::storage::postgres::PgStorage::connect(&url, 8)
+        .await
+        .expect("connect to PostgreSQL");
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .execute(
+            "UPDATE messages SET state = 'cancelled' WHERE state IN ('scheduled', 'sending')",
+            &[],
+        )
+        .await
+        .unwrap();
+    Some(s)
+}
+
 pub fn kyiv() -> Tz {
     ZONE.parse().unwrap()
 }
