@@ -363,11 +363,14 @@ pub fn plan(
 }
 
 /// Replies masters queued on their devices, not yet handed to the server's dispatcher. A reply
-/// that waited on an offline device longer than the stale window is not sent as news.
+/// written offline goes when the phone reaches the server, however late, as a messenger's
+/// would: the master wrote it to be sent, and sees its status either way.
 fn replies(ctx: &Ctx<'_>, client: &ClientRecord, out: &mut Vec<Planned>) {
-    for m in client.messages.iter().filter(|m| {
-        m.kind == MessageKind::Reply && m.status == MessageStatus::Queued && m.at >= ctx.fresh_after
-    }) {
+    for m in client
+        .messages
+        .iter()
+        .filter(|m| m.kind == MessageKind::Reply && m.status == MessageStatus::Queued)
+    {
         out.push(Planned {
             id: Some(m.id),
             rule: Uuid::nil(),
@@ -1098,11 +1101,11 @@ pub(crate) mod tests {
         assert_eq!(due(&c), Some(now));
         c.messages[0].status = MessageStatus::Cancelled;
         assert_eq!(due(&c), None);
-        // A reply that waited offline past the stale window is not news any more.
+        // Written on a phone that was offline for a day: it still goes, as a messenger's would.
         c.messages[0].status = MessageStatus::Queued;
-        c.messages[0].at = now - Duration::hours(7);
+        c.messages[0].at = now - Duration::hours(30);
         assert!(
-            plan(&b, &c, &HashMap::new(), now, Duration::hours(6))
+            !plan(&b, &c, &HashMap::new(), now, Duration::hours(6))
                 .events
                 .is_empty()
         );
