@@ -11,7 +11,7 @@
 //!        "visit:<visit id>"     → { start, zone, dur, services, total, paid, status, staff?,
 //!                                   note?, reminder?, repeat?, created, updated, deleted? },
 //!        "msg:<message id>"     → { ch, kind, body, at, staff?, dev?, visit?, tpl?, rule?,
-//!                                   status, status_at, detail? },
+//!                                   status, status_at, detail?, from? },
 //!        conv?, conv_at?, conv_until?, conv_staff?   (the conversation: status, since, …),
 //!        lead?                  (an unknown sender's card, made by the server: not yet a client),
 //!        "note:<note id>"       → { body, at, staff?, dev? } }
@@ -478,6 +478,46 @@ pub fn record_message(doc: &mut Automerge, m: &MessageRecord) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// Notes the number (or chat) an inbound message came from, on its history entry: a reply goes
+/// back where the client wrote from.
+pub fn set_message_from(doc: &mut Automerge, message: Uuid, from: &str) -> Result<()> {
+    let key = format!("{MESSAGE}{message}");
+    let Some((automerge::Value::Object(ObjType::Map), obj)) = doc.get(ROOT, &key)? else {
+        return Ok(());
+    };
+    let at = MapReader::root(&*doc)
+        .map(&key)
+        .and_then(|m| m.time("at"))
+        .unwrap_or_default();
+    change(doc, at, |tx| {
+        tx.put(&obj, "from", from)?;
+        Ok(())
+    })
+}
+
+/// The number (or chat) an inbound message came from, if the server noted it.
+pub fn message_from(doc: &Automerge, message: Uuid) -> Option<String> {
+    MapReader::root(doc)
+        .map(&format!("{MESSAGE}{message}"))?
+        .str("from")
+}
+
+/// Where the client last wrote from on `channel` (the `from` of their latest inbound message).
+pub fn last_inbound_from(doc: &Automerge, channel: Channel) -> Option<String> {
+    let root = MapReader::root(doc);
+    root.prefixed(MESSAGE)
+        .into_iter()
+        .filter_map(|(_, full)| {
+            let m = root.map(&full)?;
+            (m.str("kind").as_deref() == Some(MessageKind::Inbound.as_str())
+                && m.str("ch").as_deref() == Some(channel.as_str()))
+            .then(|| Some((m.time("at")?, m.str("from")?)))
+            .flatten()
+        })
+        .max()
+        .map(|(_, from)| from)
 }
 
 /// Sets the conversation's status (and, where given, who has it and until when it waits).

@@ -392,15 +392,19 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (lead_rec, chat) = {
+        let (lead_rec, chat, froms) = {
             let doc = docs::load(&tx, lead, &self.actor)?.ok_or(Error::NotFound {
                 kind: "client",
                 id: lead,
             })?;
-            (
-                client_doc::read(&doc, lead)?,
-                client_doc::telegram_chat(&doc),
-            )
+            let rec = client_doc::read(&doc, lead)?;
+            // Where each message came from: a reply goes back there.
+            let froms: Vec<(Uuid, String)> = rec
+                .messages
+                .iter()
+                .filter_map(|m| Some((m.id, client_doc::message_from(&doc, m.id)?)))
+                .collect();
+            (rec, client_doc::telegram_chat(&doc), froms)
         };
         if !lead_rec.lead || lead_rec.merged_into.is_some() {
             return Err(Error::validation("lead", "not an unattached lead"));
@@ -448,6 +452,9 @@ impl Store {
                         ..m.clone()
                     },
                 )?;
+            }
+            for (id, from) in &froms {
+                client_doc::set_message_from(doc, *id, from)?;
             }
             if let Some(at) = lead_rec
                 .messages

@@ -197,6 +197,19 @@ impl<S: Storage> Notifier<S> {
                 .and_then(|id| business.staff.iter().find(|s| s.id == id))
                 .and_then(|s| plan::staff_address(s, channel))
                 .map(str::to_string),
+            // A reply goes back to the number the client wrote from, if it is still theirs.
+            Some(PlannedKind::Reply)
+                if matches!(channel, Channel::Sms | Channel::Whatsapp)
+                    && client_doc::last_inbound_from(&doc, channel).is_some_and(|from| {
+                        client
+                            .card
+                            .phones
+                            .iter()
+                            .any(|p| p.e164.as_deref() == Some(&from))
+                    }) =>
+            {
+                client_doc::last_inbound_from(&doc, channel)
+            }
             _ => match channel {
                 Channel::Sms | Channel::Whatsapp => {
                     client.card.phones.iter().find_map(|p| p.e164.clone())
