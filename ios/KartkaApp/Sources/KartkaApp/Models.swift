@@ -178,7 +178,7 @@ final class ClientCardModel: ObservableObject {
         let (book, id) = (self.book, clientId)
         switch await offMain({ try book.whatsappWindow(clientId: id) }) {
         case let .success(until?):
-            let t = ISO8601DateFormatter().date(from: until).map { $0.formatted(date: .omitted, time: .shortened) } ?? until
+            let t = instant(until).map { $0.formatted(date: .omitted, time: .shortened) } ?? until
             whatsAppNote = "Free text until \(t)"
         case .success(nil): whatsAppNote = "Only templates approved by WhatsApp: the client has not written in 24 hours"
         case let .failure(e): error = userMessage(e)

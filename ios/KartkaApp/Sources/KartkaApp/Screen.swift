@@ -27,6 +27,14 @@ func userMessage(_ e: ApiError) -> String {
     }
 }
 
+/// An RFC 3339 instant from the core: with milliseconds when they are not zero, without
+/// otherwise (ISO8601DateFormatter reads one form or the other, not both).
+func instant(_ s: String) -> Date? {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f.date(from: s) ?? ISO8601DateFormatter().date(from: s)
+}
+
 /// `discount_percent` → "discount percent", `VisitStatus` → "visit status".
 func fieldLabel(_ field: String) -> String {
     var out = ""
