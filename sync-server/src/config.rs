@@ -91,6 +91,10 @@ pub struct Notify {
     /// Signs the `{confirm_link}` links. Unset: a random key kept in `link.key` beside the
     /// outbox; several server processes on one PostgreSQL need the same value here.
     pub link_secret: Option<String>,
+    /// New leads (strangers writing in) a business takes per hour, per process: a flood of
+    /// spam fills no inbox beyond it. Messages from strangers past it are logged and dropped;
+    /// known clients and existing leads are never limited.
+    pub leads_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
@@ -147,6 +151,7 @@ impl Default for Notify {
             max_attempts: 8,
             review_link: None,
             link_secret: None,
+            leads_per_hour: 30,
         }
     }
 }

@@ -14,6 +14,7 @@ use kartka_core::model::{
 use kartka_core::store::{Page, ReplyText};
 use kartka_server::notify::doubles::{Behaviour, Received};
 use kartka_server::notify::gateway::telegram;
+use kartka_server::notify::inbound::{self, Inbound};
 use kartka_server::storage::Storage;
 use kartka_server::storage::sqlite::SqliteStorage;
 use uuid::Uuid;
@@ -454,4 +455,49 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
             .all(|m| m.provider == "twilio" && m.text.starts_with("Чекаємо")),
         "{to_client:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_strangers_makes_no_more_leads_than_the_business_takes_an_hour() {
+    let (_d, w) = world().await;
+    let config = kartka_server::config::Notify {
+        leads_per_hour: 3,
+        ..common::notify_config(w.dir.path())
+    };
+    let n = kartka_server::notify::Notifier::new(
+        w.storage.clone(),
+        config.clone(),
+        kartka_server::notify::Gateways::new(&common::gateways(&w.providers, &w.smtp), &config)
+            .unwrap(),
+        std::sync::Arc::new(kartka_server::metrics::Metrics::new()),
+        std::sync::Arc::new(chrono::Utc::now),
+    );
+    let write = |i: usize, from: String| {
+        let n = n.clone();
+        async move {
+            inbound::receive(
+                &n,
+                Inbound {
+                    provider_id: format!("twilio:SMspam{i}"),
+                    contact_kind: "phone",
+                    from: &from,
+                    channel: Channel::Sms,
+                    text: "Дешеві кредити!",
+                    to: None,
+                    name: None,
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let mut leads = Vec::new();
+    for i in 0..5 {
+        leads.push(write(i, format!("+38063000000{i}")).await.lead);
+    }
+    assert_eq!(leads.iter().filter(|l| l.is_some()).count(), 3, "{leads:?}");
+    assert!(leads[3].is_none() && leads[4].is_none());
+    // A stranger already in the inbox is not limited: their next message reaches their lead.
+    let again = write(9, "+380630000000".into()).await;
+    assert_eq!((again.lead, again.cards), (leads[0], 1));
 }

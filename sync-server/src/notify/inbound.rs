@@ -254,6 +254,11 @@ async fn lead<S: Storage>(
             return Ok(Some((business, id)));
         }
     }
+    if n.lead_limit.check_key(&business).is_err() {
+        // A flood of strangers (spam): past the hourly allowance nothing more is made.
+        tracing::warn!(%business, "too many new leads this hour: a stranger's message dropped");
+        return Ok(None);
+    }
     let at = n.now();
     let phones = match msg.contact_kind {
         "phone" => vec![Phone {

@@ -126,6 +126,8 @@ pub struct Notifier<S> {
     pub id: Uuid,
     /// Signs confirmation links (`confirm.rs`).
     pub link_key: Vec<u8>,
+    /// New leads per business (`inbound.rs`).
+    pub(crate) lead_limit: governor::DefaultKeyedRateLimiter<Uuid>,
     clock: Clock,
     wake: tokio::sync::Notify,
 }
@@ -145,8 +147,10 @@ impl<S: Storage> Notifier<S> {
             .unwrap_or(std::path::Path::new("."))
             .to_path_buf();
         let link_key = confirm::load_key(config.link_secret.as_deref(), &dir);
+        let leads = NonZeroU32::new(config.leads_per_hour).unwrap_or(NonZeroU32::MIN);
         Arc::new(Notifier {
             link_key,
+            lead_limit: RateLimiter::keyed(Quota::per_hour(leads).allow_burst(leads)),
             storage,
             config,
             gateways,
