@@ -134,10 +134,7 @@ pub fn message_log(
     let zone = store.zone().ok();
     for l in &log {
         let m = &l.message;
-        let at = match zone {
-            Some(tz) => m.at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-            None => m.at.format("%Y-%m-%d %H:%MZ").to_string(),
-        };
+        let at = crate::output::local(m.at, zone);
         let dir = if m.kind == kartka_core::model::MessageKind::Inbound {
             "←"
         } else {
@@ -171,10 +168,7 @@ pub fn history(store: &Store, out: &Out, client: &str) -> Result<()> {
     }
     let zone = store.zone().ok();
     for m in &h {
-        let at = match zone {
-            Some(tz) => m.at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-            None => m.at.format("%Y-%m-%d %H:%MZ").to_string(),
-        };
+        let at = crate::output::local(m.at, zone);
         let who = match m.kind {
             kartka_core::model::MessageKind::Automatic => "auto",
             kartka_core::model::MessageKind::Inbound => "in",

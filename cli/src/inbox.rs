@@ -6,18 +6,11 @@ use kartka_core::model::ConversationStatus;
 use kartka_core::store::{ConversationChange, NewMailing, Page, ReplyText};
 
 use crate::args::{ConversationArgs, LeadCmd, MailingCmd, ReplyArgs};
-use crate::output::Out;
+use crate::output::{Out, print_json};
 use crate::run::{Result, client_id, input, instant, parse_uuid};
 
-fn json(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
-}
-
 fn local(store: &Store, t: chrono::DateTime<chrono::Utc>) -> String {
-    match store.zone() {
-        Ok(tz) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-        Err(_) => t.format("%Y-%m-%d %H:%MZ").to_string(),
-    }
+    crate::output::local(t, store.zone().ok())
 }
 
 fn staff_name(store: &Store, id: Option<uuid::Uuid>) -> String {
@@ -37,7 +30,7 @@ pub fn inbox(store: &Store, out: &Out, status: Option<String>, limit: u32) -> Re
     let status = status.as_deref().map(str::parse).transpose()?;
     let entries = store.inbox(status, Page { offset: 0, limit })?;
     if out.json {
-        json(&entries);
+        print_json(&entries);
         return Ok(());
     }
     for e in &entries {
@@ -82,7 +75,7 @@ pub fn reply(store: &mut Store, out: &Out, a: ReplyArgs) -> Result<()> {
     };
     let m = store.reply(client, channel, text)?;
     if out.json {
-        json(&m);
+        print_json(&m);
     } else {
         println!("{}  queued: the server sends it after the next sync", m.id);
     }
@@ -119,7 +112,7 @@ pub fn note(store: &mut Store, out: &Out, client: &str, text: &str) -> Result<()
 pub fn notes(store: &Store, out: &Out, client: &str) -> Result<()> {
     let notes = store.notes(client_id(store, client)?)?;
     if out.json {
-        json(&notes);
+        print_json(&notes);
         return Ok(());
     }
     for n in &notes {
@@ -165,7 +158,7 @@ pub fn mailing(store: &mut Store, out: &Out, cmd: MailingCmd) -> Result<()> {
                     .iter()
                     .map(|(m, p)| serde_json::json!({ "mailing": m, "progress": p }))
                     .collect();
-                json(&v);
+                print_json(&v);
                 return Ok(());
             }
             for (m, p) in &all {

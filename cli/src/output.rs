@@ -14,11 +14,11 @@ pub struct Out {
     pub json: bool,
 }
 
-fn print_json(v: &impl serde::Serialize) {
+pub(crate) fn print_json(v: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
 }
 
-fn local(t: DateTime<Utc>, zone: Option<Tz>) -> String {
+pub(crate) fn local(t: DateTime<Utc>, zone: Option<Tz>) -> String {
     match zone {
         Some(z) => t.with_timezone(&z).format("%Y-%m-%d %H:%M").to_string(),
         None => t.format("%Y-%m-%d %H:%MZ").to_string(),

@@ -106,6 +106,18 @@ impl ClientRecord {
     }
 }
 
+impl ClientRecord {
+    /// The start of the latest visit that took place (arrived or completed): what the card's
+    /// figures and a mailing's audience mean by "last visit".
+    pub fn last_visit(&self) -> Option<DateTime<Utc>> {
+        self.visits
+            .iter()
+            .filter(|v| !v.deleted && v.status.took_place())
+            .map(|v| v.start)
+            .max()
+    }
+}
+
 /// Everything a client document says, as of its current heads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientRecord {
@@ -482,15 +494,16 @@ pub fn record_message(doc: &mut Automerge, m: &MessageRecord) -> Result<()> {
 
 /// Notes the number (or chat) an inbound message came from, on its history entry: a reply goes
 /// back where the client wrote from.
-pub fn set_message_from(doc: &mut Automerge, message: Uuid, from: &str) -> Result<()> {
+pub fn set_message_from(
+    doc: &mut Automerge,
+    message: Uuid,
+    from: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
     let key = format!("{MESSAGE}{message}");
     let Some((automerge::Value::Object(ObjType::Map), obj)) = doc.get(ROOT, &key)? else {
         return Ok(());
     };
-    let at = MapReader::root(&*doc)
-        .map(&key)
-        .and_then(|m| m.time("at"))
-        .unwrap_or_default();
     change(doc, at, |tx| {
         tx.put(&obj, "from", from)?;
         Ok(())

@@ -67,6 +67,16 @@ impl PlannedKind {
         }
     }
 
+    /// How the message shows in the client's history.
+    pub fn history_kind(&self) -> MessageKind {
+        match self {
+            PlannedKind::Notification(_) => MessageKind::Automatic,
+            PlannedKind::Reply => MessageKind::Reply,
+            PlannedKind::Mailing => MessageKind::Mailing,
+            PlannedKind::Staff => MessageKind::Staff,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<PlannedKind> {
         Some(match s {
             "reply" => PlannedKind::Reply,
@@ -402,17 +412,11 @@ fn mailing(ctx: &Ctx<'_>, client: &ClientRecord, m: &Mailing, out: &mut Vec<Plan
         Channel::Sms | Channel::Whatsapp => client.card.phones.iter().any(|p| p.e164.is_some()),
         _ => true, // a Telegram chat is the dispatcher's to find
     };
-    let last_visit = client
-        .visits
-        .iter()
-        .filter(|v| !v.deleted && v.status.took_place())
-        .map(|v| v.start)
-        .max();
     if !has_address
         || !m.audience.matches(
             &client.card.class,
             &client.card.tags,
-            last_visit,
+            client.last_visit(),
             client.card.birthday.as_ref(),
         )
     {

@@ -14,7 +14,7 @@
 //! of the book until a master attaches it to a client or takes it in as a new one.
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{TransactionBehavior, params};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -454,7 +454,7 @@ impl Store {
                 )?;
             }
             for (id, from) in &froms {
-                client_doc::set_message_from(doc, *id, from)?;
+                client_doc::set_message_from(doc, *id, from, now)?;
             }
             if let Some(at) = lead_rec
                 .messages
@@ -510,17 +510,11 @@ impl Store {
         self.checkpointer.commit(tx)
     }
 
-    fn rid(&self, client: Uuid) -> Result<i64> {
-        self.conn
-            .query_row(
-                "SELECT rid FROM clients WHERE id = ?1",
-                params![client],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(Error::NotFound {
-                kind: "client",
-                id: client,
-            })
+    /// A client's local row number, or `NotFound`.
+    pub(super) fn rid(&self, client: Uuid) -> Result<i64> {
+        projection::rid_of(&self.conn, client)?.ok_or(Error::NotFound {
+            kind: "client",
+            id: client,
+        })
     }
 }

@@ -80,13 +80,27 @@ pub struct NewMailing {
     pub start: Option<DateTime<Utc>>,
 }
 
+/// What a mailing must be before anyone is counted or anything is sent.
+fn check(audience: &Audience, channel: Channel, text: &str) -> Result<()> {
+    channel.check_sendable()?;
+    if text.trim().is_empty() {
+        return Err(Error::validation("text", "a mailing needs some text"));
+    }
+    if audience
+        .birthday_month
+        .is_some_and(|m| !(1..=12).contains(&m))
+    {
+        return Err(Error::validation("birthday_month", "expected 1 to 12"));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Starts a mailing: the server sends it (in working hours, at each gateway's rate) to
     /// those who consent to marketing and to the channel when their turn comes. Checked the
     /// same way as the preview; the text's placeholders must be valid.
     pub fn start_mailing(&mut self, new: NewMailing) -> Result<Mailing> {
-        let preview = self.mailing_preview(&new.audience, new.channel, &new.text)?;
-        let _ = preview;
+        check(&new.audience, new.channel, &new.text)?;
         Template::parse(&new.text).map_err(|e| Error::validation("text", e.to_string()))?;
         let now = self.now();
         let name = new.name.trim();
@@ -125,7 +139,7 @@ impl Store {
     pub fn mailings(&self) -> Result<Vec<(Mailing, MailingProgress)>> {
         let mut out = Vec::new();
         for m in self.business()?.mailings.into_iter().rev() {
-            let p = self.mailing_progress(m.id)?;
+            let p = self.progress_of(&m)?;
             out.push((m, p));
         }
         Ok(out)
@@ -144,6 +158,11 @@ impl Store {
                 kind: "mailing",
                 id,
             })?;
+        self.progress_of(&mailing)
+    }
+
+    fn progress_of(&self, mailing: &Mailing) -> Result<MailingProgress> {
+        let id = mailing.id;
         let mut p = self.recorded_progress(id)?;
         let running = !mailing.cancelled
             && self.now() <= mailing.start + Duration::days(crate::notify::plan::MAILING_DAYS);
@@ -204,16 +223,7 @@ impl Store {
         channel: Channel,
         text: &str,
     ) -> Result<MailingPreview> {
-        channel.check_sendable()?;
-        if text.trim().is_empty() {
-            return Err(Error::validation("text", "a mailing needs some text"));
-        }
-        if audience
-            .birthday_month
-            .is_some_and(|m| !(1..=12).contains(&m))
-        {
-            return Err(Error::validation("birthday_month", "expected 1 to 12"));
-        }
+        check(audience, channel, text)?;
         let filter = ClientFilter {
             class: audience.class.clone(),
             tag: audience.tag.clone(),

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::{Page, Store, clients::with_client, projection};
+use super::{Page, Store, clients::with_client};
 use crate::crdt::client as client_doc;
 use crate::error::{Error, Result};
 use crate::model::{Channel, MessageKind, MessageRecord, MessageStatus};
@@ -58,11 +58,7 @@ impl Store {
 
     /// A client's messages, oldest first.
     pub fn history(&self, client: Uuid) -> Result<Vec<MessageRecord>> {
-        let rid = projection::rid_of(&self.conn, client)?.ok_or(Error::NotFound {
-            kind: "client",
-            id: client,
-        })?;
-        messages_of(&self.conn, rid, client)
+        messages_of(&self.conn, self.rid(client)?, client)
     }
 }
 

@@ -93,7 +93,7 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
         .filter(|v| !v.deleted)
         .map(|v| v.paid)
         .sum();
-    let last_visit = took_place.iter().map(|v| v.start.timestamp_millis()).max();
+    let last_visit = rec.last_visit().map(|t| t.timestamp_millis());
     let email_key = c.email.as_deref().map(fold);
     let tags = serde_json::to_string(&c.tags).expect("tags serialise");
     let phones = serde_json::to_string(&c.phones).expect("phones serialise");

@@ -200,15 +200,14 @@ impl<S: Storage> Notifier<S> {
             // A reply goes back to the number the client wrote from, if it is still theirs.
             Some(PlannedKind::Reply)
                 if matches!(channel, Channel::Sms | Channel::Whatsapp)
-                    && client_doc::last_inbound_from(&doc, channel).is_some_and(|from| {
-                        client
-                            .card
-                            .phones
-                            .iter()
-                            .any(|p| p.e164.as_deref() == Some(&from))
-                    }) =>
+                    && let Some(from) = client_doc::last_inbound_from(&doc, channel)
+                    && client
+                        .card
+                        .phones
+                        .iter()
+                        .any(|p| p.e164.as_deref() == Some(&from)) =>
             {
-                client_doc::last_inbound_from(&doc, channel)
+                Some(from)
             }
             _ => match channel {
                 Channel::Sms | Channel::Whatsapp => {

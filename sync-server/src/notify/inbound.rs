@@ -130,7 +130,7 @@ pub async fn receive<S: Storage>(
                     }),
                 };
                 client_doc::put_message(d, &entry)?;
-                client_doc::set_message_from(d, id, msg.from)?;
+                client_doc::set_message_from(d, id, msg.from, at)?;
                 if msg.channel == Channel::Whatsapp {
                     // The client wrote: WhatsApp's 24 h window for free text opens.
                     client_doc::set_whatsapp_last_inbound(d, at)?;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use kartka_core::crdt::client as client_doc;
 use kartka_core::model::{Channel, MessageKind, MessageRecord, MessageStatus};
+use kartka_core::notify::plan::PlannedKind;
 
 use super::Notifier;
 use super::dispatch::at_ms;
@@ -22,12 +23,7 @@ pub fn entry(m: &Message) -> Option<MessageRecord> {
         id: m.id,
         client_id: m.client,
         channel: m.channel.parse::<Channel>().ok()?,
-        kind: match m.kind.as_str() {
-            "reply" => MessageKind::Reply,
-            "mailing" => MessageKind::Mailing,
-            "staff" => MessageKind::Staff,
-            _ => MessageKind::Automatic,
-        },
+        kind: PlannedKind::parse(&m.kind).map_or(MessageKind::Automatic, |k| k.history_kind()),
         body: m.body.clone().unwrap_or_default(),
         at,
         staff_id: None,
