@@ -56,6 +56,31 @@ impl std::fmt::Debug for BookKey {
     }
 }
 
+/// Makes sure SQLite, and SQLCipher with it, is initialised before a connection is opened.
+///
+/// SQLCipher finishes its own set-up (its mutexes, its private heap, its random seed) in
+/// SQLite's `SQLITE_EXTRA_INIT` hook, which SQLite runs *after* it has marked itself initialised
+/// and let go of its init mutex. A second thread opening a connection in that window skips
+/// initialisation, and its `PRAGMA key` fails ("An error occurred with PRAGMA key or rekey"):
+/// seen in CI when a test binary's threads opened their first books at the same moment
+/// (reproduced by `tests/cipher_first_open.rs`). Running the initialisation once behind a
+/// `OnceLock`, which every other thread waits on, closes the window.
+pub(crate) fn sqlite_ready() -> Result<()> {
+    use rusqlite::ffi;
+    // Opening a connection initialises SQLite on this thread, SQLCipher's hook included, before
+    // it returns; the connection itself is not needed.
+    static INITIALISED: std::sync::OnceLock<std::result::Result<(), ffi::Error>> =
+        std::sync::OnceLock::new();
+    let outcome = INITIALISED.get_or_init(|| {
+        Connection::open_in_memory().map(drop).map_err(|e| {
+            e.sqlite_error()
+                .copied()
+                .unwrap_or(ffi::Error::new(ffi::SQLITE_ERROR))
+        })
+    });
+    outcome.map_err(|e| rusqlite::Error::SqliteFailure(e, None).into())
+}
+
 /// Keys `conn` and proves the key right by reading the schema: SQLCipher accepts any key and
 /// fails only at the first read.
 pub(crate) fn apply_key(conn: &Connection, key: &BookKey) -> Result<()> {
@@ -113,6 +138,7 @@ fn encrypt_in_place(path: &Path, key: &BookKey) -> Result<()> {
     let tmp = sibling(path, ".encrypting");
     // Left by an attempt that crashed: the plain book is still the one in place.
     let _ = std::fs::remove_file(&tmp);
+    sqlite_ready()?;
     {
         // CREATE: the attached database is created through this connection.
         let conn = Connection::open_with_flags(

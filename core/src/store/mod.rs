@@ -88,6 +88,7 @@ impl Store {
     }
 
     fn connect(path: &Path) -> Result<Connection> {
+        cipher::sqlite_ready()?;
         Ok(Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
