@@ -337,6 +337,7 @@ async fn whatsapp_events<S: Storage>(
                 from,
                 text,
                 name,
+                to,
             } => {
                 received(
                     &n,
@@ -346,7 +347,7 @@ async fn whatsapp_events<S: Storage>(
                         from: &from,
                         channel: Channel::Whatsapp,
                         text: &text,
-                        to: None,
+                        to: to.as_deref(),
                         name: name.as_deref(),
                     },
                 )

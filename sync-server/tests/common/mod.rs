@@ -205,6 +205,24 @@ impl<S: Storage> World<S> {
         w
     }
 
+    /// The world's notifier again, with the test's own business senders.
+    pub fn set_senders(&mut self, senders: Vec<kartka_server::config::Sender>) {
+        let config = Notify {
+            senders,
+            ..notify_config(self.dir.path())
+        };
+        self.notifier = Notifier::new(
+            self.storage.clone(),
+            config.clone(),
+            notify::Gateways::new(&gateways(&self.providers, &self.smtp), &config).unwrap(),
+            Arc::new(Metrics::new()),
+            {
+                let c = self.clock.clone();
+                Arc::new(move || *c.lock().unwrap())
+            },
+        );
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         *self.clock.lock().unwrap()
     }

@@ -4,6 +4,7 @@
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use kartka_server::config::Notify;
+use kartka_server::storage::Storage;
 use kartka_server::storage::sqlite::SqliteStorage;
 
 use super::World;
@@ -13,21 +14,28 @@ pub struct Served {
     pub http: reqwest::Client,
 }
 
-pub async fn serve(w: &World<SqliteStorage>) -> Served {
+pub async fn serve<S: Storage>(w: &World<S>) -> Served {
+    serve_with(w, |_| {}).await
+}
+
+/// [`serve`], with the test's own changes to the notification settings.
+pub async fn serve_with<S: Storage>(w: &World<S>, change: impl FnOnce(&mut Notify)) -> Served {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
+    let mut notify = Notify {
+        // The world's notifier schedules and sends; this one only answers webhooks.
+        enabled: false,
+        public_url: Some(url.clone()),
+        ..super::notify_config(w.dir.path())
+    };
+    change(&mut notify);
     let config = kartka_server::Config {
         bind: format!("127.0.0.1:{port}").parse().unwrap(),
-        notify: Notify {
-            // The world's notifier schedules and sends; this one only answers webhooks.
-            enabled: false,
-            public_url: Some(url.clone()),
-            ..super::notify_config(w.dir.path())
-        },
+        notify,
         gateways: super::gateways(&w.providers, &w.smtp),
         ..Default::default()
     };
@@ -97,7 +105,7 @@ impl Served {
 
 /// The world's notifier, sending as a server reachable at `served` (status callbacks and
 /// confirmation links point there).
-pub fn public_at(w: &mut World<SqliteStorage>, served: &Served) {
+pub fn public_at<S: Storage>(w: &mut World<S>, served: &Served) {
     let config = Notify {
         public_url: Some(served.url.clone()),
         ..super::notify_config(w.dir.path())

@@ -1,0 +1,244 @@
+//! Walls between businesses on one server, tried from the attacker's side with the providers'
+//! real signatures: two businesses each have a client with the same number on the server's
+//! shared SMS number, and a reply from that number must reach exactly one of them, or none.
+//! Every case runs on SQLite and on PostgreSQL (`KARTKA_TEST_POSTGRES`).
+
+mod common;
+
+use common::served::{Served, serve, serve_with, twilio_sign};
+use common::{World, local};
+use kartka_core::model::{Channel, ConsentSubject, MessageKind, VisitStatus};
+use kartka_server::config::Sender;
+use kartka_server::storage::Storage;
+use kartka_server::storage::sqlite::SqliteStorage;
+use uuid::Uuid;
+
+/// A number of its own per case: on PostgreSQL every case shares one database, and who wrote
+/// to a number is remembered across them.
+fn number() -> String {
+    format!("+38067{:07}", rand::random::<u32>() % 10_000_000)
+}
+/// The server's shared Twilio number (the gateway's `from` in `common::gateways`).
+const SHARED: &str = "+15550000001";
+
+/// A business on `storage` with a client at `number` (SMS consent) booked for tomorrow.
+async fn business<S: Storage>(storage: &S, name: &str, number: &str) -> (World<S>, Uuid, Uuid) {
+    let mut w = World::new(storage.clone()).await;
+    let c = w.client(name, number, &[Channel::Sms]);
+    let v = w.visit(c, local(1, 10, 0));
+    // Seen before any rule: the business has not written about it.
+    w.round().await;
+    (w, c, v)
+}
+
+/// The business books its client a second visit, the day after tomorrow, and writes to them
+/// about it ("you are booked") through its gateway. Returns that visit: the one it asked about.
+async fn writes<S: Storage>(w: &mut World<S>, client: Uuid) -> Uuid {
+    let t = w.template("booked", "Вас записано на {visit_time}", None);
+    w.rule("visit_created", 0, &[Channel::Sms], t, false);
+    let v = w.visit(client, local(2, 12, 0));
+    w.round().await;
+    assert_eq!(w.providers.count(), 1, "the business wrote");
+    v
+}
+
+async fn sms(served: &Served, from: &str, sid: &str, to: &str, text: &str) {
+    let url = format!("{}/v1/hooks/twilio/inbound", served.url);
+    let sid = format!("{sid}{}", &from[4..]);
+    let p = [
+        ("MessageSid", sid.as_str()),
+        ("From", from),
+        ("To", to),
+        ("Body", text),
+    ];
+    assert_eq!(served.twilio(&url, &p, &twilio_sign(&url, &p)).await, 200);
+}
+
+fn inbound<S: Storage>(w: &World<S>, client: Uuid) -> Vec<String> {
+    w.book
+        .history(client)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == MessageKind::Inbound)
+        .map(|m| m.body)
+        .collect()
+}
+
+fn status<S: Storage>(w: &World<S>, visit: Uuid) -> VisitStatus {
+    w.book.get_visit(visit).unwrap().status
+}
+
+async fn a_yes_on_the_shared_number_confirms_only_the_visit_of_the_business_that_asked<
+    S: Storage,
+>(
+    storage: S,
+) {
+    let n = number();
+    let (mut a, ca, va) = business(&storage, "Олена", &n).await;
+    let (mut b, cb, vb) = business(&storage, "Олена К.", &n).await;
+    b.round().await;
+    let asked = writes(&mut a, ca).await;
+    assert_eq!(a.providers.received()[0].to, n);
+    let served = serve(&a).await;
+
+    sms(&served, &n, "SMwall1", SHARED, "Так").await;
+    a.sync().await;
+    b.sync().await;
+    assert_eq!(status(&a, asked), VisitStatus::Confirmed);
+    assert_eq!(
+        status(&a, va),
+        VisitStatus::Booked,
+        "the sooner visit was not asked about"
+    );
+    assert_eq!(inbound(&a, ca), ["Так"]);
+    assert_eq!(
+        status(&b, vb),
+        VisitStatus::Booked,
+        "the other business's visit"
+    );
+    assert!(
+        inbound(&b, cb).is_empty(),
+        "nothing of it in the other book"
+    );
+}
+
+async fn a_message_no_business_asked_for_is_kept_for_none_until_one_writes<S: Storage>(storage: S) {
+    let n = number();
+    let (mut a, ca, va) = business(&storage, "Олена", &n).await;
+    let (mut b, cb, vb) = business(&storage, "Олена К.", &n).await;
+    a.round().await;
+    b.round().await;
+    let served = serve(&a).await;
+
+    sms(&served, &n, "SMwall2", SHARED, "Так").await;
+    sms(&served, &n, "SMwall2", SHARED, "Так").await; // Twilio delivers it again
+    a.sync().await;
+    b.sync().await;
+    assert!(inbound(&a, ca).is_empty() && inbound(&b, cb).is_empty());
+    assert_eq!(status(&a, va), VisitStatus::Booked);
+    assert_eq!(status(&b, vb), VisitStatus::Booked);
+
+    // B writes to the number: the kept message is B's now, once, and answers nothing it was
+    // sent before B asked.
+    let asked = writes(&mut b, cb).await;
+    b.sync().await;
+    a.sync().await;
+    assert_eq!(inbound(&b, cb), ["Так"]);
+    assert_eq!(status(&b, vb), VisitStatus::Booked);
+    assert_eq!(status(&b, asked), VisitStatus::Booked);
+    assert!(inbound(&a, ca).is_empty());
+}
+
+async fn stop_withdraws_consent_in_every_business_that_wrote_and_only_there<S: Storage>(
+    storage: S,
+) {
+    let n = number();
+    let (mut a, ca, _) = business(&storage, "Олена", &n).await;
+    let (mut b, cb, _) = business(&storage, "Олена К.", &n).await;
+    let (mut c, cc, _) = business(&storage, "Олена Ш.", &n).await;
+    c.round().await;
+    writes(&mut a, ca).await;
+    writes(&mut b, cb).await;
+    let served = serve(&a).await;
+
+    sms(&served, &n, "SMwall3", SHARED, "STOP").await;
+    for w in [&mut a, &mut b, &mut c] {
+        w.sync().await;
+    }
+    let sms_consent = |w: &World<S>, client| w.book.consent(client).unwrap().granted(Channel::Sms);
+    assert!(!sms_consent(&a, ca) && !sms_consent(&b, cb));
+    assert!(sms_consent(&c, cc), "a business that never wrote there");
+    // The words went to the business that wrote last, and nowhere else.
+    assert_eq!(inbound(&b, cb), ["STOP"]);
+    assert!(inbound(&a, ca).is_empty() && inbound(&c, cc).is_empty());
+    let evidence = a.book.consent(ca).unwrap();
+    assert!(
+        evidence
+            .evidence
+            .iter()
+            .any(|e| e.subject == ConsentSubject::Channel(Channel::Sms) && !e.granted)
+    );
+}
+
+async fn a_business_s_own_number_is_its_own_whoever_wrote_last<S: Storage>(storage: S) {
+    const OWN: &str = "+15550000002";
+    let n = number();
+    let (mut a, ca, va) = business(&storage, "Олена", &n).await;
+    let (mut b, cb, vb) = business(&storage, "Олена К.", &n).await;
+    let own = Sender {
+        business: a.business,
+        sms: Some(OWN.into()),
+        whatsapp: None,
+    };
+    a.set_senders(vec![own.clone()]);
+    b.set_senders(vec![own.clone()]);
+    let asked_a = writes(&mut a, ca).await;
+    assert_eq!(
+        a.providers.received()[0].from.as_deref(),
+        Some(OWN),
+        "sent from A's own"
+    );
+    let asked_b = writes(&mut b, cb).await;
+    assert_eq!(b.providers.received()[0].from.as_deref(), Some(SHARED));
+    let served = serve_with(&a, |n| n.senders = vec![own]).await;
+
+    // B wrote last, but the answer came to A's own number.
+    sms(&served, &n, "SMwall4", OWN, "Так").await;
+    a.sync().await;
+    b.sync().await;
+    assert_eq!(status(&a, asked_a), VisitStatus::Confirmed);
+    assert_eq!(status(&a, va), VisitStatus::Booked);
+    assert_eq!(status(&b, asked_b), VisitStatus::Booked);
+    assert_eq!(status(&b, vb), VisitStatus::Booked);
+    assert!(inbound(&b, cb).is_empty());
+    // And on the shared number, the business that wrote there last.
+    sms(&served, &n, "SMwall5", SHARED, "Ні").await;
+    a.sync().await;
+    b.sync().await;
+    assert_eq!(status(&b, asked_b), VisitStatus::Cancelled);
+    assert_eq!(status(&b, vb), VisitStatus::Booked);
+    assert_eq!(inbound(&a, ca), ["Так"]);
+}
+
+fn sqlite() -> (tempfile::TempDir, SqliteStorage) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
+    (dir, s)
+}
+
+/// PostgreSQL cases share one database and claims are global: one at a time.
+static PG: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        mod on_sqlite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let (_dir, s) = sqlite();
+                    super::$case(s).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let _one_at_a_time = PG.lock().await;
+                    if let Some(s) = common::postgres().await {
+                        super::$case(s).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    a_yes_on_the_shared_number_confirms_only_the_visit_of_the_business_that_asked,
+    a_message_no_business_asked_for_is_kept_for_none_until_one_writes,
+    stop_withdraws_consent_in_every_business_that_wrote_and_only_there,
+    a_business_s_own_number_is_its_own_whoever_wrote_last,
+);
