@@ -200,6 +200,119 @@ async fn a_business_s_own_number_is_its_own_whoever_wrote_last<S: Storage>(stora
     assert_eq!(inbound(&a, ca), ["Так"]);
 }
 
+/// The unsigned start token of old (base64url of the business's id and a client's or staff
+/// member's): every book that ever synced, a revoked device's too, holds those ids.
+fn rebuilt(business: Uuid, id: Uuid) -> String {
+    use base64::Engine;
+    let mut b = business.as_bytes().to_vec();
+    b.extend_from_slice(id.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// The Telegram chat the server holds bound to the client's card.
+async fn bound_chat<S: Storage>(w: &World<S>, client: Uuid) -> Option<String> {
+    let bytes = w.storage.read_doc(w.business, client).await.unwrap()?;
+    let doc = automerge::Automerge::load(&bytes).unwrap();
+    kartka_core::crdt::client::telegram_chat(&doc)
+}
+
+async fn forged_start_tokens_bind_no_chat_and_grant_no_consent<S: Storage>(storage: S) {
+    let n = number();
+    let (mut a, ca, _) = business(&storage, "Олена", &n).await;
+    let staff = a.book.add_staff("Марія").unwrap();
+    a.sync().await;
+    let served = serve(&a).await;
+    let chat_of = |w: &World<S>| w.book.staff_member(staff).unwrap().telegram;
+    let stranger = 666_000_001;
+
+    // Rebuilt from ids: nothing happens.
+    let update = rand::random::<u32>() as i64;
+    assert_eq!(
+        served
+            .telegram_start(update, stranger, &rebuilt(a.business, staff))
+            .await,
+        200
+    );
+    assert_eq!(
+        served
+            .telegram_start(update + 1, stranger, &rebuilt(a.business, ca))
+            .await,
+        200
+    );
+    // A genuine staff link with one character changed, or the other kind's, is nothing either.
+    let genuine = served
+        .telegram_link(&a.token, None, Some(staff))
+        .await
+        .unwrap();
+    let mut bent = genuine.clone().into_bytes();
+    bent[20] = if bent[20] == b'A' { b'B' } else { b'A' };
+    let bent = String::from_utf8(bent).unwrap();
+    assert_eq!(
+        served.telegram_start(update + 2, stranger, &bent).await,
+        200
+    );
+    a.sync().await;
+    assert_eq!(chat_of(&a), None, "no stranger gets the staff alerts");
+    assert_eq!(bound_chat(&a, ca).await, None);
+    assert!(!a.book.consent(ca).unwrap().granted(Channel::Telegram));
+
+    // Another business's device cannot have a link made for A's people.
+    let (b, _, _) = business(&storage, "Олена К.", &n).await;
+    assert_eq!(
+        served.telegram_link(&b.token, None, Some(staff)).await,
+        Err(404)
+    );
+    assert_eq!(
+        served.telegram_link(&b.token, Some(ca), None).await,
+        Err(404)
+    );
+    assert_eq!(
+        served
+            .telegram_link("0".repeat(64).as_str(), Some(ca), None)
+            .await,
+        Err(401)
+    );
+
+    // The genuine staff link binds once; used again (seen over a shoulder) it binds nothing.
+    let (mine, other) = (111_000_001, 222_000_001);
+    assert_eq!(served.telegram_start(update + 3, mine, &genuine).await, 200);
+    assert_eq!(
+        served.telegram_start(update + 4, stranger, &genuine).await,
+        200
+    );
+    a.sync().await;
+    assert_eq!(chat_of(&a), Some(mine.to_string()));
+    // A new link moves the alerts, and the chat that had them is told.
+    let again = served
+        .telegram_link(&a.token, None, Some(staff))
+        .await
+        .unwrap();
+    assert_eq!(served.telegram_start(update + 5, other, &again).await, 200);
+    a.sync().await;
+    assert_eq!(chat_of(&a), Some(other.to_string()));
+    let told = a.providers.received();
+    assert!(
+        told.iter()
+            .any(|m| m.provider == "telegram" && m.to == mine.to_string())
+    );
+
+    // The client's genuine link binds and grants Telegram, with the link as the evidence.
+    let link = served
+        .telegram_link(&a.token, Some(ca), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        served.telegram_start(update + 6, 333_000_001, &link).await,
+        200
+    );
+    a.sync().await;
+    assert_eq!(bound_chat(&a, ca).await.as_deref(), Some("333000001"));
+    let consent = a.book.consent(ca).unwrap();
+    assert!(consent.granted(Channel::Telegram));
+    let ev = consent.evidence.last().unwrap();
+    assert!(ev.note.contains("signed link"), "{}", ev.note);
+}
+
 fn sqlite() -> (tempfile::TempDir, SqliteStorage) {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
@@ -241,4 +354,5 @@ on_both!(
     a_message_no_business_asked_for_is_kept_for_none_until_one_writes,
     stop_withdraws_consent_in_every_business_that_wrote_and_only_there,
     a_business_s_own_number_is_its_own_whoever_wrote_last,
+    forged_start_tokens_bind_no_chat_and_grant_no_consent,
 );

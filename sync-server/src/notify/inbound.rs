@@ -85,7 +85,7 @@ enum Route {
     Nobody,
 }
 
-fn history_id(provider_id: &str, client: Uuid) -> Uuid {
+pub(crate) fn history_id(provider_id: &str, client: Uuid) -> Uuid {
     let h = Sha256::digest(format!("{provider_id}\n{client}").as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&h[..16]);

@@ -77,6 +77,8 @@ pub struct World<S: Storage> {
     pub book: Store,
     pub business: Uuid,
     pub device: Uuid,
+    /// The device's bearer token, for the HTTP API.
+    pub token: String,
     pub cursor: Cursor,
     pub providers: Providers,
     pub smtp: SmtpSink,
@@ -176,6 +178,7 @@ impl<S: Storage> World<S> {
             .unwrap();
         }
         let device = Uuid::now_v7();
+        let token = kartka_server::auth::new_token();
         storage
             .create_business(
                 business,
@@ -183,7 +186,7 @@ impl<S: Storage> World<S> {
                 NewDevice {
                     id: device,
                     name: "phone".into(),
-                    token_hash: rand::random(),
+                    token_hash: kartka_server::auth::hash(&token),
                     at_ms: Utc::now().timestamp_millis(),
                 },
             )
@@ -197,6 +200,7 @@ impl<S: Storage> World<S> {
             book,
             business,
             device,
+            token,
             cursor: Cursor::Feed(0),
             providers,
             smtp,

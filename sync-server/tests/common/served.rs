@@ -90,6 +90,39 @@ impl Served {
             .as_u16()
     }
 
+    /// A signed Telegram start link for a client or a staff member, as the device asks for it:
+    /// the start token, or the refusal's status.
+    pub async fn telegram_link(
+        &self,
+        token: &str,
+        client: Option<uuid::Uuid>,
+        staff: Option<uuid::Uuid>,
+    ) -> Result<String, u16> {
+        let r = self
+            .http
+            .post(format!("{}/v1/telegram-links", self.url))
+            .bearer_auth(token)
+            .json(&kartka_core::sync::wire::TelegramLinkRequest { client, staff })
+            .send()
+            .await
+            .unwrap();
+        if !r.status().is_success() {
+            return Err(r.status().as_u16());
+        }
+        let link: kartka_core::sync::wire::TelegramLink = r.json().await.unwrap();
+        let (bot, start) = link.link.split_once("?start=").unwrap();
+        assert_eq!(bot, "https://t.me/kartka_test_bot");
+        Ok(start.to_string())
+    }
+
+    /// `/start <token>` from `chat`, as Telegram delivers it.
+    pub async fn telegram_start(&self, update: i64, chat: i64, token: &str) -> u16 {
+        let body = format!(
+            r#"{{"update_id":{update},"message":{{"message_id":5,"chat":{{"id":{chat}}},"text":"/start {token}"}}}}"#
+        );
+        self.telegram(&body, "tg-secret").await
+    }
+
     pub async fn telegram(&self, body: &str, secret: &str) -> u16 {
         self.http
             .post(format!("{}/v1/hooks/telegram", self.url))
