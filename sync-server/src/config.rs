@@ -26,6 +26,16 @@ pub struct Config {
     /// for loopback or behind a TLS-terminating reverse proxy.
     pub tls: Option<Tls>,
     pub proxy: Proxy,
+    pub admin: Admin,
+}
+
+/// The operator's own address: `/metrics` (and `/healthz`) there, never on the public port.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Admin {
+    /// Where `/metrics` is served (`127.0.0.1:8788`, a private network's address). Unset (the
+    /// default): `/metrics` is not served at all.
+    pub bind: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -184,6 +194,14 @@ pub struct Limits {
     pub max_wait_secs: u64,
     /// Budget of one sync answer, in bytes (a page; `more` says when another follows).
     pub pull_budget: usize,
+    /// Largest JSON request body (pairing, erasures, links).
+    pub max_json_body: usize,
+    /// A request's headers must arrive within this many seconds.
+    pub header_read_timeout_secs: u64,
+    /// A request body may pause this long between its parts.
+    pub body_read_timeout_secs: u64,
+    /// A whole request (never less than the longest long-poll and 15 s more).
+    pub request_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -197,6 +215,7 @@ impl Default for Config {
             gateways: Gateways::default(),
             tls: None,
             proxy: Proxy::default(),
+            admin: Admin::default(),
         }
     }
 }
@@ -231,6 +250,10 @@ impl Default for Limits {
             max_sync_body: 8 << 20,
             max_wait_secs: 30,
             pull_budget: 4 << 20,
+            max_json_body: 16 * 1024,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            request_timeout_secs: 120,
         }
     }
 }

@@ -313,6 +313,172 @@ async fn forged_start_tokens_bind_no_chat_and_grant_no_consent<S: Storage>(stora
     assert!(ev.note.contains("signed link"), "{}", ev.note);
 }
 
+/// Asserts the headers every answer carries, page or not.
+fn walled(h: &reqwest::header::HeaderMap, what: &str) {
+    let get = |name: &str| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    assert!(
+        get("content-security-policy").contains("frame-ancestors 'none'"),
+        "{what}: {h:?}"
+    );
+    assert!(
+        get("content-security-policy").starts_with("default-src 'none'"),
+        "{what}: {h:?}"
+    );
+    assert_eq!(get("x-frame-options"), "DENY", "{what}");
+    assert_eq!(get("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(get("referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(get("cache-control"), "no-store", "{what}");
+}
+
+async fn every_answer_refuses_framing_sniffing_referrers_and_caches<S: Storage>(storage: S) {
+    let n = number();
+    let (a, ca, va) = business(&storage, "Олена", &n).await;
+    let served = serve(&a).await;
+    let link = kartka_server::notify::confirm::link(
+        &served.url,
+        &a.notifier.link_key,
+        kartka_server::notify::confirm::LinkTarget {
+            business: a.business,
+            client: ca,
+            visit: va,
+        },
+    );
+    let page = served.http.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    walled(page.headers(), "the confirmation page");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !csp.contains("script-src") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    let hook = served
+        .http
+        .post(format!("{}/v1/hooks/twilio/inbound", served.url))
+        .header("X-Twilio-Signature", "forged")
+        .form(&[("From", n.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hook.status(), 403);
+    walled(hook.headers(), "a webhook's answer");
+    for path in ["/healthz", "/v1/devices", "/no/such/route", "/c/forged"] {
+        let r = served
+            .http
+            .get(format!("{}{path}", served.url))
+            .send()
+            .await
+            .unwrap();
+        walled(r.headers(), path);
+    }
+}
+
+/// Sends only the headers of a request declaring a huge body and reads the answer: it must
+/// come before a byte of the body is sent.
+async fn declared(url: &str, path: &str, token: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: 9999999999\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 1024];
+    // Not a timing assertion: only a guard so a server waiting for the body fails the test
+    // instead of hanging it.
+    let got = tokio::time::timeout(std::time::Duration::from_secs(60), tcp.read(&mut answer))
+        .await
+        .expect("the server waited for the body")
+        .unwrap();
+    String::from_utf8_lossy(&answer[..got]).to_string()
+}
+
+async fn a_huge_declared_length_is_refused_before_the_body<S: Storage>(storage: S) {
+    let n = number();
+    let (a, _, _) = business(&storage, "Олена", &n).await;
+    let served = serve(&a).await;
+    for path in [
+        "/v1/sync",
+        "/v1/businesses",
+        "/v1/hooks/twilio/inbound",
+        "/v1/telegram-links",
+        "/v1/confirm-links",
+        "/c/anything",
+        "/v1/no-such-route",
+    ] {
+        let answer = declared(&served.url, path, &a.token).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+    }
+}
+
+async fn metrics_are_not_on_the_public_port<S: Storage>(storage: S) {
+    let n = number();
+    let (a, _, _) = business(&storage, "Олена", &n).await;
+    let served = serve(&a).await;
+    let public = served
+        .http
+        .get(format!("{}/metrics", served.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404, "not served by default");
+    // With an admin address, there and only there.
+    let dir = tempfile::tempdir().unwrap();
+    let running = kartka_server::start_with(
+        storage.clone(),
+        kartka_server::Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            admin: kartka_server::config::Admin {
+                bind: Some("127.0.0.1:0".parse().unwrap()),
+            },
+            notify: kartka_server::config::Notify {
+                enabled: false,
+                ..common::notify_config(dir.path())
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let admin = format!("http://{}", running.admin.unwrap());
+    let health = served
+        .http
+        .get(format!("{}/healthz", running.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let on_admin = served
+        .http
+        .get(format!("{admin}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_admin.status(), 200);
+    assert!(
+        on_admin
+            .text()
+            .await
+            .unwrap()
+            .contains("kartka_http_requests_total")
+    );
+    let on_public = served
+        .http
+        .get(format!("{}/metrics", running.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_public.status(), 404);
+    running.shutdown().await.unwrap();
+}
+
 fn sqlite() -> (tempfile::TempDir, SqliteStorage) {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
@@ -355,4 +521,7 @@ on_both!(
     stop_withdraws_consent_in_every_business_that_wrote_and_only_there,
     a_business_s_own_number_is_its_own_whoever_wrote_last,
     forged_start_tokens_bind_no_chat_and_grant_no_consent,
+    every_answer_refuses_framing_sniffing_referrers_and_caches,
+    a_huge_declared_length_is_refused_before_the_body,
+    metrics_are_not_on_the_public_port,
 );

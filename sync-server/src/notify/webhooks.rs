@@ -35,9 +35,13 @@ pub fn routes<S: Storage>(n: Arc<Notifier<S>>) -> Router {
         )
         .route("/v1/hooks/telegram", post(telegram_update::<S>))
         .route("/v1/telegram-links", post(start_link::issue::<S>))
-        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        // Checked against `Content-Length` before the body is read (see `guard.rs`).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(n)
 }
+
+/// The largest webhook body: a provider's batch of events is a few kilobytes.
+pub const MAX_BODY: usize = 256 * 1024;
 
 fn refuse(status: StatusCode, code: &str, detail: impl Into<String>) -> Response {
     (
