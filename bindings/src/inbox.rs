@@ -315,7 +315,18 @@ impl ClientBook {
 
     /// The link a staff member opens to get alerts from the business's Telegram bot.
     pub fn staff_telegram_link(&self, staff_id: String) -> Result<String, ApiError> {
-        Ok(self.store()?.staff_telegram_link(id(&staff_id)?)?)
+        // The server signs it; the book is not locked across the network call.
+        let staff = id(&staff_id)?;
+        let remote = {
+            let store = self.store()?;
+            store.staff_member(staff)?;
+            kartka_core::sync::remote_of(&store)?
+        };
+        Ok(kartka_core::sync::telegram_link(
+            &remote,
+            None,
+            Some(staff),
+        )?)
     }
 
     /// Starts a mailing (the server sends it after the next sync); checked like its preview.

@@ -260,6 +260,17 @@ impl ClientBook {
     /// `https://t.me/<bot>?start=…`: show it (or its QR code) to the client; once they press
     /// Start, the server can send them messages on Telegram.
     pub fn telegram_bot_link(&self, client_id: String) -> Result<String, ApiError> {
-        Ok(self.store()?.telegram_bot_link(id(&client_id)?)?)
+        // The server signs it; the book is not locked across the network call.
+        let client = id(&client_id)?;
+        let remote = {
+            let store = self.store()?;
+            store.get_client(client)?;
+            kartka_core::sync::remote_of(&store)?
+        };
+        Ok(kartka_core::sync::telegram_link(
+            &remote,
+            Some(client),
+            None,
+        )?)
     }
 }

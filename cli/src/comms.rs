@@ -107,7 +107,7 @@ pub fn export(store: &Store, cmd: ExportCmd) -> Result<()> {
 }
 
 pub fn telegram_link(store: &Store, out: &Out, client: &str) -> Result<()> {
-    let link = store.telegram_bot_link(client_id(store, client)?)?;
+    let link = kartka_core::sync::client_telegram_link(store, client_id(store, client)?)?;
     if out.json {
         println!("{}", json!({ "link": link }));
     } else {

@@ -55,7 +55,7 @@ pub fn run(store: &mut Store, out: &Out, cmd: StaffCmd) -> Result<()> {
         }
         StaffCmd::List => out.staff(&store.business()?.staff),
         StaffCmd::TelegramLink { staff } => {
-            let link = store.staff_telegram_link(find(store, &staff)?)?;
+            let link = kartka_core::sync::staff_telegram_link(store, find(store, &staff)?)?;
             if out.json {
                 println!("{}", serde_json::json!({ "link": link }));
             } else {

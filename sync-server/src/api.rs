@@ -37,6 +37,7 @@ use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use uuid::Uuid;
 
 use crate::auth;
@@ -85,10 +86,10 @@ impl<S: Storage> App<S> {
 }
 
 pub fn router<S: Storage>(app: Arc<App<S>>) -> Router {
-    let json_limit = DefaultBodyLimit::max(16 * 1024);
+    // Checked against `Content-Length` before the body is read (see `guard.rs`).
+    let json_limit = RequestBodyLimitLayer::new(app.limits.max_json_body);
     Router::new()
         .route("/healthz", get(healthz::<S>))
-        .route("/metrics", get(metrics::<S>))
         .route("/v1/openapi.yaml", get(openapi))
         .route(
             "/v1/businesses",
@@ -109,15 +110,26 @@ pub fn router<S: Storage>(app: Arc<App<S>>) -> Router {
                 // Its service may fail only where the handler does, which it never does.
                 .layer::<_, Infallible>(HandleErrorLayer::new(decompression_failed))
                 // Answers go out zstd-compressed to devices that accept it, small ones as they are.
-                .layer(
+                .layer::<_, Infallible>(
                     CompressionLayer::new()
                         .quality(CompressionLevel::Precise(wire::ZSTD_LEVEL))
                         .compress_when(
                             DefaultPredicate::new().and(SizeAbove::new(wire::COMPRESS_FROM)),
                         ),
-                ),
+                )
+                // The declared (compressed) length, refused before a byte is read.
+                .layer::<_, Infallible>(RequestBodyLimitLayer::new(app.limits.max_sync_body)),
         )
         .layer(middleware::from_fn_with_state(app.clone(), observe::<S>))
+        .with_state(app)
+}
+
+/// The operator's router, on `[admin] bind` only: `/metrics` (request counts per route) is
+/// nobody else's business.
+pub fn admin_router<S: Storage>(app: Arc<App<S>>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz::<S>))
+        .route("/metrics", get(metrics::<S>))
         .with_state(app)
 }
 
@@ -125,14 +137,15 @@ async fn decompression_failed(e: BoxError) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string())
 }
 
-/// Counts every request by route and status, and adds the headers every answer carries.
+/// Counts every request by route and status (the headers every answer carries are
+/// `guard.rs`'s, over the whole router).
 async fn observe<S: Storage>(State(app): State<Arc<App<S>>>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let mut resp = next.run(req).await;
+    let resp = next.run(req).await;
     app.metrics
         .requests
         .get_or_create(&RequestLabels {
@@ -140,13 +153,6 @@ async fn observe<S: Storage>(State(app): State<Arc<App<S>>>, req: Request, next:
             status: resp.status().as_u16(),
         })
         .inc();
-    let h = resp.headers_mut();
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert("cache-control", HeaderValue::from_static("no-store"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     resp
 }
 

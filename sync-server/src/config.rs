@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use kartka_core::model::Channel;
 use serde::Deserialize;
 
 use crate::notify::gateway::GatewayConfig;
@@ -25,6 +26,16 @@ pub struct Config {
     /// for loopback or behind a TLS-terminating reverse proxy.
     pub tls: Option<Tls>,
     pub proxy: Proxy,
+    pub admin: Admin,
+}
+
+/// The operator's own address: `/metrics` (and `/healthz`) there, never on the public port.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Admin {
+    /// Where `/metrics` is served (`127.0.0.1:8788`, a private network's address). Unset (the
+    /// default): `/metrics` is not served at all.
+    pub bind: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -95,6 +106,70 @@ pub struct Notify {
     /// spam fills no inbox beyond it. Messages from strangers past it are logged and dropped;
     /// known clients and existing leads are never limited.
     pub leads_per_hour: u32,
+    /// How long after a business wrote to a number on a channel a message from that number,
+    /// on a number businesses share, is taken as an answer to it (see ARCHITECTURE.md,
+    /// "Inbound attribution"). Past it, the message is kept for no business.
+    pub reply_window_hours: u64,
+    /// Numbers a business has to itself: it sends from them, and every message to them is its
+    /// own, whoever wrote last.
+    pub senders: Vec<Sender>,
+}
+
+/// A business's own sender on the channels that have one (`[[notify.senders]]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Sender {
+    pub business: uuid::Uuid,
+    /// Its own SMS number (E.164), sent from instead of the gateway's `from`.
+    pub sms: Option<String>,
+    /// Its own WhatsApp Cloud `phone_number_id`, sent from instead of the gateway's.
+    pub whatsapp: Option<String>,
+}
+
+impl Notify {
+    /// The business's own sender on `channel`, if it has one.
+    pub fn sender_of(&self, business: uuid::Uuid, channel: Channel) -> Option<&str> {
+        let s = self.senders.iter().find(|s| s.business == business)?;
+        match channel {
+            Channel::Sms => s.sms.as_deref(),
+            Channel::Whatsapp => s.whatsapp.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A sender is one business's alone: two claiming one number would share its replies.
+    pub fn check_senders(&self) -> Result<(), ConfigError> {
+        for (i, s) in self.senders.iter().enumerate() {
+            for (channel, own) in [(Channel::Sms, &s.sms), (Channel::Whatsapp, &s.whatsapp)] {
+                let Some(own) = own else { continue };
+                let taken = self.senders[..i].iter().any(|o| {
+                    o.business == s.business || Some(o.business) == self.owner_of(channel, own)
+                });
+                if taken {
+                    return Err(ConfigError::Invalid {
+                        what: "notify.senders (one entry per business, one business per number)",
+                        value: own.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The business whose own sender on `channel` is `address`.
+    pub fn owner_of(&self, channel: Channel, address: &str) -> Option<uuid::Uuid> {
+        self.senders
+            .iter()
+            .find(|s| {
+                let own = match channel {
+                    Channel::Sms => s.sms.as_deref(),
+                    Channel::Whatsapp => s.whatsapp.as_deref(),
+                    _ => None,
+                };
+                own == Some(address)
+            })
+            .map(|s| s.business)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
@@ -119,6 +194,14 @@ pub struct Limits {
     pub max_wait_secs: u64,
     /// Budget of one sync answer, in bytes (a page; `more` says when another follows).
     pub pull_budget: usize,
+    /// Largest JSON request body (pairing, erasures, links).
+    pub max_json_body: usize,
+    /// A request's headers must arrive within this many seconds.
+    pub header_read_timeout_secs: u64,
+    /// A request body may pause this long between its parts.
+    pub body_read_timeout_secs: u64,
+    /// A whole request (never less than the longest long-poll and 15 s more).
+    pub request_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -132,6 +215,7 @@ impl Default for Config {
             gateways: Gateways::default(),
             tls: None,
             proxy: Proxy::default(),
+            admin: Admin::default(),
         }
     }
 }
@@ -152,6 +236,8 @@ impl Default for Notify {
             review_link: None,
             link_secret: None,
             leads_per_hour: 30,
+            reply_window_hours: 72,
+            senders: Vec::new(),
         }
     }
 }
@@ -164,6 +250,10 @@ impl Default for Limits {
             max_sync_body: 8 << 20,
             max_wait_secs: 30,
             pull_budget: 4 << 20,
+            max_json_body: 16 * 1024,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            request_timeout_secs: 120,
         }
     }
 }
@@ -207,6 +297,7 @@ impl Config {
             }
             None => Config::default(),
         };
+        config.notify.check_senders()?;
         if let Ok(url) = std::env::var("KARTKA_DATABASE_URL") {
             config.database_url = url;
         }
@@ -292,6 +383,31 @@ mod tests {
                 .is_err()
         );
         assert!(toml::from_str::<Config>("[gateways.sms]\nkind = \"carrier-pigeon\"\n").is_err());
+    }
+
+    #[test]
+    fn a_sender_belongs_to_one_business() {
+        let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let toml = |second: uuid::Uuid, number: &str| {
+            format!(
+                "[[notify.senders]]\nbusiness = \"{a}\"\nsms = \"+15550001\"\n\
+                 [[notify.senders]]\nbusiness = \"{second}\"\nsms = \"{number}\"\n"
+            )
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, toml(b, "+15550002")).unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(c.notify.owner_of(Channel::Sms, "+15550002"), Some(b));
+        assert_eq!(c.notify.sender_of(a, Channel::Sms), Some("+15550001"));
+        assert_eq!(c.notify.sender_of(a, Channel::Whatsapp), None);
+        for bad in [toml(b, "+15550001"), toml(a, "+15550002")] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(matches!(
+                Config::load(Some(&path)),
+                Err(ConfigError::Invalid { .. })
+            ));
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod guard;
 pub mod metrics;
 pub mod notify;
 pub mod storage;
@@ -51,6 +52,8 @@ pub enum ServerError {
 /// A server running on the current tokio runtime.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `[admin] bind` is set.
+    pub admin: Option<SocketAddr>,
     tls: bool,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
@@ -76,6 +79,29 @@ impl Running {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
     }
+}
+
+/// Serves the operator's router on its own address, plain HTTP (a private address: loopback or
+/// the operator's network), until the server stops.
+async fn serve_admin(
+    bind: SocketAddr,
+    router: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<SocketAddr, ServerError> {
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|source| ServerError::Bind { addr: bind, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServerError::Bind { addr: bind, source })?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await;
+    });
+    Ok(addr)
 }
 
 /// Opens the configured database and starts serving.
@@ -135,40 +161,56 @@ pub async fn start_with_clock<S: Storage>(
         metrics,
         stopped.clone(),
     );
-    let router = api::router(app)
-        .merge(notify::webhooks::routes(notifier.clone()))
-        .merge(notify::confirm::routes(notifier))
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let admin = match config.admin.bind {
+        Some(bind) => {
+            Some(serve_admin(bind, api::admin_router(app.clone()), stopped.clone()).await?)
+        }
+        None => None,
+    };
+    let router = guard::wrap(
+        api::router(app)
+            .merge(notify::webhooks::routes(notifier.clone()))
+            .merge(notify::confirm::routes(notifier)),
+        &config.limits,
+    )
+    .into_make_service_with_connect_info::<SocketAddr>();
+    let std_listener = listener.into_std().map_err(|source| ServerError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
     let mut stopped_signal = stopped;
+    tokio::spawn(async move {
+        let _ = stopped_signal.wait_for(|s| *s).await;
+        // Long-polls answer at once on shutdown; the rest finish within the grace.
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+    });
+    let bind_failed = |source| ServerError::Bind {
+        addr: config.bind,
+        source,
+    };
+    let header_timeout = guard::header_timeout(&config.limits);
     let task = match &config.tls {
-        None => tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped_signal.wait_for(|s| *s).await;
-                })
-                .await
-        }),
+        None => {
+            let mut server = axum_server::from_tcp(std_listener).map_err(bind_failed)?;
+            // A client that trickles its headers holds a connection no longer than this.
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(header_timeout);
+            tokio::spawn(async move { server.handle(handle).serve(router).await })
+        }
         Some(t) => {
             let tls = axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(
                 &t.cert, &t.key,
             )?);
-            let std_listener = listener.into_std().map_err(|source| ServerError::Bind {
-                addr: config.bind,
-                source,
-            })?;
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                let _ = stopped_signal.wait_for(|s| *s).await;
-                // Long-polls answer at once on shutdown; the rest finish within the grace.
-                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
-            });
-            let server = axum_server::from_tcp_rustls(std_listener, tls).map_err(|source| {
-                ServerError::Bind {
-                    addr: config.bind,
-                    source,
-                }
-            })?;
+            let mut server =
+                axum_server::from_tcp_rustls(std_listener, tls).map_err(bind_failed)?;
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(header_timeout);
             tokio::spawn(async move { server.handle(handle).serve(router).await })
         }
     };
@@ -184,6 +226,7 @@ pub async fn start_with_clock<S: Storage>(
     );
     Ok(Running {
         addr,
+        admin,
         tls: config.tls.is_some(),
         stop,
         task,

@@ -62,4 +62,5 @@ conformance!(
     concurrent_pushes_make_a_gapless_feed,
     server_writes_reach_devices,
     a_bad_push_among_concurrent_ones_is_refused_alone,
+    who_wrote_where_and_what_is_kept_for_no_business,
 );

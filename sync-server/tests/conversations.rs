@@ -13,7 +13,6 @@ use kartka_core::model::{
 };
 use kartka_core::store::{Page, ReplyText};
 use kartka_server::notify::doubles::{Behaviour, Received};
-use kartka_server::notify::gateway::telegram;
 use kartka_server::notify::inbound::{self, Inbound};
 use kartka_server::storage::Storage;
 use kartka_server::storage::sqlite::SqliteStorage;
@@ -296,11 +295,11 @@ async fn staff_hear_of_what_someone_else_did_on_telegram_and_by_email_never_the_
     let c = w.client("Ірина", "+380671234567", &[Channel::Sms]);
     w.round().await;
     // Olena opens her staff link to the bot: her chat is bound to her staff record.
-    let start = format!(
-        r#"{{"update_id":9001,"message":{{"message_id":1,"chat":{{"id":777}},"text":"/start {}"}}}}"#,
-        telegram::start_token(w.business, olena)
-    );
-    assert_eq!(served.telegram(&start, "tg-secret").await, 200);
+    let token = served
+        .telegram_link(&w.token, None, Some(olena))
+        .await
+        .unwrap();
+    assert_eq!(served.telegram_start(9001, 777, &token).await, 200);
     w.sync().await;
     let staff = w.book.business().unwrap().staff;
     assert_eq!(

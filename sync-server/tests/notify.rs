@@ -364,6 +364,7 @@ pub async fn interrupted_sends_are_recovered_without_duplicates<S: Storage>(mut 
         business: w.business,
         channel: Channel::Sms,
         to: String::new(),
+        from: None,
         text: "Вас записано на 11:00".into(),
         subject: String::new(),
         whatsapp: None,

@@ -6,7 +6,6 @@ mod common;
 use common::served::{public_at, serve, twilio_sign, world};
 use common::{World, local};
 use kartka_core::model::{Channel, MessageStatus};
-use kartka_server::notify::gateway::telegram;
 use kartka_server::storage::sqlite::SqliteStorage;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,7 +230,7 @@ async fn telegram_bot_binds_the_chat_and_stop_withdraws() {
     w.rule("visit_created", 0, &[Channel::Telegram], t, false);
     let c = w.client("Олена", "+380671234567", &[]);
     w.sync().await;
-    let token = telegram::start_token(w.business, c);
+    let token = served.telegram_link(&w.token, Some(c), None).await.unwrap();
     let start = format!(
         r#"{{"update_id":1001,"message":{{"message_id":5,"chat":{{"id":777000}},"text":"/start {token}"}}}}"#
     );
@@ -339,7 +338,7 @@ async fn replies_confirm_and_cancel_visits_from_every_provider() {
     assert_eq!(status(&w, friday), VisitStatus::Booked);
 
     // Telegram: once the chat is bound, "tak" confirms Friday's visit.
-    let token = telegram::start_token(w.business, c);
+    let token = served.telegram_link(&w.token, Some(c), None).await.unwrap();
     let start = format!(
         r#"{{"update_id":2001,"message":{{"message_id":1,"chat":{{"id":555}},"text":"/start {token}"}}}}"#
     );

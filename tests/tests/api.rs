@@ -641,17 +641,27 @@ fn fields_of_a_newer_schema_survive_an_older_device() {
 
 #[test]
 fn health_metrics_and_graceful_shutdown() {
-    let (_dir, mut server) = server();
+    let dir = tempfile::tempdir().unwrap();
+    let admin = format!("127.0.0.1:{}", Server::free_port());
+    let mut server = Server::start_configured(
+        bin(),
+        dir.path(),
+        &[],
+        &format!("[admin]\nbind = \"{admin}\"\n"),
+    );
     let http = reqwest::blocking::Client::new();
     let health = http.get(format!("{}/healthz", server.url)).send().unwrap();
     assert_eq!(health.status(), 200);
     assert_eq!(health.headers()["x-content-type-options"], "nosniff");
+    // Metrics are the operator's: on the admin address, not the public port.
+    let public = http.get(format!("{}/metrics", server.url)).send().unwrap();
+    assert_eq!(public.status(), 404);
     let a = Device::owner(&server.url);
     let b = Device::join(&server.url, &a);
     add_client(&a, "Олена");
     converge(&[&a, &b]);
     let metrics = http
-        .get(format!("{}/metrics", server.url))
+        .get(format!("http://{admin}/metrics"))
         .send()
         .unwrap()
         .text()

@@ -144,73 +144,9 @@ pub fn mailto(email: &str, subject: &str, body: &str) -> Result<String, LinkErro
     })
 }
 
-/// The `start` parameter that binds a client's Telegram chat to their card: the business's and
-/// the client's ids, base64url (43 characters; Telegram allows 64 of `A-Za-z0-9_-`). The
-/// server's bot webhook reads it back when the client presses Start.
-pub fn telegram_start_token(business: uuid::Uuid, client: uuid::Uuid) -> String {
-    use base64::Engine;
-    let mut bytes = Vec::with_capacity(32);
-    bytes.extend_from_slice(business.as_bytes());
-    bytes.extend_from_slice(client.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The (business, client) a start token names, if it is one.
-pub fn parse_telegram_start_token(token: &str) -> Option<(uuid::Uuid, uuid::Uuid)> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.trim())
-        .ok()?;
-    if bytes.len() != 32 {
-        return None;
-    }
-    Some((
-        uuid::Uuid::from_slice(&bytes[..16]).ok()?,
-        uuid::Uuid::from_slice(&bytes[16..]).ok()?,
-    ))
-}
-
-/// `https://t.me/<bot>?start=<token>`: the link a client opens to start the business's bot,
-/// which a bot needs before it may write to anyone.
-pub fn telegram_bot(
-    bot: &str,
-    business: uuid::Uuid,
-    client: uuid::Uuid,
-) -> Result<String, LinkError> {
-    if !valid_bot_name(bot) {
-        return Err(LinkError::BadBotName);
-    }
-    Ok(format!(
-        "https://t.me/{bot}?start={}",
-        telegram_start_token(business, client)
-    ))
-}
-
 /// Telegram's rule for bot usernames.
 pub fn valid_bot_name(bot: &str) -> bool {
     (5..=32).contains(&bot.len())
         && bot.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && bot.to_ascii_lowercase().ends_with("bot")
-}
-
-#[cfg(test)]
-mod telegram_tests {
-    use super::*;
-
-    #[test]
-    fn start_tokens_round_trip_and_fit_telegram() {
-        let (b, c) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
-        let t = telegram_start_token(b, c);
-        assert!(t.len() <= 64);
-        assert!(
-            t.chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-        );
-        assert_eq!(parse_telegram_start_token(&t), Some((b, c)));
-        assert_eq!(parse_telegram_start_token("short"), None);
-        let link = telegram_bot("studio_bot", b, c).unwrap();
-        assert_eq!(link, format!("https://t.me/studio_bot?start={t}"));
-        assert_eq!(telegram_bot("studio", b, c), Err(LinkError::BadBotName));
-        assert_eq!(telegram_bot("bad bot", b, c), Err(LinkError::BadBotName));
-    }
 }

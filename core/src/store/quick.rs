@@ -106,29 +106,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The link that lets the client start the business's Telegram bot: once they do, the
-    /// server can send them reminders on Telegram (a bot cannot write first).
-    pub fn telegram_bot_link(&self, client: Uuid) -> Result<String> {
-        let c = self.get_client(client)?;
-        let business = self.business()?;
-        let bot = business.telegram_bot.ok_or_else(|| {
-            Error::validation("telegram_bot", "set the business's Telegram bot first")
-        })?;
-        deeplink::telegram_bot(&bot, business.id, c.id).map_err(link_error)
-    }
-
-    /// The link a staff member opens to get alerts from the business's bot on Telegram: the
-    /// same kind of start link as a client's, naming the staff member, so the server binds
-    /// their chat to their staff record instead of a card.
-    pub fn staff_telegram_link(&self, staff: Uuid) -> Result<String> {
-        self.staff_member(staff)?;
-        let business = self.business()?;
-        let bot = business.telegram_bot.ok_or_else(|| {
-            Error::validation("telegram_bot", "set the business's Telegram bot first")
-        })?;
-        deeplink::telegram_bot(&bot, business.id, staff).map_err(link_error)
-    }
-
     /// Builds a quick message for the master to review, edit and send from the phone's app.
     /// Refused without consent for the channel, or without a number or address for it.
     pub fn quick_message(

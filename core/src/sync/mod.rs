@@ -125,6 +125,30 @@ pub fn remote_of(store: &Store) -> Result<Remote> {
     Remote::new(&cfg.server, Some(cfg.token))
 }
 
+/// The link that lets a client start the business's Telegram bot: once they press Start, the
+/// server binds their chat to the card and records their consent. The server signs it (the
+/// ids alone are in every book, so a link made of them could be forged) and it expires.
+pub fn client_telegram_link(store: &Store, client: Uuid) -> Result<String> {
+    let c = store.get_client(client)?;
+    let remote = remote_of(store)?;
+    telegram_link(&remote, Some(c.id), None)
+}
+
+/// The link a staff member opens to get the business's alerts from its bot on Telegram:
+/// signed by the server, valid for a day, binding once.
+pub fn staff_telegram_link(store: &Store, staff: Uuid) -> Result<String> {
+    store.staff_member(staff)?;
+    let remote = remote_of(store)?;
+    telegram_link(&remote, None, Some(staff))
+}
+
+/// The network half of the two above, for callers that must not hold the book meanwhile.
+pub fn telegram_link(remote: &Remote, client: Option<Uuid>, staff: Option<Uuid>) -> Result<String> {
+    Ok(remote
+        .telegram_link(&wire::TelegramLinkRequest { client, staff })?
+        .link)
+}
+
 /// Creates an invite code for another device (owner devices only).
 pub fn invite(store: &Store) -> Result<Invite> {
     remote_of(store)?.invite()

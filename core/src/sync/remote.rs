@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::wire::{
     self, ConfirmLink, ConfirmLinkRequest, CreateBusiness, DeviceInfo, Erase, Erased, ErrorBody,
-    Invite, JoinBusiness, Paired, SyncRequest, SyncResponse,
+    Invite, JoinBusiness, Paired, SyncRequest, SyncResponse, TelegramLink, TelegramLinkRequest,
 };
 use crate::error::{Error, Result};
 
@@ -80,6 +80,15 @@ impl Remote {
         json(
             self.authed(self.http.post(self.url("/v1/confirm-links")))?
                 .json(&ConfirmLinkRequest { client, visit })
+                .send(),
+        )
+    }
+
+    /// The signed Telegram start link of a client or a staff member.
+    pub fn telegram_link(&self, req: &TelegramLinkRequest) -> Result<TelegramLink> {
+        json(
+            self.authed(self.http.post(self.url("/v1/telegram-links")))?
+                .json(req)
                 .send(),
         )
     }

@@ -178,6 +178,24 @@ pub struct ConfirmLink {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// `POST /v1/telegram-links`: the signed start link with which a client (or a staff member)
+/// binds their Telegram chat to the business's bot. Exactly one of the two is named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelegramLinkRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelegramLink {
+    /// `https://t.me/<bot>?start=<token>`.
+    pub link: String,
+    /// The link binds nothing after this (a staff link also binds only once).
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// `POST /v1/erasures`: clients forgotten on a device (the right to erasure), for the server to
 /// erase everywhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 //! a panic: these bodies come from the internet before anything is verified.
 
 use kartka_server::notify::gateway::{telegram, twilio, whatsapp};
+use kartka_server::notify::start_link;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = whatsapp::signature_valid("secret", data, "sha256=00");
     let _ = telegram::parse_update(data);
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = telegram::parse_start_token(text);
+        let _ = start_link::verify(b"key", text, Default::default());
         let _ = twilio::is_opt_out(text);
         let params: Vec<(String, String)> = serde_urlencoded_free(text);
         let _ = twilio::signature_valid("token", "https://example.com/hook", &params, text);

@@ -115,7 +115,8 @@ pub fn routes<S: Storage>(n: Arc<Notifier<S>>) -> Router {
     Router::new()
         .route("/c/{token}", get(show::<S>).post(answer::<S>))
         .route("/v1/confirm-links", post(issue::<S>))
-        .layer(axum::extract::DefaultBodyLimit::max(1024))
+        // Checked against `Content-Length` before the body is read (see `guard.rs`).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(1024))
         .with_state(n)
 }
 
@@ -247,20 +248,37 @@ fn escape(s: &str) -> String {
         .collect()
 }
 
+/// The page's one style, allowed by its hash: nothing else may style, script or frame it.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;\
+                     padding:0 1rem}button{font-size:1.2rem;padding:.8rem 1.4rem;\
+                     margin:.4rem .4rem .4rem 0}";
+
+/// The page's policy: its style, its own form, never framed (a framed page could trick a
+/// client into pressing Cancel).
+static CSP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE));
+    format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'"
+    )
+});
+
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\"><title>{t}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}}\
-         button{{font-size:1.2rem;padding:.8rem 1.4rem;margin:.4rem .4rem .4rem 0}}</style>\
-         </head><body><h1>{t}</h1>{body}</body></html>",
+         <style>{STYLE}</style></head><body><h1>{t}</h1>{body}</body></html>",
         t = escape(title)
     );
-    // Never cached: the page shows the visit's current state.
+    // Never cached: the page shows the visit's current state, and its URL is a capability.
     (
         status,
-        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        [
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+            (axum::http::header::CONTENT_SECURITY_POLICY, CSP.as_str()),
+        ],
         Html(html),
     )
         .into_response()

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::Notifier;
 use super::gateway::{Lookup, OutMessage, SendOutcome, WaTemplate};
-use crate::storage::outbox::{Finish, Message, state};
+use crate::storage::outbox::{Finish, Message, Writer, state};
 use crate::storage::{Storage, StorageError};
 
 /// What the dispatcher decided for one claimed message, before or after the gateway.
@@ -258,6 +258,10 @@ impl<S: Storage> Notifier<S> {
             business: m.business,
             channel,
             to,
+            from: self
+                .config
+                .sender_of(m.business, channel)
+                .map(str::to_string),
             subject,
             text,
             whatsapp,
@@ -407,6 +411,29 @@ impl<S: Storage> Notifier<S> {
                 format!("no gateway for {}", out.channel),
             );
         };
+        if PlannedKind::parse(&m.kind) != Some(PlannedKind::Staff) {
+            // Before the send, durably: the client's answer may come back before the gateway
+            // does, and on a shared number it is this record that says whose it is.
+            let writer = Writer {
+                address: out.to.clone(),
+                channel: out.channel.to_string(),
+                business: m.business,
+                client: m.client,
+                visit: m.visit,
+                at_ms: self.now().timestamp_millis(),
+            };
+            if let Err(e) = self.storage.note_writer(writer).await {
+                tracing::warn!(message = %m.id, error = %e, "dispatch: cannot note the writer");
+                return Finish {
+                    due_ms: Some(self.now().timestamp_millis() + 5_000),
+                    ..finish(m.id, state::SCHEDULED, Some(e.to_string()))
+                };
+            }
+            if let Err(e) = super::inbound::adopt(self, m.business, out.channel, &out.to).await {
+                // They stay kept for no business; the next send there takes them.
+                tracing::warn!(error = %e, "dispatch: cannot hand over kept messages");
+            }
+        }
         gw.limiter.until_ready().await;
         let outcome = gw.gateway.send(out).await;
         let name = gw.gateway.name().to_string();

@@ -30,6 +30,8 @@ pub struct Received {
     pub template: Option<String>,
     /// Twilio's `StatusCallback`.
     pub callback: Option<String>,
+    /// The sender: Twilio's `From`, WhatsApp's `phone_number_id`.
+    pub from: Option<String>,
 }
 
 /// How the fake providers answer.
@@ -164,6 +166,7 @@ async fn twilio_create(
             key: None,
             template: None,
             callback: form.get("StatusCallback").cloned(),
+            from: form.get("From").cloned(),
         },
     );
     (
@@ -226,12 +229,17 @@ async fn generic(
             key: key.clone(),
             template: None,
             callback: None,
+            from: None,
         },
     );
     axum::Json(json!({ "id": key })).into_response()
 }
 
-async fn whatsapp(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Response {
+async fn whatsapp(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(phone): Path<String>,
+    body: Bytes,
+) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let to = v["to"].as_str().unwrap_or_default().to_string();
     match gate(&inner, &to).await {
@@ -278,6 +286,7 @@ async fn whatsapp(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Respon
             key: None,
             template,
             callback: None,
+            from: Some(phone),
         },
     );
     axum::Json(
@@ -319,6 +328,7 @@ async fn telegram(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Respon
             key: None,
             template: None,
             callback: None,
+            from: None,
         },
     );
     axum::Json(json!({ "ok": true, "result": { "message_id": n } })).into_response()

@@ -14,17 +14,19 @@
 //! own message id, and a card that already holds it is left alone, so a redelivery confirms
 //! nothing twice and cancels no second visit.
 
-use kartka_core::crdt::client::{self as client_doc, Card};
+use chrono::{DateTime, Utc};
+use kartka_core::crdt::client::{self as client_doc, Card, ClientRecord};
 use kartka_core::messaging::reply::{ReplyIntent, parse_reply};
 use kartka_core::model::{
     Channel, ClientClass, ClientSource, ConsentEvent, ConsentSource, ConsentSubject, Conversation,
-    ConversationStatus, MessageKind, MessageRecord, MessageStatus, Phone, VisitStatus,
+    ConversationStatus, MessageKind, MessageRecord, MessageStatus, Phone, Visit, VisitStatus,
 };
 use kartka_core::notify::answer::answered_visit;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::Notifier;
+use crate::storage::outbox::{Unattributed, Writer};
 use crate::storage::{Storage, StorageError};
 
 /// The longest inbound text kept in a history (a longer one is cut, and says so).
@@ -39,8 +41,8 @@ pub struct Inbound<'a> {
     pub from: &'a str,
     pub channel: Channel,
     pub text: &'a str,
-    /// The business's number it was sent to, where the provider says (Twilio's `To`): which
-    /// business an unknown sender wrote to, when the server hosts several.
+    /// What it was sent to, where the provider says (Twilio's `To`, WhatsApp's
+    /// `phone_number_id`): a business's own sender names that business.
     pub to: Option<&'a str>,
     /// The name the sender goes by at the provider (a WhatsApp profile, a Telegram name).
     pub name: Option<&'a str>,
@@ -56,9 +58,34 @@ pub struct Received {
     /// Visits whose status the reply changed, with the new status.
     pub answered: Vec<(Uuid, VisitStatus)>,
     pub opted_out: bool,
+    /// The business it was attributed to; `None`: kept for no business.
+    pub business: Option<Uuid>,
 }
 
-fn history_id(provider_id: &str, client: Uuid) -> Uuid {
+/// Which visits a short answer may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    /// The next visit of any card with that number: a message to the business's own number,
+    /// or to the only business here, when it asked nothing recently.
+    Any,
+    /// Only this client's: the visit it asked about, or (a message about no visit) their next.
+    Client(Uuid, Option<Uuid>),
+    /// None: a message kept for no business and taken later answers nothing it was not asked.
+    Nothing,
+}
+
+impl From<&Writer> for Asked {
+    fn from(w: &Writer) -> Asked {
+        Asked::Client(w.client, w.visit)
+    }
+}
+
+enum Route {
+    To { business: Uuid, asked: Asked },
+    Nobody,
+}
+
+pub(crate) fn history_id(provider_id: &str, client: Uuid) -> Uuid {
     let h = Sha256::digest(format!("{provider_id}\n{client}").as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&h[..16]);
@@ -80,25 +107,209 @@ pub async fn receive<S: Storage>(
     msg: Inbound<'_>,
 ) -> Result<Received, StorageError> {
     let intent = parse_reply(msg.text);
-    let at = n.now();
-    let mut out = Received::default();
-    let mut cards = n
-        .storage
-        .clients_by_contact(msg.contact_kind, msg.from.to_string())
-        .await?;
-    if cards.is_empty() {
-        match lead(n, &msg).await? {
-            Some(card) => {
-                out.lead = Some(card.1);
-                cards.push(card);
+    let writers = n.storage.writers(msg.from.to_string()).await?;
+    let mut out = match route(n, &msg, &writers).await? {
+        Route::To { business, asked } => deliver(n, &msg, business, asked, intent).await?,
+        Route::Nobody => {
+            let kept = n
+                .storage
+                .keep_unattributed(Unattributed {
+                    provider_id: msg.provider_id.clone(),
+                    address: msg.from.to_string(),
+                    channel: msg.channel.to_string(),
+                    contact_kind: msg.contact_kind.to_string(),
+                    body: body(msg.text),
+                    name: msg.name.map(|s| s.chars().take(100).collect()),
+                    at_ms: n.now().timestamp_millis(),
+                })
+                .await?;
+            if kept {
+                tracing::info!(channel = %msg.channel, "a message for no single business: kept");
             }
-            None => {
-                tracing::info!(channel = %msg.channel, "inbound message for no business");
-                return Ok(out);
+            Received::default()
+        }
+    };
+    if intent == Some(ReplyIntent::Stop) {
+        // Every other business that wrote to this number hears the opt-out too (the consent
+        // only: the words stay with the business they were written to).
+        let mut told: Vec<Uuid> = out.business.into_iter().collect();
+        let evidence = format!("replied \"{}\" on {}", msg.text.trim(), msg.channel);
+        for w in &writers {
+            if told.contains(&w.business) {
+                continue;
+            }
+            told.push(w.business);
+            let cards = n
+                .storage
+                .clients_by_contact(msg.contact_kind, msg.from.to_string())
+                .await?;
+            for (_, client) in cards.into_iter().filter(|(b, _)| *b == w.business) {
+                n.withdraw(w.business, client, msg.channel, &evidence).await;
+                n.withdraw(w.business, client, Channel::Marketing, &evidence)
+                    .await;
             }
         }
+        out.opted_out = true;
     }
-    for (business, client) in cards {
+    Ok(out)
+}
+
+/// Whose message it is (the order is in the module's documentation).
+async fn route<S: Storage>(
+    n: &Notifier<S>,
+    msg: &Inbound<'_>,
+    writers: &[Writer],
+) -> Result<Route, StorageError> {
+    let since = n.now().timestamp_millis() - n.config.reply_window_hours as i64 * 3_600_000;
+    // A send is answered on the number it went from: a business with a number of its own is
+    // not answered on the shared one.
+    let answers = |w: &&Writer| {
+        w.channel == msg.channel.as_str()
+            && w.at_ms >= since
+            && n.config
+                .sender_of(w.business, msg.channel)
+                .is_none_or(|own| msg.to == Some(own))
+    };
+    if let Some(business) = msg.to.and_then(|to| n.config.owner_of(msg.channel, to)) {
+        let asked = writers
+            .iter()
+            .filter(answers)
+            .find(|w| w.business == business)
+            .map_or(Asked::Any, Asked::from);
+        return Ok(Route::To { business, asked });
+    }
+    if let Some(w) = writers.iter().find(answers) {
+        return Ok(Route::To {
+            business: w.business,
+            asked: Asked::from(w),
+        });
+    }
+    let hosted = n.storage.sched_businesses().await?;
+    if let [(only, _, _)] = hosted[..] {
+        return Ok(Route::To {
+            business: only,
+            asked: Asked::Any,
+        });
+    }
+    if msg.contact_kind == "telegram" {
+        // A chat is bound to a card only through a business's signed start link (or as the
+        // lead of a message it was given): the chat chose that business.
+        let mut bound: Vec<Uuid> = n
+            .storage
+            .clients_by_contact(msg.contact_kind, msg.from.to_string())
+            .await?
+            .into_iter()
+            .map(|(b, _)| b)
+            .collect();
+        bound.sort();
+        bound.dedup();
+        if let [only] = bound[..] {
+            return Ok(Route::To {
+                business: only,
+                asked: Asked::Any,
+            });
+        }
+    }
+    Ok(Route::Nobody)
+}
+
+/// A business is writing to `address` on `channel`: the messages kept for no business from
+/// there become its own. They answer nothing: it had not asked yet.
+pub async fn adopt<S: Storage>(
+    n: &Notifier<S>,
+    business: Uuid,
+    channel: Channel,
+    address: &str,
+) -> Result<usize, StorageError> {
+    let kept = n
+        .storage
+        .take_unattributed(address.to_string(), channel.to_string())
+        .await?;
+    let count = kept.len();
+    let mut rest = kept.into_iter();
+    while let Some(u) = rest.next() {
+        let msg = Inbound {
+            provider_id: u.provider_id.clone(),
+            contact_kind: if u.contact_kind == "telegram" {
+                "telegram"
+            } else {
+                "phone"
+            },
+            from: &u.address,
+            channel,
+            text: &u.body,
+            to: None,
+            name: u.name.as_deref(),
+        };
+        let intent = parse_reply(&u.body);
+        if let Err(e) = deliver(n, &msg, business, Asked::Nothing, intent).await {
+            // Not lost: kept for no business again, this one and those after it.
+            for back in std::iter::once(u).chain(rest) {
+                n.storage.keep_unattributed(back).await?;
+            }
+            return Err(e);
+        }
+    }
+    if count > 0 {
+        tracing::info!(%business, %channel, count, "kept messages taken by the business that wrote");
+    }
+    Ok(count)
+}
+
+/// Which visit a short answer changes on `rec`, if `asked` lets it change one.
+fn answer(
+    rec: &ClientRecord,
+    asked: Asked,
+    intent: ReplyIntent,
+    at: DateTime<Utc>,
+) -> Option<(&Visit, VisitStatus)> {
+    match asked {
+        Asked::Any => answered_visit(rec, intent, at),
+        Asked::Client(c, _) if c != rec.id => None,
+        Asked::Client(_, None) => answered_visit(rec, intent, at),
+        Asked::Client(_, Some(visit)) => {
+            // The visit it asked about, even when another comes sooner.
+            let mut only = rec.clone();
+            only.visits.retain(|v| v.id == visit);
+            let to = answered_visit(&only, intent, at)?.1;
+            rec.visits.iter().find(|v| v.id == visit).map(|v| (v, to))
+        }
+        Asked::Nothing => None,
+    }
+}
+
+/// Records the message on the business's cards with that number or chat (or on a lead),
+/// answering only what was asked.
+async fn deliver<S: Storage>(
+    n: &Notifier<S>,
+    msg: &Inbound<'_>,
+    business: Uuid,
+    asked: Asked,
+    intent: Option<ReplyIntent>,
+) -> Result<Received, StorageError> {
+    let at = n.now();
+    let mut out = Received {
+        business: Some(business),
+        ..Received::default()
+    };
+    let mut cards: Vec<Uuid> = n
+        .storage
+        .clients_by_contact(msg.contact_kind, msg.from.to_string())
+        .await?
+        .into_iter()
+        .filter(|(b, _)| *b == business)
+        .map(|(_, c)| c)
+        .collect();
+    if cards.is_empty() {
+        match lead(n, msg, business).await? {
+            Some(card) => {
+                out.lead = Some(card);
+                cards.push(card);
+            }
+            None => return Ok(out),
+        }
+    }
+    for client in cards {
         let id = history_id(&msg.provider_id, client);
         let answered = n
             .writer
@@ -108,7 +319,7 @@ pub async fn receive<S: Storage>(
                     return Ok(None); // delivered before
                 }
                 let answered = intent
-                    .and_then(|i| answered_visit(&rec, i, at))
+                    .and_then(|i| answer(&rec, asked, i, at))
                     .map(|(v, to)| (v.clone(), to));
                 let entry = MessageRecord {
                     id,
@@ -196,47 +407,14 @@ pub async fn receive<S: Storage>(
     Ok(out)
 }
 
-/// The business an unknown sender wrote to: the only one this server hosts, or the one whose
-/// number the message was sent to.
-async fn business_written_to<S: Storage>(
-    n: &Notifier<S>,
-    to: Option<&str>,
-) -> Result<Option<Uuid>, StorageError> {
-    let all: Vec<Uuid> = n
-        .storage
-        .sched_businesses()
-        .await?
-        .into_iter()
-        .map(|(id, _, _)| id)
-        .collect();
-    if let [only] = all[..] {
-        return Ok(Some(only));
-    }
-    let Some(to) = to else { return Ok(None) };
-    for id in all {
-        let phone = super::schedule::business(&n.storage, id)
-            .await?
-            .and_then(|b| {
-                let region = kartka_core::phone::parse_region(&b.region).ok()?;
-                kartka_core::phone::to_e164(b.phone.as_deref()?, region)
-            });
-        if phone.as_deref() == Some(to) {
-            return Ok(Some(id));
-        }
-    }
-    Ok(None)
-}
-
 /// The lead card for an unknown sender: one per business and number (or chat), so a second
 /// message before the scheduler has indexed the first finds the same card. Consent starts off,
 /// as for every new card: writing to a business is not consent to be written to.
 async fn lead<S: Storage>(
     n: &Notifier<S>,
     msg: &Inbound<'_>,
-) -> Result<Option<(Uuid, Uuid)>, StorageError> {
-    let Some(business) = business_written_to(n, msg.to).await? else {
-        return Ok(None);
-    };
+    business: Uuid,
+) -> Result<Option<Uuid>, StorageError> {
     let from = format!("lead:{}:{}", msg.contact_kind, msg.from);
     let mut id = history_id(&from, business);
     if let Some(bytes) = n.storage.read_doc(business, id).await? {
@@ -245,13 +423,13 @@ async fn lead<S: Storage>(
             .and_then(|d| client_doc::read(&d, id).ok())
             .is_some_and(|r| !r.deleted && r.merged_into.is_none());
         if live {
-            return Ok(Some((business, id)));
+            return Ok(Some(id));
         }
         // That lead was attached or dismissed, and the number has since left the card: a
         // new lead, keyed by this message so a redelivery finds it.
         id = history_id(&format!("{from}:{}", msg.provider_id), business);
         if n.storage.read_doc(business, id).await?.is_some() {
-            return Ok(Some((business, id)));
+            return Ok(Some(id));
         }
     }
     if n.lead_limit.check_key(&business).is_err() {
@@ -303,7 +481,7 @@ async fn lead<S: Storage>(
         })
         .await?;
     tracing::info!(channel = %msg.channel, lead = %id, "an unknown sender became a lead");
-    Ok(Some((business, id)))
+    Ok(Some(id))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod inbound;
 pub mod record;
 pub mod schedule;
+pub mod start_link;
 pub mod webhooks;
 
 use std::collections::HashMap;

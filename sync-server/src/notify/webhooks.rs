@@ -22,6 +22,7 @@ use uuid::Uuid;
 use super::Notifier;
 use super::gateway::{Gateway, telegram, twilio, whatsapp};
 use super::inbound::{self, Inbound};
+use super::start_link;
 use crate::storage::{Storage, StorageError};
 
 pub fn routes<S: Storage>(n: Arc<Notifier<S>>) -> Router {
@@ -33,9 +34,14 @@ pub fn routes<S: Storage>(n: Arc<Notifier<S>>) -> Router {
             post(whatsapp_events::<S>).get(whatsapp_handshake::<S>),
         )
         .route("/v1/hooks/telegram", post(telegram_update::<S>))
-        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .route("/v1/telegram-links", post(start_link::issue::<S>))
+        // Checked against `Content-Length` before the body is read (see `guard.rs`).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(n)
 }
+
+/// The largest webhook body: a provider's batch of events is a few kilobytes.
+pub const MAX_BODY: usize = 256 * 1024;
 
 fn refuse(status: StatusCode, code: &str, detail: impl Into<String>) -> Response {
     (
@@ -232,6 +238,149 @@ async fn twilio_inbound<S: Storage>(
     .await
 }
 
+/// A staff member's signed link: their chat gets the business's staff alerts. Once only; the
+/// chat it replaces is told, so a stolen link is noticed.
+async fn bind_staff<S: Storage>(
+    n: &Notifier<S>,
+    business: Uuid,
+    staff: Uuid,
+    token: &str,
+    chat: i64,
+) -> Response {
+    let member = match super::schedule::business(&n.storage, business).await {
+        Ok(b) => b.and_then(|b| b.staff.into_iter().find(|s| s.id == staff && s.active)),
+        Err(e) => return storage_failed(e),
+    };
+    let Some(mut member) = member else {
+        return ok();
+    };
+    match n
+        .storage
+        .first_sight(format!("tg-start:{token}"), n.now().timestamp_millis())
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(%staff, "telegram: a staff link used before; nothing bound");
+            return ok();
+        }
+        Err(e) => return storage_failed(e),
+    }
+    let chat = chat.to_string();
+    let replaced = member
+        .telegram
+        .replace(chat.clone())
+        .filter(|old| *old != chat);
+    let at = n.now();
+    let r = n
+        .writer
+        .edit(&n.storage, business, business, |d| {
+            business_doc::edit(d, business, &SettingsEdit::PutStaff(member), at)
+        })
+        .await;
+    if let Err(e) = r {
+        return storage_failed(e);
+    }
+    if let Some(old) = replaced {
+        tracing::warn!(%staff, "telegram: a staff member's alerts moved to another chat");
+        announce_move(n, business, &old).await;
+    }
+    ok()
+}
+
+/// Tells the chat that had a staff member's alerts that they now go elsewhere.
+async fn announce_move<S: Storage>(n: &Notifier<S>, business: Uuid, old_chat: &str) {
+    let Some(entry) = n.gateways.get(Channel::Telegram) else {
+        return;
+    };
+    let locale = super::schedule::business(&n.storage, business)
+        .await
+        .ok()
+        .flatten()
+        .map(|b| b.locale)
+        .unwrap_or_default();
+    let text = match locale.as_str() {
+        "uk" => {
+            "Сповіщення Kartka тепер надходять в інший чат Telegram. Якщо це були не ви, \
+                 скажіть власнику бізнесу."
+        }
+        "ru" => {
+            "Уведомления Kartka теперь приходят в другой чат Telegram. Если это были не вы, \
+                 скажите владельцу бизнеса."
+        }
+        "pl" => {
+            "Powiadomienia Kartka trafiają teraz na inny czat Telegram. Jeśli to nie Ty, \
+                 powiedz właścicielowi firmy."
+        }
+        _ => {
+            "Kartka alerts now go to another Telegram chat. If this was not you, tell the \
+              business owner."
+        }
+    };
+    let out = super::gateway::OutMessage {
+        id: Uuid::now_v7(),
+        business,
+        channel: Channel::Telegram,
+        to: old_chat.to_string(),
+        from: None,
+        text: text.to_string(),
+        subject: String::new(),
+        whatsapp: None,
+        claimed_at: n.now(),
+    };
+    entry.limiter.until_ready().await;
+    let outcome = entry.gateway.send(&out).await;
+    tracing::info!(?outcome, "telegram: the replaced chat was told");
+}
+
+/// A client's signed link: the chat is bound to their card, and their consent to Telegram is
+/// recorded with the link as its evidence.
+async fn bind_client<S: Storage>(
+    n: &Notifier<S>,
+    start: start_link::Start,
+    client: Uuid,
+    chat: i64,
+) -> Response {
+    let at = n.now();
+    let chat = chat.to_string();
+    let ev = ConsentEvent {
+        // One event per link and chat: a redelivered /start records nothing twice.
+        id: inbound::history_id(
+            &format!("tg-start:{}:{chat}", start.expires.timestamp()),
+            client,
+        ),
+        subject: ConsentSubject::Channel(Channel::Telegram),
+        granted: true,
+        at,
+        staff_id: None,
+        device_id: Uuid::nil(),
+        source: ConsentSource::ClientReply,
+        note: format!(
+            "pressed Start in Telegram chat {chat} through the business's signed link for this \
+             client (valid until {})",
+            start.expires.format("%Y-%m-%d %H:%M UTC")
+        ),
+    };
+    let r = n
+        .writer
+        .edit(&n.storage, start.business, client, |d| {
+            let rec = client_doc::read(d, client)?;
+            if rec.deleted || rec.merged_into.is_some() {
+                return Ok(());
+            }
+            client_doc::bind_telegram(d, &chat, at)?;
+            client_doc::record_consent(d, &ev)
+        })
+        .await;
+    match r {
+        Ok(_) => ok(),
+        // Not a client's card (a link naming another document): nothing to bind, and
+        // Telegram asking again would not change that.
+        Err(StorageError::Rejected { .. }) => ok(),
+        Err(e) => storage_failed(e),
+    }
+}
+
 /// Hands an inbound message to [`inbound::receive`]: idempotent, so a provider's redelivery
 /// after a crash is simply received again.
 async fn received<S: Storage>(n: &Notifier<S>, msg: Inbound<'_>) -> Response {
@@ -337,6 +486,7 @@ async fn whatsapp_events<S: Storage>(
                 from,
                 text,
                 name,
+                to,
             } => {
                 received(
                     &n,
@@ -346,7 +496,7 @@ async fn whatsapp_events<S: Storage>(
                         from: &from,
                         channel: Channel::Whatsapp,
                         text: &text,
-                        to: None,
+                        to: to.as_deref(),
                         name: name.as_deref(),
                     },
                 )
@@ -400,55 +550,20 @@ async fn telegram_update<S: Storage>(
         Err(e) => return storage_failed(e),
     }
     match update {
-        telegram::Update::Start {
-            chat, token, text, ..
-        } => {
-            let Some((business, client)) = telegram::parse_start_token(&token) else {
-                return ok(); // a stranger's /start: nothing to bind
+        telegram::Update::Start { chat, token, .. } => {
+            let start = match start_link::verify(&n.link_key, &token, n.now()) {
+                Ok(s) => s,
+                Err(why) => {
+                    // A stranger's /start, a forged or an old link: nothing is bound.
+                    tracing::info!(%why, "telegram: a start link refused");
+                    return ok();
+                }
             };
-            let chat = chat.to_string();
-            let at = n.now();
-            // A staff member's link: their chat gets the business's staff alerts.
-            let staff = match super::schedule::business(&n.storage, business).await {
-                Ok(b) => b.and_then(|b| b.staff.into_iter().find(|s| s.id == client)),
-                Err(e) => return storage_failed(e),
-            };
-            if let Some(mut member) = staff {
-                member.telegram = Some(chat);
-                let r = n
-                    .writer
-                    .edit(&n.storage, business, business, |d| {
-                        business_doc::edit(d, business, &SettingsEdit::PutStaff(member), at)
-                    })
-                    .await;
-                return match r {
-                    Ok(_) => ok(),
-                    Err(e) => storage_failed(e),
-                };
-            }
-            let ev = ConsentEvent {
-                id: Uuid::now_v7(),
-                subject: ConsentSubject::Channel(Channel::Telegram),
-                granted: true,
-                at,
-                staff_id: None,
-                device_id: Uuid::nil(),
-                source: ConsentSource::ClientReply,
-                note: format!(
-                    "started the Telegram bot ({})",
-                    text.chars().take(80).collect::<String>()
-                ),
-            };
-            let r = n
-                .writer
-                .edit(&n.storage, business, client, |d| {
-                    client_doc::bind_telegram(d, &chat, at)?;
-                    client_doc::record_consent(d, &ev)
-                })
-                .await;
-            match r {
-                Ok(_) => ok(),
-                Err(e) => storage_failed(e),
+            match start.subject {
+                start_link::Subject::Staff(staff) => {
+                    bind_staff(&n, start.business, staff, &token, chat).await
+                }
+                start_link::Subject::Client(client) => bind_client(&n, start, client, chat).await,
             }
         }
         telegram::Update::Stop { chat, text, .. } => {

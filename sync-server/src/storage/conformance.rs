@@ -556,3 +556,117 @@ pub async fn a_bad_push_among_concurrent_ones_is_refused_alone<S: Storage + Clon
     assert_eq!(cursor, Cursor::Feed(10));
     assert_eq!(feed.len(), 10);
 }
+
+/// Who wrote to an address, per business, and the messages kept for no business.
+pub async fn who_wrote_where_and_what_is_kept_for_no_business<S: Storage>(s: &S) {
+    use super::outbox::{Unattributed, Writer};
+    let (a, b) = (Book::new(1), Book::new(1));
+    let by = register(s, &a).await;
+    register(s, &b).await;
+    s.push(a.business, Some(by), a.chunks())
+        .await
+        .expect("push");
+    let client_of = |book: &Book| {
+        book.store
+            .doc_ids()
+            .expect("ids")
+            .into_iter()
+            .find(|d| *d != book.business)
+            .expect("a client")
+    };
+    let (ca, cb) = (client_of(&a), client_of(&b));
+    // Unique per run: PostgreSQL keeps what earlier runs wrote.
+    let address = format!("+38099{:07}", rand::random::<u32>() % 10_000_000);
+    let wrote = |business, client, visit, at_ms| Writer {
+        address: address.clone(),
+        channel: "sms".into(),
+        business,
+        client,
+        visit,
+        at_ms,
+    };
+    let visit = Uuid::now_v7();
+    s.note_writer(wrote(a.business, ca, None, 1_000))
+        .await
+        .expect("note");
+    s.note_writer(wrote(b.business, cb, None, 2_000))
+        .await
+        .expect("note");
+    // A writes again: its own row moves, B's is left alone.
+    s.note_writer(wrote(a.business, ca, Some(visit), 3_000))
+        .await
+        .expect("note");
+    let ws = s.writers(address.clone()).await.expect("writers");
+    assert_eq!(
+        ws,
+        vec![
+            wrote(a.business, ca, Some(visit), 3_000),
+            wrote(b.business, cb, None, 2_000)
+        ],
+        "one row per business, the latest first"
+    );
+
+    let kept = |id: &str, channel: &str, at_ms| Unattributed {
+        provider_id: id.into(),
+        address: address.clone(),
+        channel: channel.into(),
+        contact_kind: "phone".into(),
+        body: "Так".into(),
+        name: None,
+        at_ms,
+    };
+    let id = |n: &str| format!("{address}:{n}");
+    assert!(
+        s.keep_unattributed(kept(&id("2"), "sms", 20))
+            .await
+            .expect("keep")
+    );
+    assert!(
+        s.keep_unattributed(kept(&id("1"), "sms", 10))
+            .await
+            .expect("keep")
+    );
+    assert!(
+        !s.keep_unattributed(kept(&id("1"), "sms", 10))
+            .await
+            .expect("keep"),
+        "a redelivery is kept once"
+    );
+    assert!(
+        s.keep_unattributed(kept(&id("3"), "whatsapp", 30))
+            .await
+            .expect("keep")
+    );
+    let taken = s
+        .take_unattributed(address.clone(), "sms".into())
+        .await
+        .expect("take");
+    assert_eq!(
+        taken,
+        vec![kept(&id("1"), "sms", 10), kept(&id("2"), "sms", 20)]
+    );
+    assert!(
+        s.take_unattributed(address.clone(), "sms".into())
+            .await
+            .expect("take")
+            .is_empty(),
+        "taken once"
+    );
+    assert_eq!(
+        s.take_unattributed(address.clone(), "whatsapp".into())
+            .await
+            .expect("take")
+            .len(),
+        1
+    );
+
+    // Forgetting A's client forgets that A wrote to it; B's row stays.
+    assert_eq!(
+        s.erase(a.business, by, vec![ca], 4_000)
+            .await
+            .expect("erase"),
+        1
+    );
+    let ws = s.writers(address.clone()).await.expect("writers");
+    assert_eq!(ws, vec![wrote(b.business, cb, None, 2_000)]);
+}

@@ -76,6 +76,32 @@ pub struct Message {
     pub updated_ms: i64,
 }
 
+/// A business's last send to an address on a channel: who a reply on a shared number is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Writer {
+    /// E.164 number, Telegram chat id or email address, as it was sent to.
+    pub address: String,
+    pub channel: String,
+    pub business: Uuid,
+    /// The client the message was about, and the visit, if it asked about one.
+    pub client: Uuid,
+    pub visit: Option<Uuid>,
+    pub at_ms: i64,
+}
+
+/// A message no single business could be named for, kept for none until one writes there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unattributed {
+    pub provider_id: String,
+    pub address: String,
+    pub channel: String,
+    /// `phone` or `telegram`.
+    pub contact_kind: String,
+    pub body: String,
+    pub name: Option<String>,
+    pub at_ms: i64,
+}
+
 /// What one scheduling pass changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SchedOp {
@@ -237,6 +263,24 @@ pub trait Outbox: Send + Sync + 'static {
         kind: &'static str,
         value: String,
     ) -> impl Future<Output = Result<Vec<(Uuid, Uuid)>>> + Send;
+
+    /// Remembers that `w.business` is about to write to `w.address` on `w.channel` (replacing
+    /// its earlier send there; other businesses' rows are theirs).
+    fn note_writer(&self, w: Writer) -> impl Future<Output = Result<()>> + Send;
+
+    /// Every business's last send to this address, on any channel, latest first.
+    fn writers(&self, address: String) -> impl Future<Output = Result<Vec<Writer>>> + Send;
+
+    /// Keeps a message for no business; `false` if it was kept before (a redelivery).
+    fn keep_unattributed(&self, m: Unattributed) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Takes (removes and returns) the messages kept for no business from this address on
+    /// this channel, oldest first: a business has just written there.
+    fn take_unattributed(
+        &self,
+        address: String,
+        channel: String,
+    ) -> impl Future<Output = Result<Vec<Unattributed>>> + Send;
 
     /// Every message of a business (tests and the CLI's log).
     fn messages_of(&self, business: Uuid) -> impl Future<Output = Result<Vec<Message>>> + Send;

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/001_init.sql"),
     include_str!("../../migrations/postgres/002_notify.sql"),
     include_str!("../../migrations/postgres/003_erasure.sql"),
+    include_str!("../../migrations/postgres/004_walls.sql"),
 ];
 const CHANNEL: &str = "kartka_feed";
 
@@ -574,6 +575,7 @@ impl Storage for PgStorage {
                 "DELETE FROM feed WHERE business_id = $1 AND doc_id = $2",
                 "DELETE FROM client_contacts WHERE business_id = $1 AND client_id = $2",
                 "DELETE FROM messages WHERE business_id = $1 AND client_id = $2",
+                "DELETE FROM writers WHERE business_id = $1 AND client_id = $2",
             ] {
                 tx.execute(sql, &[&business, &doc]).await?;
             }

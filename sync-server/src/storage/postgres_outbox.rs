@@ -11,7 +11,7 @@ use kartka_core::notify::plan::Seen;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::outbox::{COLUMNS, Finish, Message, Outbox, SchedOp, SchedState};
+use super::outbox::{COLUMNS, Finish, Message, Outbox, SchedOp, SchedState, Unattributed, Writer};
 use super::postgres::PgStorage;
 use super::{Result, StorageError};
 
@@ -396,6 +396,95 @@ impl Outbox for PgStorage {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect())
+    }
+
+    async fn note_writer(&self, w: Writer) -> Result<()> {
+        let c = self.pool.get().await?;
+        c.execute(
+            "INSERT INTO writers (address, channel, business_id, client_id, visit_id, at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (address, channel, business_id) DO UPDATE SET
+                 client_id = excluded.client_id, visit_id = excluded.visit_id,
+                 at_ms = excluded.at_ms",
+            &[
+                &w.address,
+                &w.channel,
+                &w.business,
+                &w.client,
+                &w.visit,
+                &w.at_ms,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn writers(&self, address: String) -> Result<Vec<Writer>> {
+        let c = self.pool.get().await?;
+        Ok(c.query(
+            "SELECT address, channel, business_id, client_id, visit_id, at_ms FROM writers
+             WHERE address = $1 ORDER BY at_ms DESC",
+            &[&address],
+        )
+        .await?
+        .iter()
+        .map(|r| Writer {
+            address: r.get(0),
+            channel: r.get(1),
+            business: r.get(2),
+            client: r.get(3),
+            visit: r.get(4),
+            at_ms: r.get(5),
+        })
+        .collect())
+    }
+
+    async fn keep_unattributed(&self, m: Unattributed) -> Result<bool> {
+        let c = self.pool.get().await?;
+        Ok(c.execute(
+            "INSERT INTO unattributed
+                 (provider_id, address, channel, contact_kind, body, name, at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            &[
+                &m.provider_id,
+                &m.address,
+                &m.channel,
+                &m.contact_kind,
+                &m.body,
+                &m.name,
+                &m.at_ms,
+            ],
+        )
+        .await?
+            == 1)
+    }
+
+    async fn take_unattributed(
+        &self,
+        address: String,
+        channel: String,
+    ) -> Result<Vec<Unattributed>> {
+        let c = self.pool.get().await?;
+        let mut out: Vec<Unattributed> = c
+            .query(
+                "DELETE FROM unattributed WHERE address = $1 AND channel = $2
+                 RETURNING provider_id, address, channel, contact_kind, body, name, at_ms",
+                &[&address, &channel],
+            )
+            .await?
+            .iter()
+            .map(|r| Unattributed {
+                provider_id: r.get(0),
+                address: r.get(1),
+                channel: r.get(2),
+                contact_kind: r.get(3),
+                body: r.get(4),
+                name: r.get(5),
+                at_ms: r.get(6),
+            })
+            .collect();
+        out.sort_by_key(|u| u.at_ms);
+        Ok(out)
     }
 
     async fn messages_of(&self, business: Uuid) -> Result<Vec<Message>> {

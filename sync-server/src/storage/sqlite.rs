@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/001_init.sql"),
     include_str!("../../migrations/sqlite/002_notify.sql"),
     include_str!("../../migrations/sqlite/003_erasure.sql"),
+    include_str!("../../migrations/sqlite/004_walls.sql"),
 ];
 const READERS: usize = 4;
 
@@ -397,6 +398,7 @@ impl Storage for SqliteStorage {
                         "DELETE FROM feed WHERE business_id = ?1 AND doc_id = ?2",
                         "DELETE FROM client_contacts WHERE business_id = ?1 AND client_id = ?2",
                         "DELETE FROM messages WHERE business_id = ?1 AND client_id = ?2",
+                        "DELETE FROM writers WHERE business_id = ?1 AND client_id = ?2",
                     ] {
                         tx.prepare_cached(sql)?.execute(params![business, doc])?;
                     }

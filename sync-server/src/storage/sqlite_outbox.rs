@@ -8,7 +8,7 @@ use kartka_core::notify::plan::Seen;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
 use uuid::Uuid;
 
-use super::outbox::{COLUMNS, Finish, Message, Outbox, SchedOp, SchedState};
+use super::outbox::{COLUMNS, Finish, Message, Outbox, SchedOp, SchedState, Unattributed, Writer};
 use super::sqlite::SqliteStorage;
 use super::{Result, StorageError};
 
@@ -398,6 +398,94 @@ impl Outbox for SqliteStorage {
             )?;
             let rows = st.query_map(params![kind, value], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn note_writer(&self, w: Writer) -> Result<()> {
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO writers (address, channel, business_id, client_id, visit_id, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (address, channel, business_id) DO UPDATE SET
+                     client_id = excluded.client_id, visit_id = excluded.visit_id,
+                     at_ms = excluded.at_ms",
+            )?
+            .execute(params![
+                w.address, w.channel, w.business, w.client, w.visit, w.at_ms
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn writers(&self, address: String) -> Result<Vec<Writer>> {
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(
+                "SELECT address, channel, business_id, client_id, visit_id, at_ms FROM writers
+                 WHERE address = ?1 ORDER BY at_ms DESC",
+            )?;
+            let rows = st.query_map(params![address], |r| {
+                Ok(Writer {
+                    address: r.get(0)?,
+                    channel: r.get(1)?,
+                    business: r.get(2)?,
+                    client: r.get(3)?,
+                    visit: r.get(4)?,
+                    at_ms: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn keep_unattributed(&self, m: Unattributed) -> Result<bool> {
+        self.write(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "INSERT INTO unattributed
+                     (provider_id, address, channel, contact_kind, body, name, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    m.provider_id,
+                    m.address,
+                    m.channel,
+                    m.contact_kind,
+                    m.body,
+                    m.name,
+                    m.at_ms
+                ])?
+                == 1)
+        })
+        .await
+    }
+
+    async fn take_unattributed(
+        &self,
+        address: String,
+        channel: String,
+    ) -> Result<Vec<Unattributed>> {
+        self.write(move |conn| {
+            let mut st = conn.prepare_cached(
+                "DELETE FROM unattributed WHERE address = ?1 AND channel = ?2
+                 RETURNING provider_id, address, channel, contact_kind, body, name, at_ms",
+            )?;
+            let rows = st.query_map(params![address, channel], |r| {
+                Ok(Unattributed {
+                    provider_id: r.get(0)?,
+                    address: r.get(1)?,
+                    channel: r.get(2)?,
+                    contact_kind: r.get(3)?,
+                    body: r.get(4)?,
+                    name: r.get(5)?,
+                    at_ms: r.get(6)?,
+                })
+            })?;
+            let mut out: Vec<Unattributed> = rows.collect::<rusqlite::Result<_>>()?;
+            out.sort_by_key(|u| u.at_ms);
+            Ok(out)
         })
         .await
     }

@@ -77,6 +77,8 @@ pub struct World<S: Storage> {
     pub book: Store,
     pub business: Uuid,
     pub device: Uuid,
+    /// The device's bearer token, for the HTTP API.
+    pub token: String,
     pub cursor: Cursor,
     pub providers: Providers,
     pub smtp: SmtpSink,
@@ -176,6 +178,7 @@ impl<S: Storage> World<S> {
             .unwrap();
         }
         let device = Uuid::now_v7();
+        let token = kartka_server::auth::new_token();
         storage
             .create_business(
                 business,
@@ -183,7 +186,7 @@ impl<S: Storage> World<S> {
                 NewDevice {
                     id: device,
                     name: "phone".into(),
-                    token_hash: rand::random(),
+                    token_hash: kartka_server::auth::hash(&token),
                     at_ms: Utc::now().timestamp_millis(),
                 },
             )
@@ -197,12 +200,31 @@ impl<S: Storage> World<S> {
             book,
             business,
             device,
+            token,
             cursor: Cursor::Feed(0),
             providers,
             smtp,
         };
         w.sync().await;
         w
+    }
+
+    /// The world's notifier again, with the test's own business senders.
+    pub fn set_senders(&mut self, senders: Vec<kartka_server::config::Sender>) {
+        let config = Notify {
+            senders,
+            ..notify_config(self.dir.path())
+        };
+        self.notifier = Notifier::new(
+            self.storage.clone(),
+            config.clone(),
+            notify::Gateways::new(&gateways(&self.providers, &self.smtp), &config).unwrap(),
+            Arc::new(Metrics::new()),
+            {
+                let c = self.clock.clone();
+                Arc::new(move || *c.lock().unwrap())
+            },
+        );
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -4,6 +4,7 @@
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use kartka_server::config::Notify;
+use kartka_server::storage::Storage;
 use kartka_server::storage::sqlite::SqliteStorage;
 
 use super::World;
@@ -13,21 +14,28 @@ pub struct Served {
     pub http: reqwest::Client,
 }
 
-pub async fn serve(w: &World<SqliteStorage>) -> Served {
+pub async fn serve<S: Storage>(w: &World<S>) -> Served {
+    serve_with(w, |_| {}).await
+}
+
+/// [`serve`], with the test's own changes to the notification settings.
+pub async fn serve_with<S: Storage>(w: &World<S>, change: impl FnOnce(&mut Notify)) -> Served {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
+    let mut notify = Notify {
+        // The world's notifier schedules and sends; this one only answers webhooks.
+        enabled: false,
+        public_url: Some(url.clone()),
+        ..super::notify_config(w.dir.path())
+    };
+    change(&mut notify);
     let config = kartka_server::Config {
         bind: format!("127.0.0.1:{port}").parse().unwrap(),
-        notify: Notify {
-            // The world's notifier schedules and sends; this one only answers webhooks.
-            enabled: false,
-            public_url: Some(url.clone()),
-            ..super::notify_config(w.dir.path())
-        },
+        notify,
         gateways: super::gateways(&w.providers, &w.smtp),
         ..Default::default()
     };
@@ -82,6 +90,39 @@ impl Served {
             .as_u16()
     }
 
+    /// A signed Telegram start link for a client or a staff member, as the device asks for it:
+    /// the start token, or the refusal's status.
+    pub async fn telegram_link(
+        &self,
+        token: &str,
+        client: Option<uuid::Uuid>,
+        staff: Option<uuid::Uuid>,
+    ) -> Result<String, u16> {
+        let r = self
+            .http
+            .post(format!("{}/v1/telegram-links", self.url))
+            .bearer_auth(token)
+            .json(&kartka_core::sync::wire::TelegramLinkRequest { client, staff })
+            .send()
+            .await
+            .unwrap();
+        if !r.status().is_success() {
+            return Err(r.status().as_u16());
+        }
+        let link: kartka_core::sync::wire::TelegramLink = r.json().await.unwrap();
+        let (bot, start) = link.link.split_once("?start=").unwrap();
+        assert_eq!(bot, "https://t.me/kartka_test_bot");
+        Ok(start.to_string())
+    }
+
+    /// `/start <token>` from `chat`, as Telegram delivers it.
+    pub async fn telegram_start(&self, update: i64, chat: i64, token: &str) -> u16 {
+        let body = format!(
+            r#"{{"update_id":{update},"message":{{"message_id":5,"chat":{{"id":{chat}}},"text":"/start {token}"}}}}"#
+        );
+        self.telegram(&body, "tg-secret").await
+    }
+
     pub async fn telegram(&self, body: &str, secret: &str) -> u16 {
         self.http
             .post(format!("{}/v1/hooks/telegram", self.url))
@@ -97,7 +138,7 @@ impl Served {
 
 /// The world's notifier, sending as a server reachable at `served` (status callbacks and
 /// confirmation links point there).
-pub fn public_at(w: &mut World<SqliteStorage>, served: &Served) {
+pub fn public_at<S: Storage>(w: &mut World<S>, served: &Served) {
     let config = Notify {
         public_url: Some(served.url.clone()),
         ..super::notify_config(w.dir.path())

@@ -33,6 +33,9 @@ pub struct OutMessage {
     pub channel: Channel,
     /// E.164 number, email address, or Telegram chat id.
     pub to: String,
+    /// The business's own sender (an SMS number, a WhatsApp `phone_number_id`) instead of the
+    /// gateway's shared one, when it has one.
+    pub from: Option<String>,
     pub text: String,
     /// Email subject.
     pub subject: String,

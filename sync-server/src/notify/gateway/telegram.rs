@@ -114,10 +114,6 @@ impl Telegram {
     }
 }
 
-pub use kartka_core::messaging::deeplink::{
-    parse_telegram_start_token as parse_start_token, telegram_start_token as start_token,
-};
-
 /// What a bot update means to us.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Update {

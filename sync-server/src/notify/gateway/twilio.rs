@@ -93,10 +93,16 @@ impl Twilio {
 
     pub async fn send(&self, m: &OutMessage) -> SendOutcome {
         let mut form = vec![("To", m.to.clone()), ("Body", m.text.clone())];
-        match (&self.config.from, &self.config.messaging_service_sid) {
-            (_, Some(service)) => form.push(("MessagingServiceSid", service.clone())),
-            (Some(from), None) => form.push(("From", from.clone())),
-            (None, None) => {
+        match (
+            &m.from,
+            &self.config.messaging_service_sid,
+            &self.config.from,
+        ) {
+            // The business's own number first: replies to it are its own, whoever wrote last.
+            (Some(own), _, _) => form.push(("From", own.clone())),
+            (None, Some(service), _) => form.push(("MessagingServiceSid", service.clone())),
+            (None, None, Some(from)) => form.push(("From", from.clone())),
+            (None, None, None) => {
                 return SendOutcome::Failed {
                     detail: "twilio: neither `from` nor `messaging_service_sid` is configured"
                         .into(),

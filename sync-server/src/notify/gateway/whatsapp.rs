@@ -93,7 +93,7 @@ impl WhatsappCloud {
         let url = format!(
             "{}/{}/messages",
             self.config.base_url.trim_end_matches('/'),
-            self.config.phone_number_id
+            m.from.as_deref().unwrap_or(&self.config.phone_number_id)
         );
         let res = self
             .http
@@ -174,6 +174,8 @@ pub enum Event {
         text: String,
         /// The sender's WhatsApp profile name, when the webhook carries it.
         name: Option<String>,
+        /// The `phone_number_id` written to (`value.metadata`): whose number it is.
+        to: Option<String>,
     },
 }
 
@@ -222,6 +224,9 @@ pub fn events(body: &[u8]) -> Result<Vec<Event>, BadBody> {
                 from: format!("+{}", from.trim_start_matches('+')),
                 text: m["text"]["body"].as_str().unwrap_or_default().to_string(),
                 name,
+                to: value["metadata"]["phone_number_id"]
+                    .as_str()
+                    .map(str::to_string),
             });
         }
     }
