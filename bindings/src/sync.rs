@@ -53,6 +53,11 @@ pub struct SyncReportRec {
     /// Documents edited here and elsewhere at once, merged (show "conflicts resolved").
     pub concurrent: u32,
     pub round_trips: u32,
+    /// Staff members (ids) whose Telegram alerts now go to another chat: show "the alerts of …
+    /// moved to another chat; if that was not them, make a new link". Empty by default, so
+    /// that a record built by hand (a test, a preview) needs no list.
+    #[uniffi(default)]
+    pub staff_alerts_moved: Vec<String>,
 }
 
 impl From<&SyncReport> for SyncReportRec {
@@ -62,6 +67,11 @@ impl From<&SyncReport> for SyncReportRec {
             pulled: r.pulled,
             concurrent: r.concurrent,
             round_trips: r.round_trips,
+            staff_alerts_moved: r
+                .staff_alerts_moved
+                .iter()
+                .map(|id| id.to_string())
+                .collect(),
         }
     }
 }

@@ -86,7 +86,7 @@ pub fn devices(store: &Store, out: &Out, cmd: DevicesCmd) -> Result<()> {
     Ok(())
 }
 
-fn report(out: &Out, r: &SyncReport) {
+fn report(out: &Out, r: &SyncReport, store: Option<&Store>) {
     if out.json {
         println!(
             "{}",
@@ -96,6 +96,7 @@ fn report(out: &Out, r: &SyncReport) {
                 "concurrent": r.concurrent,
                 "round_trips": r.round_trips,
                 "changed_clients": r.changed_clients,
+                "staff_alerts_moved": r.staff_alerts_moved,
             })
         );
     } else {
@@ -103,6 +104,19 @@ fn report(out: &Out, r: &SyncReport) {
             "synced: {} sent, {} received, {} merged with local edits",
             r.pushed, r.pulled, r.concurrent
         );
+        // A staff link opened in a new chat: whoever holds that chat now gets the alerts.
+        let staff = store.and_then(|s| s.business().ok()).map(|b| b.staff);
+        for id in &r.staff_alerts_moved {
+            let name = staff
+                .iter()
+                .flatten()
+                .find(|s| s.id == *id)
+                .map_or_else(|| id.to_string(), |s| s.name.clone());
+            println!(
+                "the Telegram alerts of {name} now go to another chat; if that was not them, \
+                 make a new link: kartka staff telegram-link \"{name}\""
+            );
+        }
     }
 }
 
@@ -110,7 +124,7 @@ pub fn sync(store: Store, out: &Out, watch: bool, wait: u64) -> Result<()> {
     let access = RefCell::new(store);
     if !watch {
         let r = sync::sync_now(&access)?;
-        report(out, &r);
+        report(out, &r, Some(&access.borrow()));
         return Ok(());
     }
     // Runs until interrupted (Ctrl-C ends the process; every applied answer is already
@@ -123,7 +137,7 @@ pub fn sync(store: Store, out: &Out, watch: bool, wait: u64) -> Result<()> {
         |status| match status {
             SyncStatus::Synced { report: r } => {
                 if r.pushed > 0 || r.pulled > 0 {
-                    report(out, r);
+                    report(out, r, access.try_borrow().ok().as_deref());
                 }
             }
             SyncStatus::Progress { so_far } => {

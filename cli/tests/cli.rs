@@ -1348,4 +1348,62 @@ fn replies_conversations_staff_and_a_mailing_from_the_cli() {
         .unwrap()
         .to_string();
     assert!(link.starts_with("https://t.me/studio_bot?start="), "{link}");
+
+    // Opened in her chat: her first chat, nobody's alerts moved.
+    let start = |link: &str, update: i64, chat: i64| {
+        let token = link.rsplit_once("start=").unwrap().1;
+        telegram_update(
+            &server.url,
+            &format!(
+                r#"{{"update_id":{update},"message":{{"message_id":1,"chat":{{"id":{chat}}},"text":"/start {token}"}}}}"#
+            ),
+        )
+    };
+    assert_eq!(start(&link, 1, 111_001), 200);
+    assert_eq!(
+        b.json(&["sync"])["staff_alerts_moved"],
+        serde_json::json!([])
+    );
+    // A new link opened in another chat moves her alerts there: every device says so.
+    let again = |b: &Book| {
+        b.json(&["staff", "telegram-link", "Олена"])["link"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(start(&again(&b), 2, 222_002), 200);
+    assert_eq!(
+        b.json(&["sync"])["staff_alerts_moved"],
+        serde_json::json!([olena])
+    );
+    assert_eq!(start(&again(&b), 3, 333_003), 200);
+    let said = b.ok(&["sync"]);
+    assert!(
+        said.contains("the Telegram alerts of Олена now go to another chat"),
+        "{said}"
+    );
+    // Said once: the next sync has nothing to say about her.
+    assert!(!b.ok(&["sync"]).contains("Telegram alerts"));
+}
+
+/// Posts a Telegram update to the local server's webhook (the secret `local_server` sets), as
+/// Telegram would; the answer's status code.
+fn telegram_update(server: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let addr = server.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        conn,
+        "POST /v1/hooks/telegram HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         X-Telegram-Bot-Api-Secret-Token: s\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
 }

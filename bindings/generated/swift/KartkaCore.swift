@@ -4970,6 +4970,12 @@ public struct SyncReportRec: Equatable, Hashable {
      */
     public var concurrent: UInt32
     public var roundTrips: UInt32
+    /**
+     * Staff members (ids) whose Telegram alerts now go to another chat: show "the alerts of …
+     * moved to another chat; if that was not them, make a new link". Empty by default, so
+     * that a record built by hand (a test, a preview) needs no list.
+     */
+    public var staffAlertsMoved: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4982,11 +4988,17 @@ public struct SyncReportRec: Equatable, Hashable {
          */pulled: UInt32, 
         /**
          * Documents edited here and elsewhere at once, merged (show "conflicts resolved").
-         */concurrent: UInt32, roundTrips: UInt32) {
+         */concurrent: UInt32, roundTrips: UInt32, 
+        /**
+         * Staff members (ids) whose Telegram alerts now go to another chat: show "the alerts of …
+         * moved to another chat; if that was not them, make a new link". Empty by default, so
+         * that a record built by hand (a test, a preview) needs no list.
+         */staffAlertsMoved: [String] = []) {
         self.pushed = pushed
         self.pulled = pulled
         self.concurrent = concurrent
         self.roundTrips = roundTrips
+        self.staffAlertsMoved = staffAlertsMoved
     }
 
     
@@ -5008,7 +5020,8 @@ public struct FfiConverterTypeSyncReportRec: FfiConverterRustBuffer {
                 pushed: FfiConverterUInt32.read(from: &buf), 
                 pulled: FfiConverterUInt32.read(from: &buf), 
                 concurrent: FfiConverterUInt32.read(from: &buf), 
-                roundTrips: FfiConverterUInt32.read(from: &buf)
+                roundTrips: FfiConverterUInt32.read(from: &buf), 
+                staffAlertsMoved: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -5017,6 +5030,7 @@ public struct FfiConverterTypeSyncReportRec: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.pulled, into: &buf)
         FfiConverterUInt32.write(value.concurrent, into: &buf)
         FfiConverterUInt32.write(value.roundTrips, into: &buf)
+        FfiConverterSequenceString.write(value.staffAlertsMoved, into: &buf)
     }
 }
 

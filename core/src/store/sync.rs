@@ -43,6 +43,9 @@ pub struct Applied {
     pub concurrent: u32,
     /// The client documents that changed, for a UI to refresh.
     pub changed_clients: Vec<Uuid>,
+    /// Staff members whose Telegram alerts now go to another chat than before (their link was
+    /// opened in a new chat): every device says so, so that a stolen link is noticed.
+    pub staff_alerts_moved: Vec<Uuid>,
 }
 
 impl Store {
@@ -175,6 +178,14 @@ impl Store {
     /// requests may arrive in any order).
     pub fn sync_apply(&mut self, outbox: &Outbox, resp: &SyncResponse) -> Result<Applied> {
         let now_ms = self.now().timestamp_millis();
+        // The staff as they were, when the business document is in this page: whose Telegram
+        // alerts moved is told after it is applied.
+        let before = match self.business.as_ref().map(|b| b.id) {
+            Some(id) if resp.pull.iter().any(|c| c.doc == id) => {
+                Some(self.business_by_id(id)?.staff)
+            }
+            _ => None,
+        };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -323,6 +334,9 @@ impl Store {
         }
         if business_changed {
             self.refresh_business()?;
+            if let (Some(before), Ok(now)) = (before, self.business()) {
+                applied.staff_alerts_moved = alerts_moved(&before, &now.staff);
+            }
         }
         Ok(applied)
     }
@@ -385,4 +399,21 @@ fn rank(c: Cursor) -> (u8, u64) {
         Cursor::Full(n) => (1, n),
         Cursor::Feed(n) => (2, n),
     }
+}
+
+/// The staff members whose Telegram chat changed from one chat to another (a first chat, or
+/// one removed, moves nobody's alerts to a stranger).
+fn alerts_moved(
+    before: &[crate::model::StaffMember],
+    now: &[crate::model::StaffMember],
+) -> Vec<Uuid> {
+    now.iter()
+        .filter(|s| {
+            before.iter().any(|b| {
+                b.id == s.id
+                    && matches!((&b.telegram, &s.telegram), (Some(old), Some(new)) if old != new)
+            })
+        })
+        .map(|s| s.id)
+        .collect()
 }

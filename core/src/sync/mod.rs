@@ -65,6 +65,8 @@ pub struct SyncReport {
     pub concurrent: u32,
     pub round_trips: u32,
     pub changed_clients: Vec<Uuid>,
+    /// Staff members whose Telegram alerts moved to another chat ([`crate::store::Applied`]).
+    pub staff_alerts_moved: Vec<Uuid>,
 }
 
 impl SyncReport {
@@ -74,6 +76,11 @@ impl SyncReport {
         self.concurrent += applied.concurrent;
         self.round_trips += 1;
         self.changed_clients.extend(applied.changed_clients);
+        for staff in applied.staff_alerts_moved {
+            if !self.staff_alerts_moved.contains(&staff) {
+                self.staff_alerts_moved.push(staff);
+            }
+        }
     }
 }
 

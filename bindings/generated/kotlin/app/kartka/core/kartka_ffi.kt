@@ -6335,6 +6335,13 @@ data class SyncReportRec (
     var `concurrent`: kotlin.UInt
     , 
     var `roundTrips`: kotlin.UInt
+    , 
+    /**
+     * Staff members (ids) whose Telegram alerts now go to another chat: show "the alerts of …
+     * moved to another chat; if that was not them, make a new link". Empty by default, so
+     * that a record built by hand (a test, a preview) needs no list.
+     */
+    var `staffAlertsMoved`: List<kotlin.String> = listOf() 
     
 ){
     
@@ -6355,6 +6362,7 @@ public object FfiConverterTypeSyncReportRec: FfiConverterRustBuffer<SyncReportRe
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterSequenceString.read(buf),
         )
     }
 
@@ -6362,7 +6370,8 @@ public object FfiConverterTypeSyncReportRec: FfiConverterRustBuffer<SyncReportRe
             FfiConverterUInt.allocationSize(value.`pushed`) +
             FfiConverterUInt.allocationSize(value.`pulled`) +
             FfiConverterUInt.allocationSize(value.`concurrent`) +
-            FfiConverterUInt.allocationSize(value.`roundTrips`)
+            FfiConverterUInt.allocationSize(value.`roundTrips`) +
+            FfiConverterSequenceString.allocationSize(value.`staffAlertsMoved`)
     )
 
     override fun write(value: SyncReportRec, buf: ByteBuffer) {
@@ -6370,6 +6379,7 @@ public object FfiConverterTypeSyncReportRec: FfiConverterRustBuffer<SyncReportRe
             FfiConverterUInt.write(value.`pulled`, buf)
             FfiConverterUInt.write(value.`concurrent`, buf)
             FfiConverterUInt.write(value.`roundTrips`, buf)
+            FfiConverterSequenceString.write(value.`staffAlertsMoved`, buf)
     }
 }
 
