@@ -19,6 +19,15 @@ struct Args {
     /// sqlite://PATH or postgres://… (overrides the file and KARTKA_DATABASE_URL).
     #[arg(long)]
     database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Lists the businesses' own senders of the configuration (`[[notify.senders]]`), checked:
+    /// what each business sends from, and where a message to it is its own.
+    Senders,
 }
 
 /// The whole `kartka-server` program: flags, configuration, serve until SIGINT/SIGTERM.
@@ -41,6 +50,11 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Senders) = args.command {
+        // Loading checked them: one business per number, one entry per business.
+        print!("{}", senders(&config.notify));
+        return ExitCode::SUCCESS;
+    }
     if let Some(b) = args.bind {
         config.bind = b;
     }
@@ -83,6 +97,29 @@ pub fn main_entry() -> ExitCode {
             }
         }
     })
+}
+
+/// `kartka-server senders`: a line per business with its own sender.
+fn senders(notify: &crate::config::Notify) -> String {
+    if notify.senders.is_empty() {
+        return format!(
+            "no business has its own sender: a reply on a shared number belongs to the business \
+             that wrote to that number last, within {} h\n",
+            notify.reply_window_hours
+        );
+    }
+    notify
+        .senders
+        .iter()
+        .map(|s| {
+            format!(
+                "{}  sms {}  whatsapp {}\n",
+                s.business,
+                s.sms.as_deref().unwrap_or("-"),
+                s.whatsapp.as_deref().unwrap_or("-")
+            )
+        })
+        .collect()
 }
 
 async fn shutdown_signal() {

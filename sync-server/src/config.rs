@@ -140,6 +140,20 @@ impl Notify {
     /// A sender is one business's alone: two claiming one number would share its replies.
     pub fn check_senders(&self) -> Result<(), ConfigError> {
         for (i, s) in self.senders.iter().enumerate() {
+            // Providers name the number written to in E.164: any other form would match no
+            // message, and the business's replies would go to whoever wrote last.
+            if let Some(sms) = &s.sms {
+                let digits = sms.strip_prefix('+').unwrap_or_default();
+                if !(7..=15).contains(&digits.len())
+                    || digits.starts_with('0')
+                    || !digits.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return Err(ConfigError::Invalid {
+                        what: "notify.senders sms (E.164, e.g. +15550002222)",
+                        value: sms.clone(),
+                    });
+                }
+            }
             for (channel, own) in [(Channel::Sms, &s.sms), (Channel::Whatsapp, &s.whatsapp)] {
                 let Some(own) = own else { continue };
                 let taken = self.senders[..i].iter().any(|o| {
