@@ -13,7 +13,14 @@ class ClientListActivity : ScreenActivity() {
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
+        // The first launch has a book without a business: set up the studio first.
+        if (!kartka.hasBusiness()) {
+            startActivity(Intent(this, SetupActivity::class.java))
+            finish()
+            return
+        }
         vm = ClientListViewModel(kartka.book, kartka.io)
+        page.addView(text(kartka.book.business().name, 22f))
         val syncLine = text(size = 12f)
         page.addView(syncLine)
         page.addView(row(
