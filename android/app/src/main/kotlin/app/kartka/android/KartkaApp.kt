@@ -29,6 +29,12 @@ open class KartkaApp : Application() {
      */
     protected open fun bookKey(): ByteArray = BookKey.get(this)
 
+    /**
+     * How long one long-poll of the foreground loop waits for news; stopping the loop takes up
+     * to this long. The Robolectric suite shortens it to see the loop end within a test.
+     */
+    open val syncWaitSeconds: Int = 25
+
     /** False until the first launch has set up the studio (or paired with one). */
     fun hasBusiness(): Boolean =
         try {
@@ -45,7 +51,7 @@ open class KartkaApp : Application() {
         SyncJobService.schedule(this)
         registerActivityLifecycleCallbacks(object : ActivityLifecycleCallbacks {
             override fun onActivityStarted(activity: Activity) {
-                if (visible++ == 0 && book.syncInfo().paired) sync.start()
+                if (visible++ == 0 && book.syncInfo().paired) sync.start(syncWaitSeconds)
             }
 
             override fun onActivityStopped(activity: Activity) {

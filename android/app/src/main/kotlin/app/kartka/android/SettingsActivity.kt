@@ -49,8 +49,11 @@ class SettingsActivity : ScreenActivity() {
         sync.addView(status); sync.addView(server); sync.addView(code)
         val device = Build.MODEL ?: "Android"
         sync.addView(row(
-            button("Create business on server") { vm.createOnServer(server.text.toString(), device); kartka.sync.start() },
-            button("Join") { if (vm.join(code.text.toString(), server.text.toString(), device)) kartka.sync.start() },
+            button("Create business on server") { 
+                vm.createOnServer(server.text.toString(), device)
+                if (vm.state.value.error == null) kartka.sync.start(kartka.syncWaitSeconds)
+            },
+            button("Join") { if (vm.join(code.text.toString(), server.text.toString(), device)) kartka.sync.start(kartka.syncWaitSeconds) },
         ))
         sync.addView(button("Invite another phone") { vm.invite() })
         val invite = text()

@@ -103,12 +103,19 @@ class ClientFlowTest {
 /** Robolectric's phone: 411 × 914 dp at 420 dpi is 1080 × 2400 pixels. */
 const val PHONE = "w411dp-h914dp-420dpi"
 
-/** A studio set up and one client added, their card open. */
-fun cardOf(name: String, phone: String): ClientCardActivity {
+/** A studio in Kyiv set up (as the first launch does) with one client; returns the client's id. */
+fun studio(name: String, phone: String): String {
     val book = (RuntimeEnvironment.getApplication() as KartkaApp).book
     book.initBusiness(SetupViewModel.businessFor("Студія", java.util.Locale("uk", "UA"), "Europe/Kyiv"))
-    val c = book.addClient(NewClientRec(name, listOf(phone), null, null, null, null, emptyList()))
-    val card = Robolectric.buildActivity(ClientCardActivity::class.java, Intent().putExtra("client", c.id)).setup().get()
+    return book.addClient(NewClientRec(name, listOf(phone), null, null, null, null, emptyList())).id
+}
+
+/** The card of a client, open. */
+fun openCard(id: String, name: String): ClientCardActivity {
+    val card = Robolectric.buildActivity(ClientCardActivity::class.java, Intent().putExtra("client", id)).setup().get()
     card.waitFor(name)
     return card
 }
+
+/** A studio set up and one client added, their card open. */
+fun cardOf(name: String, phone: String): ClientCardActivity = openCard(studio(name, phone), name)

@@ -7,4 +7,7 @@ package app.kartka.android
  */
 class KartkaTestApp : KartkaApp() {
     override fun bookKey(): ByteArray = ByteArray(32) { it.toByte() }
+
+    /** So that the foreground loop, once stopped, ends within a test. */
+    override val syncWaitSeconds = 1
 }
