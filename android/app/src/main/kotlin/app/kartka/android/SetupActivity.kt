@@ -16,20 +16,20 @@ class SetupActivity : ScreenActivity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         vm = SetupViewModel(kartka.book, kartka.io)
-        page.addView(text("Kartka", 28f))
-        page.addView(text("Your client book. It lives on this phone and works without the internet."))
-        val name = field("Studio name")
+        page.addView(text(s["app.name"], 28f))
+        page.addView(text(s["setup.tagline"]))
+        val name = field(s["setup.studio_name"])
         page.addView(name)
         val error = text()
         page.addView(error)
-        page.addView(button("Start") {
-            vm.create(name.text.toString(), Locale.getDefault(), TimeZone.getDefault().id)
+        page.addView(button(s["setup.start"]) {
+            vm.create(name.text.toString(), resources.configuration.locales[0], TimeZone.getDefault().id)
             if (vm.state.value.done) {
                 startActivity(Intent(this, ClientListActivity::class.java))
                 finish()
             }
         })
-        page.addView(button("Join a business on another phone") {
+        page.addView(button(s["setup.join"]) {
             startActivity(Intent(this, SettingsActivity::class.java))
         })
         vm.state.render { s -> error.text = s.error ?: "" }

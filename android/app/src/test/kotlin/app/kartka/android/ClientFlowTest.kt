@@ -66,7 +66,7 @@ class ClientFlowTest {
 
         val sms = card.button("SMS")
         assertFalse(sms.isEnabled)
-        assertEquals("SMS — no consent for sms", sms.text.toString())
+        assertEquals("SMS — no consent for SMS", sms.text.toString())
         assertFalse(card.button("WhatsApp").isEnabled)
         assertEquals("email — no email address", card.button("email").text.toString())
 

@@ -64,7 +64,7 @@ class DayFlowTest {
         tap(andrii) // the master leaves Andrii out
         tap(import.button("Import picked"))
         settle("the import") { import.isFinishing }
-        assertEquals("1 clients imported", ShadowToast.getTextOfLatestToast())
+        assertEquals("1 client imported", ShadowToast.getTextOfLatestToast())
         val names = app.book.findClients("", null, null, 0u, 50u).map { it.name }.sorted()
         assertEquals(listOf("Zofia Nowak", "Олена Коваленко"), names)
     }

@@ -31,7 +31,7 @@ class ScreenshotTest {
 
     @Test @Config(qualifiers = "uk-$PHONE")
     fun everyScreenInUkrainian() {
-        shoot(Robolectric.buildActivity(SetupActivity::class.java).setup().get(), "uk-setup", "Kartka")
+        shoot(Robolectric.buildActivity(SetupActivity::class.java).setup().get(), "uk-setup", "Назва студії".let { "Почати" })
         val ids = sampleBook()
         shoot(Robolectric.buildActivity(ClientListActivity::class.java).setup().get(), "uk-list", "Олена Коваленко")
         shoot(openCard(ids.first(), "Олена Коваленко"), "uk-card", "Олена Коваленко")
@@ -39,7 +39,9 @@ class ScreenshotTest {
         agenda.waitFor(java.time.LocalDate.now().toString())
         tap(agenda.button("›"))
         shoot(agenda, "uk-agenda", "Олена Коваленко")
-        shoot(Robolectric.buildActivity(InboxActivity::class.java).setup().get(), "uk-inbox", "Олена Коваленко")
+        val inbox = Robolectric.buildActivity(InboxActivity::class.java).setup().get()
+        tap(inbox.button("Усі"))
+        shoot(inbox, "uk-inbox", "Олена Коваленко")
         shoot(Robolectric.buildActivity(MessageLogActivity::class.java).setup().get(), "uk-messages", "Олена Коваленко")
         shoot(Robolectric.buildActivity(ImportActivity::class.java).setup().get(), "uk-import", null)
         shoot(Robolectric.buildActivity(SettingsActivity::class.java).setup().get(), "uk-settings", "Студія")
