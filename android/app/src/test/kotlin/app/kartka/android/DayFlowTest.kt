@@ -14,6 +14,7 @@ import android.net.Uri
 import android.provider.ContactsContract
 import android.widget.CheckBox
 import app.kartka.app.AndroidContacts
+import app.kartka.app.LoopbackServer
 import app.kartka.app.PairingCode
 import app.kartka.core.ClientBook
 import app.kartka.core.NewClientRec
@@ -166,7 +167,7 @@ inline fun <reified D : android.app.Dialog> settleOn(): D {
 fun jobParameters(): JobParameters {
     val ctor = JobParameters::class.java.declaredConstructors.maxBy { it.parameterCount }
     ctor.isAccessible = true
-    val args = ctor.parameterTypes.map {
+    val args: List<Any?> = ctor.parameterTypes.map {
         when (it) {
             Int::class.javaPrimitiveType -> 0
             Boolean::class.javaPrimitiveType -> false
