@@ -96,6 +96,8 @@ internal val EN: Map<String, String> = mapOf(
     "status.closed" to "closed",
     "status.postponed" to "later",
     "status.unanswered" to "unanswered",
+    "agenda.previous" to "Previous day or week",
+    "agenda.next" to "Next day or week",
     "agenda.day" to "Day",
     "agenda.week" to "Week",
     "agenda.visit" to "Visit",

@@ -96,6 +96,8 @@ internal val PL: Map<String, String> = mapOf(
     "status.closed" to "zamknięta",
     "status.postponed" to "później",
     "status.unanswered" to "bez odpowiedzi",
+    "agenda.previous" to "Poprzedni dzień lub tydzień",
+    "agenda.next" to "Następny dzień lub tydzień",
     "agenda.day" to "Dzień",
     "agenda.week" to "Tydzień",
     "agenda.visit" to "Wizyta",

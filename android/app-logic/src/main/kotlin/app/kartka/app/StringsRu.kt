@@ -96,6 +96,8 @@ internal val RU: Map<String, String> = mapOf(
     "status.closed" to "закрыт",
     "status.postponed" to "позже",
     "status.unanswered" to "без ответа",
+    "agenda.previous" to "Предыдущий день или неделя",
+    "agenda.next" to "Следующий день или неделя",
     "agenda.day" to "День",
     "agenda.week" to "Неделя",
     "agenda.visit" to "Визит",

@@ -96,6 +96,8 @@ internal val UK: Map<String, String> = mapOf(
     "status.closed" to "закрита",
     "status.postponed" to "пізніше",
     "status.unanswered" to "без відповіді",
+    "agenda.previous" to "Попередній день або тиждень",
+    "agenda.next" to "Наступний день або тиждень",
     "agenda.day" to "День",
     "agenda.week" to "Тиждень",
     "agenda.visit" to "Візит",

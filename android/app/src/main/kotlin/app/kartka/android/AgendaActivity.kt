@@ -18,10 +18,12 @@ class AgendaActivity : ScreenActivity() {
         super.onCreate(savedInstanceState)
         vm = AgendaViewModel(kartka.book, kartka.io)
         page.addView(row(
-            button("‹") { day = day.minusDays(if (vm.state.value.mode == AgendaState.Mode.DAY) 1 else 7); show() },
+            button("‹") { day = day.minusDays(if (vm.state.value.mode == AgendaState.Mode.DAY) 1 else 7); show() }
+                .apply { contentDescription = s["agenda.previous"] },
             button(s["agenda.day"]) { vm.showDay(day) },
             button(s["agenda.week"]) { vm.showWeek(day) },
-            button("›") { day = day.plusDays(if (vm.state.value.mode == AgendaState.Mode.DAY) 1 else 7); show() },
+            button("›") { day = day.plusDays(if (vm.state.value.mode == AgendaState.Mode.DAY) 1 else 7); show() }
+                .apply { contentDescription = s["agenda.next"] },
         ))
         val list = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
         page.addView(list)
@@ -32,9 +34,8 @@ class AgendaActivity : ScreenActivity() {
                 list.addView(text(d.toString(), 18f))
                 if (rows.isEmpty()) list.addView(text("—"))
                 for (r in rows) {
-                    list.addView(text("${r.time}  ${r.clientName}\n${r.services} · ${r.total}" + (r.due?.let { " · " + s.format("agenda.due", it) } ?: "") + " · ${s.status(r.visit.status)}").apply {
-                        setPadding(0, dp(6), 0, dp(6))
-                        setOnClickListener { actions(r.visit.id, r.visit.clientId, r.day) }
+                    list.addView(entry("${r.time}  ${r.clientName}\n${r.services} · ${r.total}" + (r.due?.let { " · " + s.format("agenda.due", it) } ?: "") + " · ${s.status(r.visit.status)}") {
+                        actions(r.visit.id, r.visit.clientId, r.day)
                     })
                 }
             }

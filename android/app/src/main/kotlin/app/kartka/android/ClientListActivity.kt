@@ -52,11 +52,8 @@ class ClientListActivity : ScreenActivity() {
                     r.owes?.let { append(" · ").append(s.format("list.owes", it)) }
                     if (r.tags.isNotEmpty()) append(" · #").append(r.tags.joinToString(" #"))
                 }
-                list.addView(text(line).apply {
-                    setPadding(0, dp(8), 0, dp(8))
-                    setOnClickListener {
-                        startActivity(Intent(this@ClientListActivity, ClientCardActivity::class.java).putExtra("client", r.id))
-                    }
+                list.addView(entry(line) {
+                    startActivity(Intent(this@ClientListActivity, ClientCardActivity::class.java).putExtra("client", r.id))
                 })
             }
         }

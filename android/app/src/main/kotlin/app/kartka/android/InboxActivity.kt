@@ -33,12 +33,9 @@ class InboxActivity : ScreenActivity() {
             for (e in st.rows) {
                 val who = e.staffId?.let { st.staff[it] }?.let { " · $it" } ?: ""
                 val arrow = if (e.lastKind == "inbound") "←" else "→"
-                list.addView(text("${e.name}${if (e.lead) " " + s["inbox.lead"] else ""} · ${s.status(e.status)}$who\n" +
-                    "$arrow ${e.lastChannel?.let(s::channel) ?: ""}: ${e.lastBody ?: ""}").apply {
-                    setPadding(0, dp(8), 0, dp(2))
-                    setOnClickListener {
-                        startActivity(Intent(this@InboxActivity, ClientCardActivity::class.java).putExtra("client", e.clientId))
-                    }
+                list.addView(entry("${e.name}${if (e.lead) " " + s["inbox.lead"] else ""} · ${s.status(e.status)}$who\n" +
+                    "$arrow ${e.lastChannel?.let(s::channel) ?: ""}: ${e.lastBody ?: ""}") {
+                    startActivity(Intent(this@InboxActivity, ClientCardActivity::class.java).putExtra("client", e.clientId))
                 })
                 val actions = mutableListOf(
                     button(s["inbox.take"]) { vm.take(e.clientId) },

@@ -76,11 +76,21 @@ abstract class ScreenActivity : Activity() {
     protected fun field(hint: String, onChange: ((String) -> Unit)? = null): EditText =
         EditText(this).apply {
             this.hint = hint
+            minHeight = dp(48)
             if (onChange != null) addTextChangedListener(object : TextWatcher {
                 override fun afterTextChanged(s: Editable) = onChange(s.toString())
                 override fun beforeTextChanged(s: CharSequence, a: Int, b: Int, c: Int) {}
                 override fun onTextChanged(s: CharSequence, a: Int, b: Int, c: Int) {}
             })
+        }
+
+    /** A line of a list that opens something: a whole finger's height (48 dp) to hit. */
+    protected fun entry(s: String, onClick: () -> Unit): TextView =
+        text(s).apply {
+            minHeight = dp(48)
+            gravity = android.view.Gravity.CENTER_VERTICAL
+            setPadding(0, dp(8), 0, dp(8))
+            setOnClickListener { onClick() }
         }
 
     protected fun row(vararg views: View): LinearLayout =

@@ -88,6 +88,7 @@ class ScreenshotTest {
         val root = activity.window.decorView
         root.measure(View.MeasureSpec.makeMeasureSpec(WIDTH, View.MeasureSpec.EXACTLY), View.MeasureSpec.makeMeasureSpec(HEIGHT, View.MeasureSpec.EXACTLY))
         root.layout(0, 0, WIDTH, HEIGHT)
+        touchable(root, name)
         val bitmap = Bitmap.createBitmap(WIDTH, HEIGHT, Bitmap.Config.ARGB_8888)
         root.draw(Canvas(bitmap))
         // Drawn text has anti-aliased edges: many colours. A blank or flat page has a few.
@@ -97,6 +98,24 @@ class ScreenshotTest {
         System.getProperty("kartka.screens.dir")?.takeIf { it.isNotBlank() }?.let { dir ->
             File(dir).mkdirs()
             File(dir, "$name.png").outputStream().use { bitmap.compress(Bitmap.CompressFormat.PNG, 100, it) }
+        }
+    }
+
+    /**
+     * What the Accessibility Test Framework would check first, done by hand (ATF is on Google's
+     * Maven repository only, not Maven Central): every control a finger can press is at least
+     * 48 dp tall, and one without words (an arrow, a star) says what it does to TalkBack.
+     */
+    private fun touchable(root: View, name: String) {
+        val density = root.resources.displayMetrics.density
+        for (v in root.tree().filter { it.isShown && (it.isClickable || it is android.widget.CompoundButton) }) {
+            if (v.javaClass.name.startsWith("com.android.internal")) continue // the framework's own action bar
+            // An empty field is read out by its hint.
+            val label = (v as? android.widget.TextView)?.let { t -> t.text?.toString()?.ifEmpty { null } ?: t.hint?.toString() }.orEmpty()
+            assertTrue(v.height / density >= 47.5f, "$name: \"$label\" is ${v.height / density} dp tall")
+            if (label.none { it.isLetterOrDigit() }) {
+                assertTrue(!v.contentDescription.isNullOrBlank(), "$name: \"$label\" has no content description")
+            }
         }
     }
 
