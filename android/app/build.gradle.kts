@@ -21,6 +21,10 @@ android {
         targetCompatibility = JavaVersion.VERSION_17
     }
     kotlinOptions { jvmTarget = "17" }
+    // The Robolectric suite (src/test), as Maven runs it: the host libkartka_ffi through JNA.
+    testOptions.unitTests.all {
+        it.systemProperty("jna.library.path", rootProject.file("../target/debug").path)
+    }
     buildTypes {
         release {
             isMinifyEnabled = true
@@ -34,4 +38,9 @@ dependencies {
     implementation(project(":app-logic"))
     implementation("net.java.dev.jna:jna:5.15.0@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.1")
+    testImplementation("org.robolectric:robolectric:4.17")
+    testImplementation("junit:junit:4.13.2")
+    testImplementation("org.jetbrains.kotlin:kotlin-test-junit")
+    // The host build of the core for the JVM tests (the aar above carries Android's).
+    testImplementation("net.java.dev.jna:jna:5.15.0")
 }

@@ -10,6 +10,7 @@ import PackageDescription
 
 let package = Package(
     name: "KartkaApp",
+    defaultLocalization: "en",
     platforms: [.iOS(.v16)],
     products: [
         .library(name: "KartkaApp", targets: ["KartkaApp"]),
@@ -21,7 +22,9 @@ let package = Package(
         .target(
             name: "KartkaApp",
             dependencies: [.product(name: "KartkaCore", package: "KartkaCore")],
-            path: "Sources/KartkaApp"
+            path: "Sources/KartkaApp",
+            // uk, ru, pl, en: generated from android/app-logic's tables (StringsTest).
+            resources: [.process("Resources")]
         ),
     ]
 )

@@ -34,9 +34,9 @@ struct MessageLogView: View {
     var body: some View {
         List {
             HStack {
-                Button("All") { Task { await model.show() } }
-                Button("Failed") { Task { await model.show(status: "failed") } }
-                Button("Replies") { Task { await model.show(kind: "inbound") } }
+                Button(L("list.all")) { Task { await model.show() } }
+                Button(L("log.failed")) { Task { await model.show(status: "failed") } }
+                Button(L("log.replies")) { Task { await model.show(kind: "inbound") } }
             }
             .buttonStyle(.bordered)
             if let e = model.error { Text(e).foregroundStyle(.red) }
@@ -50,7 +50,7 @@ struct MessageLogView: View {
                 .task { if l.message.id == model.rows.last?.message.id, model.more { await model.load() } }
             }
         }
-        .navigationTitle("Messages")
+        .navigationTitle(L("list.messages"))
         .task { await model.show() }
     }
 }

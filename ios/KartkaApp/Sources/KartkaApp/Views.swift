@@ -12,17 +12,17 @@ public struct RootView: View {
     public var body: some View {
         TabView {
             NavigationStack { ClientListView(model: ClientListModel(book: book), book: book, sync: sync) }
-                .tabItem { Label("Clients", systemImage: "person.2") }
+                .tabItem { Label(L("list.title"), systemImage: "person.2") }
             NavigationStack { AgendaView(model: AgendaModel(book: book)) }
-                .tabItem { Label("Agenda", systemImage: "calendar") }
+                .tabItem { Label(L("list.agenda"), systemImage: "calendar") }
             NavigationStack { InboxView(model: InboxModel(book: book), book: book) }
-                .tabItem { Label("Inbox", systemImage: "tray") }
+                .tabItem { Label(L("list.inbox"), systemImage: "tray") }
             NavigationStack { MessageLogView(model: MessageLogModel(book: book)) }
-                .tabItem { Label("Messages", systemImage: "bubble.left.and.bubble.right") }
+                .tabItem { Label(L("list.messages"), systemImage: "bubble.left.and.bubble.right") }
             NavigationStack { ImportView(model: ImportModel(book: book)) }
-                .tabItem { Label("Import", systemImage: "person.crop.circle.badge.plus") }
+                .tabItem { Label(L("list.import"), systemImage: "person.crop.circle.badge.plus") }
             NavigationStack { SettingsView(model: SettingsModel(book: book), sync: sync) }
-                .tabItem { Label("Settings", systemImage: "gear") }
+                .tabItem { Label(L("list.settings"), systemImage: "gear") }
         }
     }
 }
@@ -40,8 +40,8 @@ struct ClientListView: View {
             Text(sync.progress ?? sync.lastError.map { "Offline: \($0)" } ?? sync.lastSynced.map { "Synced \($0.formatted(.relative(presentation: .named)))" } ?? "Not synced yet")
                 .font(.caption)
             Picker("Class", selection: $model.clientClass) {
-                Text("All").tag(String?.none)
-                Text("★ VIP").tag(String?.some("vip"))
+                Text(L("list.all")).tag(String?.none)
+                Text(L("list.vip")).tag(String?.some("vip"))
             }
             .pickerStyle(.segmented)
             if let e = model.error { Text(e).foregroundStyle(.red) }
@@ -60,13 +60,13 @@ struct ClientListView: View {
         .onChange(of: model.query) { _ in Task { await model.reload() } }
         .onChange(of: model.clientClass) { _ in Task { await model.reload() } }
         .navigationDestination(for: String.self) { id in ClientCardView(model: ClientCardModel(book: book, clientId: id), book: book) }
-        .navigationTitle("Clients")
-        .toolbar { Button("New client") { adding = true } }
+        .navigationTitle(L("list.title"))
+        .toolbar { Button(L("list.new_client")) { adding = true } }
         .alert("New client", isPresented: $adding) {
-            TextField("Name", text: $newName)
-            TextField("Phone", text: $newPhone).keyboardType(.phonePad)
-            Button("Add") { Task { _ = await model.add(name: newName, phone: newPhone); newName = ""; newPhone = "" } }
-            Button("Cancel", role: .cancel) {}
+            TextField(L("client.name"), text: $newName)
+            TextField(L("client.phone"), text: $newPhone).keyboardType(.phonePad)
+            Button(L("client.add")) { Task { _ = await model.add(name: newName, phone: newPhone); newName = ""; newPhone = "" } }
+            Button(L("common.cancel"), role: .cancel) {}
         }
         .task { await model.reload() }
         .alert(sync.notice ?? "", isPresented: Binding(get: { sync.notice != nil }, set: { if !$0 { sync.notice = nil } })) {}
@@ -117,8 +117,8 @@ struct ClientCardView: View {
                     .font(.title3)
                 }
             }
-            Section("Message") {
-                TextField("Text", text: $model.text, axis: .vertical)
+            Section(L("card.message")) {
+                TextField(L("card.text"), text: $model.text, axis: .vertical)
                 if let counter = model.smsCounter { Text(counter).font(.caption) }
                 if let note = model.whatsAppNote { Text(note).font(.caption) }
                 // Through the server's gateway rather than the phone's app: the client sees the
@@ -136,23 +136,23 @@ struct ClientCardView: View {
                     }
                 }
             }
-            Section("Consent") {
+            Section(L("card.consent")) {
                 ForEach(consentChannels, id: \.self) { ch in
                     let granted = model.consent?.granted.contains(ch) ?? false
                     Toggle(channelLabel(ch), isOn: Binding(get: { granted }, set: { asking = (ch, $0) }))
                 }
             }
-            Section("Visits") {
+            Section(L("card.visits")) {
                 ForEach(model.visits, id: \.id) { v in
                     Text("\(String(v.start.prefix(16)).replacingOccurrences(of: "T", with: " ")) · \(v.services.map(\.name).joined(separator: ", ")) · \(v.status)")
                         .swipeActions { Button("Ask to confirm") { Task { await model.askToConfirm(v.id) } } }
                 }
             }
-            Section("Book a visit") {
+            Section(L("card.book_visit")) {
                 DatePicker("When", selection: $visitAt)
-                TextField("Service", text: $service)
-                TextField("Price", text: $price).keyboardType(.decimalPad)
-                Button("Book") {
+                TextField(L("book.service"), text: $service)
+                TextField(L("book.price"), text: $price).keyboardType(.decimalPad)
+                Button(L("book.book")) {
                     Task {
                         let agenda = AgendaModel(book: book)
                         await agenda.bookVisit(clientId: model.clientId, at: visitAt, minutes: 60, service: service, price: price)
@@ -161,7 +161,7 @@ struct ClientCardView: View {
                     }
                 }
             }
-            Section("Messages") {
+            Section(L("list.messages")) {
                 ForEach(model.messages, id: \.id) { m in
                     VStack(alignment: .leading) {
                         Text("\(m.kind == "inbound" ? "← " : "→ ")\(String(m.at.prefix(16))) · \(channelLabel(m.channel)) · \(m.status)\(m.detail.map { " · \($0)" } ?? "")").font(.caption)
@@ -170,20 +170,20 @@ struct ClientCardView: View {
                 }
             }
         }
-        .toolbar { Button("Edit") { editing = model.form() } }
+        .toolbar { Button(L("card.edit")) { editing = model.form() } }
         .sheet(isPresented: Binding(get: { editing != nil }, set: { if !$0 { editing = nil } })) {
             if let f = editing {
                 Form {
-                    TextField("Name", text: Binding(get: { f.name }, set: { editing?.name = $0 }))
-                    TextField("Phones, comma-separated", text: Binding(get: { f.phones }, set: { editing?.phones = $0 }))
-                    TextField("Email", text: Binding(get: { f.email }, set: { editing?.email = $0 }))
-                    TextField("Birthday (1990-04-15 or --04-15)", text: Binding(get: { f.birthday }, set: { editing?.birthday = $0 }))
-                    TextField("Comment", text: Binding(get: { f.comment }, set: { editing?.comment = $0 }))
-                    TextField("Class (regular, vip, …)", text: Binding(get: { f.clientClass }, set: { editing?.clientClass = $0 }))
-                    TextField("Tags, comma-separated", text: Binding(get: { f.tags }, set: { editing?.tags = $0 }))
-                    TextField("Loyalty card", text: Binding(get: { f.loyaltyCard }, set: { editing?.loyaltyCard = $0 }))
-                    TextField("Discount %", text: Binding(get: { f.discountPercent }, set: { editing?.discountPercent = $0 }))
-                    Button("Save") { Task { await model.save(f); editing = nil } }
+                    TextField(L("client.name"), text: Binding(get: { f.name }, set: { editing?.name = $0 }))
+                    TextField(L("edit.phones"), text: Binding(get: { f.phones }, set: { editing?.phones = $0 }))
+                    TextField(L("edit.email"), text: Binding(get: { f.email }, set: { editing?.email = $0 }))
+                    TextField(L("edit.birthday"), text: Binding(get: { f.birthday }, set: { editing?.birthday = $0 }))
+                    TextField(L("edit.comment"), text: Binding(get: { f.comment }, set: { editing?.comment = $0 }))
+                    TextField(L("edit.class"), text: Binding(get: { f.clientClass }, set: { editing?.clientClass = $0 }))
+                    TextField(L("edit.tags"), text: Binding(get: { f.tags }, set: { editing?.tags = $0 }))
+                    TextField(L("edit.loyalty"), text: Binding(get: { f.loyaltyCard }, set: { editing?.loyaltyCard = $0 }))
+                    TextField(L("edit.discount"), text: Binding(get: { f.discountPercent }, set: { editing?.discountPercent = $0 }))
+                    Button(L("common.save")) { Task { await model.save(f); editing = nil } }
                 }
             }
         }
@@ -195,8 +195,8 @@ struct ClientCardView: View {
         .sheet(isPresented: Binding(get: { asking != nil }, set: { if !$0 { asking = nil } })) {
             Form {
                 Picker("How was it given?", selection: $source) { ForEach(consentSources, id: \.self) { Text($0) } }
-                TextField("Note (form number, message…)", text: $note)
-                Button("Record") {
+                TextField(L("consent.note"), text: $note)
+                Button(L("consent.record")) {
                     guard let a = asking else { return }
                     Task { await model.setConsent(a.channel, granted: a.granted, source: source, note: note); asking = nil; note = "" }
                 }
@@ -210,7 +210,7 @@ struct AgendaView: View {
 
     var body: some View {
         List {
-            Picker("", selection: $model.week) { Text("Day").tag(false); Text("Week").tag(true) }.pickerStyle(.segmented)
+            Picker("", selection: $model.week) { Text(L("agenda.day")).tag(false); Text(L("agenda.week")).tag(true) }.pickerStyle(.segmented)
             DatePicker("Date", selection: $model.first, displayedComponents: .date)
             if let e = model.error { Text(e).foregroundStyle(.red) }
             ForEach(model.days, id: \.day) { d in
@@ -224,8 +224,8 @@ struct AgendaView: View {
                         }
                         .swipeActions {
                             Button("Done") { Task { await model.status(v.id, "completed") } }
-                            Button("Cancel", role: .destructive) { Task { await model.status(v.id, "cancelled") } }
-                            Button("Reminder off") { Task { await model.patch(v.id, VisitPatchRec(reminder: "off")) } }
+                            Button(L("common.cancel"), role: .destructive) { Task { await model.status(v.id, "cancelled") } }
+                            Button(L("agenda.reminder_off")) { Task { await model.patch(v.id, VisitPatchRec(reminder: "off")) } }
                         }
                     }
                 }
@@ -234,7 +234,7 @@ struct AgendaView: View {
         .onChange(of: model.week) { _ in Task { await model.show() } }
         .onChange(of: model.first) { _ in Task { await model.show() } }
         .task { await model.show() }
-        .navigationTitle("Agenda")
+        .navigationTitle(L("list.agenda"))
     }
 }
 
@@ -244,7 +244,7 @@ struct ImportView: View {
 
     var body: some View {
         List {
-            Button("Whole phone book") { Task { if let all = try? await PhoneBook.readAll() { await model.showPreview(all) } } }
+            Button(L("import.whole")) { Task { if let all = try? await PhoneBook.readAll() { await model.showPreview(all) } } }
             Button("Pick contacts") { picking = true }
             if let e = model.error { Text(e).foregroundStyle(.red) }
             if let p = model.preview {
@@ -270,7 +270,7 @@ struct ImportView: View {
         .sheet(isPresented: $picking) {
             ContactPickerView { contacts in Task { await model.showPreview(contacts.compactMap(PhoneBook.record)) } }
         }
-        .navigationTitle("Import")
+        .navigationTitle(L("list.import"))
     }
 }
 
@@ -309,12 +309,12 @@ struct SettingsView: View {
     var body: some View {
         Form {
             if let e = model.error { Text(e).foregroundStyle(.red) }
-            Section("Business") {
-                TextField("Name", text: $name)
-                TextField("Phone", text: $phone)
-                Button("Save") { Task { await model.setDetails(name: name, phone: phone) } }
+            Section(L("settings.business")) {
+                TextField(L("client.name"), text: $name)
+                TextField(L("client.phone"), text: $phone)
+                Button(L("common.save")) { Task { await model.setDetails(name: name, phone: phone) } }
             }
-            Section("Working hours") {
+            Section(L("settings.hours")) {
                 ForEach(0..<7, id: \.self) { i in
                     HStack {
                         Text(weekdays[i])
@@ -322,32 +322,32 @@ struct SettingsView: View {
                     }
                 }
             }
-            Section("Templates") {
+            Section(L("settings.templates")) {
                 ForEach(model.templates, id: \.id) { t in Text("\(t.name): \(t.body)") }
                     .onDelete { idx in for i in idx { let id = model.templates[i].id; Task { await model.remove(template: id) } } }
-                TextField("Name", text: $templateName)
+                TextField(L("client.name"), text: $templateName)
                 TextField("{client_name}, see you at {visit_time}", text: $templateBody)
-                Button("Add template") { Task { await model.save(TemplateRec(id: "", name: templateName, channel: nil, body: templateBody)) } }
+                Button(L("settings.add_template")) { Task { await model.save(TemplateRec(id: "", name: templateName, channel: nil, body: templateBody)) } }
             }
-            Section("Notifications") {
+            Section(L("settings.notifications")) {
                 ForEach(model.rules, id: \.id) { r in
                     Toggle("\(r.name) (\(r.channels.joined(separator: ", ")))", isOn: Binding(get: { r.enabled }, set: { on in Task { await model.setRule(r, enabled: on) } }))
                 }
             }
-            Section("Sync") {
+            Section(L("settings.sync")) {
                 if let s = model.sync { Text(s.paired ? "Paired with \(s.server ?? ""); \(s.unsynced) changes waiting" : "Not paired: this phone works alone") }
                 if let e = sync.lastError { Text("Last error: \(e)").font(.caption) }
-                TextField("Server, e.g. https://sync.example.com", text: $server).textInputAutocapitalization(.never)
-                TextField("Code from the owner's phone", text: $code)
-                Button("Create business on server") { Task { await model.createOnServer(server, device: UIDevice.current.name); sync.start() } }
-                Button("Join") { Task { if await model.join(code, server: server, device: UIDevice.current.name) { sync.start() } } }
-                Button("Invite another phone") { Task { await model.makeInvite() } }
+                TextField(L("settings.server"), text: $server).textInputAutocapitalization(.never)
+                TextField(L("settings.code"), text: $code)
+                Button(L("settings.create")) { Task { await model.createOnServer(server, device: UIDevice.current.name); sync.start() } }
+                Button(L("settings.join")) { Task { if await model.join(code, server: server, device: UIDevice.current.name) { sync.start() } } }
+                Button(L("settings.invite")) { Task { await model.makeInvite() } }
                 if let inv = model.invite { Text("Code \(inv.code)"); if let qr = model.inviteQr { Text(qr).font(.caption) } }
-                Button("Devices") { Task { await model.loadDevices() } }
+                Button(L("settings.devices")) { Task { await model.loadDevices() } }
                 ForEach(model.devices, id: \.id) { d in
                     HStack {
                         Text("\(d.name)\(d.owner ? " (owner)" : "")\(d.revoked ? " — removed" : "")")
-                        if !d.revoked && !d.owner { Button("Remove", role: .destructive) { Task { await model.revoke(d.id) } } }
+                        if !d.revoked && !d.owner { Button(L("settings.remove"), role: .destructive) { Task { await model.revoke(d.id) } } }
                     }
                 }
             }
@@ -357,7 +357,7 @@ struct SettingsView: View {
             if let b = model.business { name = b.name; phone = b.phone ?? ""; hours = b.workingHours }
         }
         .onOpenURL { url in code = url.absoluteString } // a scanned kartka://pair QR code
-        .navigationTitle("Settings")
+        .navigationTitle(L("list.settings"))
     }
 }
 
@@ -372,10 +372,10 @@ struct InboxView: View {
     var body: some View {
         List {
             Picker("Status", selection: $model.status) {
-                Text("Unanswered").tag(String?.some("unanswered"))
-                Text("Open").tag(String?.some("open"))
-                Text("Later").tag(String?.some("postponed"))
-                Text("All").tag(String?.none)
+                Text(L("inbox.unanswered")).tag(String?.some("unanswered"))
+                Text(L("inbox.open")).tag(String?.some("open"))
+                Text(L("inbox.later")).tag(String?.some("postponed"))
+                Text(L("list.all")).tag(String?.none)
             }
             .pickerStyle(.segmented)
             .onChange(of: model.status) { _, s in Task { await model.show(s) } }
@@ -389,12 +389,12 @@ struct InboxView: View {
                     }
                 }
                 .swipeActions {
-                    Button("Take") { Task { await model.take(e.clientId) } }
-                    Button("Tomorrow") { Task { await model.postpone(e.clientId, until: Date().addingTimeInterval(18 * 3600)) } }
-                    Button("Close") { Task { await model.close(e.clientId) } }
+                    Button(L("inbox.take")) { Task { await model.take(e.clientId) } }
+                    Button(L("inbox.tomorrow")) { Task { await model.postpone(e.clientId, until: Date().addingTimeInterval(18 * 3600)) } }
+                    Button(L("inbox.close")) { Task { await model.close(e.clientId) } }
                     if e.lead {
-                        Button("New client") { Task { await model.takeIn(e.clientId) } }
-                        Button("Attach…") {
+                        Button(L("list.new_client")) { Task { await model.takeIn(e.clientId) } }
+                        Button(L("inbox.attach")) {
                             candidates = (try? book.findClients(query: "", clientClass: nil, tag: nil, offset: 0, limit: 50)) ?? []
                             attaching = e.clientId
                         }
@@ -402,7 +402,7 @@ struct InboxView: View {
                 }
             }
         }
-        .navigationTitle("Inbox")
+        .navigationTitle(L("list.inbox"))
         .navigationDestination(for: String.self) { id in ClientCardView(model: ClientCardModel(book: book, clientId: id), book: book) }
         .confirmationDialog("Attach to", isPresented: Binding(get: { attaching != nil }, set: { if !$0 { attaching = nil } })) {
             ForEach(candidates, id: \.id) { c in

@@ -6,7 +6,6 @@ import app.kartka.core.SyncReportRec
 import app.kartka.core.SyncStatusRec
 import java.nio.file.Files
 import java.time.Instant
-import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
@@ -21,30 +20,17 @@ import kotlin.test.assertTrue
 
 /** Settings and sync against a real kartka-server process on loopback. */
 class SettingsSyncTest {
-    private lateinit var server: Process
+    private lateinit var server: LoopbackServer
     private lateinit var url: String
 
     @BeforeTest
     fun startServer() {
-        val bin = System.getenv("KARTKA_SERVER_BIN") ?: error("KARTKA_SERVER_BIN is not set")
-        val dir = Files.createTempDirectory("kartka-server").toFile()
-        // The server must know its own address to sign confirmation links for clients.
-        val port = java.net.ServerSocket(0).use { it.localPort }
-        dir.resolve("server.toml").writeText("[notify]\npublic_url = \"http://127.0.0.1:$port\"\n")
-        val pb = ProcessBuilder(bin, "--bind", "127.0.0.1:$port", "--config", dir.resolve("server.toml").path).directory(dir)
-        pb.environment()["KARTKA_LOG"] = "warn"
-        pb.redirectError(ProcessBuilder.Redirect.INHERIT)
-        server = pb.start()
-        val line = server.inputStream.bufferedReader().readLine()
-        assertTrue(line.startsWith("listening on "), line)
-        url = line.removePrefix("listening on ")
+        server = LoopbackServer()
+        url = server.url
     }
 
     @AfterTest
-    fun stopServer() {
-        server.destroy()
-        server.waitFor(30, TimeUnit.SECONDS)
-    }
+    fun stopServer() = server.close()
 
     private fun emptyBook(): ClientBook =
         ClientBook.open(Files.createTempDirectory("kartka-b").resolve("book.db").toString())

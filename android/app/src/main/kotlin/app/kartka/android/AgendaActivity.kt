@@ -18,23 +18,24 @@ class AgendaActivity : ScreenActivity() {
         super.onCreate(savedInstanceState)
         vm = AgendaViewModel(kartka.book, kartka.io)
         page.addView(row(
-            button("‹") { day = day.minusDays(if (vm.state.value.mode == AgendaState.Mode.DAY) 1 else 7); show() },
-            button("Day") { vm.showDay(day) },
-            button("Week") { vm.showWeek(day) },
-            button("›") { day = day.plusDays(if (vm.state.value.mode == AgendaState.Mode.DAY) 1 else 7); show() },
+            button("‹") { day = day.minusDays(if (vm.state.value.mode == AgendaState.Mode.DAY) 1 else 7); show() }
+                .apply { contentDescription = s["agenda.previous"] },
+            button(s["agenda.day"]) { vm.showDay(day) },
+            button(s["agenda.week"]) { vm.showWeek(day) },
+            button("›") { day = day.plusDays(if (vm.state.value.mode == AgendaState.Mode.DAY) 1 else 7); show() }
+                .apply { contentDescription = s["agenda.next"] },
         ))
         val list = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
         page.addView(list)
-        vm.state.render { s ->
+        vm.state.render { st ->
             list.removeAllViews()
-            s.error?.let { list.addView(text(it)) }
-            for ((d, rows) in s.days) {
+            st.error?.let { list.addView(text(it)) }
+            for ((d, rows) in st.days) {
                 list.addView(text(d.toString(), 18f))
                 if (rows.isEmpty()) list.addView(text("—"))
                 for (r in rows) {
-                    list.addView(text("${r.time}  ${r.clientName}\n${r.services} · ${r.total}" + (r.due?.let { " · due $it" } ?: "") + " · ${r.visit.status}").apply {
-                        setPadding(0, dp(6), 0, dp(6))
-                        setOnClickListener { actions(r.visit.id, r.visit.clientId, r.day) }
+                    list.addView(entry("${r.time}  ${r.clientName}\n${r.services} · ${r.total}" + (r.due?.let { " · " + s.format("agenda.due", it) } ?: "") + " · ${s.status(r.visit.status)}") {
+                        actions(r.visit.id, r.visit.clientId, r.day)
                     })
                 }
             }
@@ -52,8 +53,8 @@ class AgendaActivity : ScreenActivity() {
         card.load()
         val text = card.confirmationRequest(visitId) ?: return toast(card.state.value.error ?: "")
         val channels = card.state.value.actions.filter { it.enabled && it.action != "call" }
-        if (channels.isEmpty()) return toast("The client has not agreed to messages on any channel")
-        choose("Send by", channels.map { it.label }) { i ->
+        if (channels.isEmpty()) return toast(s["agenda.no_channel"])
+        choose(s["agenda.send_by"], channels.map { s.channel(it.action) }) { i ->
             scope.launch {
                 val spec = card.prepare(channels[i].action, text) ?: return@launch toast(card.state.value.error ?: "")
                 if (launch(spec)) card.recordSent(channels[i].action, text)
@@ -65,7 +66,7 @@ class AgendaActivity : ScreenActivity() {
         if (vm.state.value.mode == AgendaState.Mode.DAY) vm.showDay(day) else vm.showWeek(day)
 
     private fun actions(visitId: String, clientId: String, on: LocalDate) {
-        choose("Visit", listOf("Confirmed", "Completed", "No-show", "Cancel visit", "Move…", "Paid…", "Reminder off", "Ask to confirm…")) { i ->
+        choose(s["agenda.visit"], listOf("agenda.confirmed", "agenda.completed", "agenda.no_show", "agenda.cancel", "agenda.move", "agenda.paid", "agenda.reminder_off", "agenda.ask_confirm").map { s[it] }) { i ->
             when (i) {
                 0 -> scope.launch { vm.status(visitId, "confirmed") }
                 1 -> scope.launch { vm.complete(visitId) }
@@ -73,9 +74,9 @@ class AgendaActivity : ScreenActivity() {
                 3 -> scope.launch { vm.cancel(visitId) }
                 4 -> TimePickerDialog(this, { _, h, m -> scope.launch { vm.reschedule(visitId, on.atTime(h, m)) } }, 10, 0, true).show()
                 5 -> {
-                    val amount = EditText(this).apply { hint = "Amount paid" }
-                    android.app.AlertDialog.Builder(this).setTitle("Paid").setView(amount)
-                        .setPositiveButton("Save") { _, _ -> scope.launch { vm.setPaid(visitId, amount.text.toString()) } }
+                    val amount = EditText(this).apply { hint = s["agenda.amount_paid"] }
+                    android.app.AlertDialog.Builder(this).setTitle(s["agenda.paid"]).setView(amount)
+                        .setPositiveButton(s["common.save"]) { _, _ -> scope.launch { vm.setPaid(visitId, amount.text.toString()) } }
                         .show()
                 }
                 6 -> scope.launch { vm.setReminder(visitId, "off") }

@@ -8,7 +8,6 @@ import android.widget.Switch
 import android.widget.TextView
 import app.kartka.app.CONSENT_SOURCES
 import app.kartka.app.ClientCardViewModel
-import app.kartka.app.channelLabel
 import kotlinx.coroutines.launch
 
 /**
@@ -22,26 +21,29 @@ class ClientCardActivity : ScreenActivity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         vm = ClientCardViewModel(kartka.book, intent.getStringExtra("client")!!, kartka.io, platform = "android")
-        val header = text(size = 20f)
+        val header = text(size = 24f)
         val details = text()
         val money = text()
+        val next = text()
         val error = text()
-        page.addView(header); page.addView(details); page.addView(money); page.addView(error)
-        page.addView(button("Edit") { editCard() })
+        page.addView(header); page.addView(details); page.addView(money); page.addView(next); page.addView(error)
+        // What a master needs at a glance: the message buttons right under name, phone,
+        // money and the next visit; editing is below them.
         val actions = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
         page.addView(actions)
+        page.addView(button(s["card.edit"]) { editCard() })
 
-        val composer = section("Message")
+        val composer = section(s["card.message"])
         var channel = "sms"
         var current = vm.composer(channel)
         val counter = text(size = 12f)
-        val body: EditText = field("Text") { t -> current.type(t); counter.text = current.state.smsCounter ?: "" }
+        val body: EditText = field(s["card.text"]) { t -> current.type(t); counter.text = current.state.smsCounter ?: "" }
         composer.addView(body); composer.addView(counter)
         // Through the server's gateway rather than the phone's app: the reply a client sees
         // from the business's number, with its delivery status on every device.
         val via = listOf("sms", "whatsapp", "telegram", "email")
-        composer.addView(button("Send via the business") {
-            choose("Channel", via.map(::channelLabel)) { i ->
+        composer.addView(button(s["card.send_business"]) {
+            choose(s["card.channel"], via.map(s::channel)) { i ->
                 scope.launch {
                     current = vm.composer(via[i]).also { it.type(body.text.toString()) }
                     current.loadTemplates()
@@ -51,35 +53,39 @@ class ClientCardActivity : ScreenActivity() {
                 }
             }
         })
-        composer.addView(button("Template") {
+        composer.addView(button(s["card.template"]) {
             current.loadTemplates()
             val ts = current.state.templates
-            if (ts.isEmpty()) { toast("No templates for ${channelLabel(channel)}"); return@button }
-            choose("Template", ts.map { it.name }) { i ->
+            if (ts.isEmpty()) { toast(s.format("card.no_templates", s.channel(channel))); return@button }
+            choose(s["card.template"], ts.map { it.name }) { i ->
                 scope.launch { current.useTemplate(ts[i].id); body.setText(current.state.text) }
             }
         })
 
-        val consent = section("Consent")
-        val visits = section("Visits")
-        page.addView(button("Book a visit") { bookVisit() })
-        val history = section("Messages")
+        val consent = section(s["card.consent"])
+        val visits = section(s["card.visits"])
+        page.addView(button(s["card.book_visit"]) { bookVisit() })
+        val history = section(s["card.history"])
 
-        vm.state.render { s ->
-            val c = s.client ?: return@render
+        vm.state.render { st ->
+            val c = st.client ?: return@render
             header.text = (if (c.clientClass == "vip") "★ " else "") + c.name
             details.text = listOfNotNull(
                 c.phones.joinToString(", ") { it.raw }.ifEmpty { null },
-                c.email, c.birthday?.let { "Birthday $it" }, c.comment,
-                c.loyaltyCard?.let { "Card $it" }, c.discountPercent.takeIf { it > 0u }?.let { "Discount $it%" },
-                "${c.visits} visits",
+                c.email, c.birthday?.let { s.format("card.birthday", it) }, c.comment,
+                c.loyaltyCard?.let { s.format("card.loyalty", it) }, c.discountPercent.takeIf { it > 0u }?.let { s.format("card.discount", it) },
+                s.plural("visits", c.visits.toLong()),
             ).joinToString("\n")
-            money.text = s.money?.let { "Sold ${it.sold} · Paid ${it.paid} · Balance ${it.balance}" }
-            error.text = s.error ?: ""
+            money.text = st.money?.let { s.format("card.money", it.sold, it.paid, it.balance) }
+            val now = java.time.Instant.now().toString()
+            next.text = st.visits.filter { it.start > now && it.status in setOf("booked", "confirmed") }.minByOrNull { it.start }
+                ?.let { v -> s.format("card.next_visit", "${local(v.start)} · ${v.services.joinToString { it.name }}") } ?: ""
+            error.text = st.error ?: ""
 
             actions.removeAllViews()
-            for (a in s.actions) {
-                actions.addView(button(if (a.enabled) a.label else "${a.label} — ${a.reason}") {
+            for (a in st.actions) {
+                val label = s.channel(a.action)
+                actions.addView(button(if (a.enabled) label else "$label — ${a.reason?.let(s::reason)}") {
                     if (a.action == "call") vm.call()?.let { launch(it) } else {
                         channel = a.action
                         current = vm.composer(channel).also { it.type(body.text.toString()) }
@@ -91,37 +97,43 @@ class ClientCardActivity : ScreenActivity() {
             }
 
             consent.removeAllViews()
-            for (t in s.consent) {
+            for (t in st.consent) {
                 consent.addView(Switch(this).apply {
-                    text = t.label + (t.lastChange?.let { " (${it.source}, ${it.at.take(10)})" } ?: "")
+                    text = s.channel(t.channel) + (t.lastChange?.let { " (${s["source.${it.source}"]}, ${it.at.take(10)})" } ?: "")
+                    minHeight = dp(48)
                     isChecked = t.granted
                     setOnCheckedChangeListener { sw, on -> askSource(t.channel, on) { sw.isChecked = !on } }
                 })
             }
             visits.removeAllViews()
-            s.visits.forEach { v -> visits.addView(text("${v.start.take(16).replace('T', ' ')} · ${v.services.joinToString { it.name }} · ${v.status}")) }
+            st.visits.forEach { v -> visits.addView(text("${local(v.start)} · ${v.services.joinToString { it.name }} · ${s.status(v.status)}")) }
             history.removeAllViews()
-            s.messages.forEach { m ->
+            st.messages.forEach { m ->
                 val arrow = if (m.kind == "inbound") "← " else "→ "
-                history.addView(text("$arrow${m.at.take(16).replace('T', ' ')} · ${channelLabel(m.channel)} · ${m.status}" +
+                history.addView(text("$arrow${m.at.take(16).replace('T', ' ')} · ${s.channel(m.channel)} · ${s.status(m.status)}" +
                     (m.detail?.let { " · $it" } ?: "") + "\n${m.body}"))
             }
         }
         scope.launch { vm.load() }
     }
 
+    /** An instant from the core as the salon's wall-clock time (its IANA zone), "2026-12-04 10:00". */
+    private fun local(rfc3339: String): String =
+        java.time.OffsetDateTime.parse(rfc3339).atZoneSameInstant(java.time.ZoneId.of(kartka.book.business().zone))
+            .toLocalDateTime().toString().take(16).replace('T', ' ')
+
     /** Every field of the card; an emptied field is cleared. */
     private fun editCard() {
         val f = vm.form() ?: return
         val fields = listOf(
-            "Name" to f.name, "Phones, comma-separated" to f.phones, "Email" to f.email,
-            "Birthday (1990-04-15 or --04-15)" to f.birthday, "Comment" to f.comment,
-            "Class (regular, vip, …)" to f.clientClass, "Tags, comma-separated" to f.tags,
-            "Loyalty card" to f.loyaltyCard, "Discount %" to f.discountPercent,
+            s["edit.name"] to f.name, s["edit.phones"] to f.phones, s["edit.email"] to f.email,
+            s["edit.birthday"] to f.birthday, s["edit.comment"] to f.comment,
+            s["edit.class"] to f.clientClass, s["edit.tags"] to f.tags,
+            s["edit.loyalty"] to f.loyaltyCard, s["edit.discount"] to f.discountPercent,
         ).map { (hint, value) -> EditText(this).apply { this.hint = hint; setText(value) } }
         val form = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL; fields.forEach { addView(it) } }
-        AlertDialog.Builder(this).setTitle("Edit").setView(android.widget.ScrollView(this).apply { addView(form) })
-            .setPositiveButton("Save") { _, _ ->
+        AlertDialog.Builder(this).setTitle(s["card.edit"]).setView(android.widget.ScrollView(this).apply { addView(form) })
+            .setPositiveButton(s["common.save"]) { _, _ ->
                 val v = fields.map { it.text.toString() }
                 scope.launch {
                     vm.save(app.kartka.app.CardForm(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]))
@@ -134,21 +146,21 @@ class ClientCardActivity : ScreenActivity() {
     /** A new visit: service, price (as typed, in the business's currency), day, time, length. */
     private fun bookVisit() {
         val form = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
-        val service = EditText(this).apply { hint = "Service" }
-        val price = EditText(this).apply { hint = "Price" }
+        val service = EditText(this).apply { hint = s["book.service"] }
+        val price = EditText(this).apply { hint = s["book.price"] }
         val date = EditText(this).apply { setText(java.time.LocalDate.now().plusDays(1).toString()) }
         val time = EditText(this).apply { setText("10:00") }
         val minutes = EditText(this).apply { setText("60") }
         listOf(service, price, date, time, minutes).forEach { form.addView(it) }
-        AlertDialog.Builder(this).setTitle("Book a visit").setView(form)
-            .setPositiveButton("Book") { _, _ ->
+        AlertDialog.Builder(this).setTitle(s["card.book_visit"]).setView(form)
+            .setPositiveButton(s["book.book"]) { _, _ ->
                 scope.launch {
                     val agenda = app.kartka.app.AgendaViewModel(kartka.book, kartka.io)
                     val at = runCatching {
                         java.time.LocalDate.parse(date.text.toString().trim()).atTime(java.time.LocalTime.parse(time.text.toString().trim()))
-                    }.getOrNull() ?: return@launch toast("Date as 2026-12-01, time as 10:00")
+                    }.getOrNull() ?: return@launch toast(s["book.bad_time"])
                     val minor = runCatching { kartka.book.parseMoney(price.text.toString()) }.getOrNull()
-                        ?: return@launch toast("Price as 800 or 800,50")
+                        ?: return@launch toast(s["book.bad_price"])
                     agenda.create(vm.clientId, at, minutes.text.toString().toIntOrNull() ?: 60,
                         listOf(app.kartka.core.ServiceRec(service.text.toString(), minor, 1u)))
                     agenda.state.value.error?.let { toast(it) }
@@ -160,16 +172,16 @@ class ClientCardActivity : ScreenActivity() {
 
     /** Consent is recorded only with its source (and an optional note); cancelling undoes the switch. */
     private fun askSource(channel: String, granted: Boolean, undo: () -> Unit) {
-        val note = EditText(this).apply { hint = "Note (form number, message…)" }
+        val note = EditText(this).apply { hint = s["consent.note"] }
         var source = 0
         AlertDialog.Builder(this)
-            .setTitle("${if (granted) "Consent to" else "Withdrawal of"} ${channelLabel(channel)}: how?")
-            .setSingleChoiceItems(CONSENT_SOURCES.toTypedArray(), 0) { _, i -> source = i }
+            .setTitle(s.format(if (granted) "consent.grant" else "consent.withdraw", s.channel(channel)))
+            .setSingleChoiceItems(CONSENT_SOURCES.map { s["source.$it"] }.toTypedArray(), 0) { _, i -> source = i }
             .setView(note)
-            .setPositiveButton("Record") { _, _ ->
+            .setPositiveButton(s["consent.record"]) { _, _ ->
                 scope.launch { vm.setConsent(channel, granted, CONSENT_SOURCES[source], note.text.toString()) }
             }
-            .setNegativeButton("Cancel") { _, _ -> undo() }
+            .setNegativeButton(s["common.cancel"]) { _, _ -> undo() }
             .setOnCancelListener { undo() }
             .show()
     }

@@ -13,51 +13,55 @@ class ClientListActivity : ScreenActivity() {
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
+        // The first launch has a book without a business: set up the studio first.
+        if (!kartka.hasBusiness()) {
+            startActivity(Intent(this, SetupActivity::class.java))
+            finish()
+            return
+        }
         vm = ClientListViewModel(kartka.book, kartka.io)
+        page.addView(text(kartka.book.business().name, 22f))
         val syncLine = text(size = 12f)
         page.addView(syncLine)
         page.addView(row(
-            button("Agenda") { startActivity(Intent(this, AgendaActivity::class.java)) },
-            button("Import") { startActivity(Intent(this, ImportActivity::class.java)) },
-            button("Inbox") { startActivity(Intent(this, InboxActivity::class.java)) },
-            button("Messages") { startActivity(Intent(this, MessageLogActivity::class.java)) },
-            button("Settings") { startActivity(Intent(this, SettingsActivity::class.java)) },
+            button(s["list.agenda"]) { startActivity(Intent(this, AgendaActivity::class.java)) },
+            button(s["list.import"]) { startActivity(Intent(this, ImportActivity::class.java)) },
+            button(s["list.inbox"]) { startActivity(Intent(this, InboxActivity::class.java)) },
+            button(s["list.messages"]) { startActivity(Intent(this, MessageLogActivity::class.java)) },
+            button(s["list.settings"]) { startActivity(Intent(this, SettingsActivity::class.java)) },
         ))
-        page.addView(button("New client") { newClient() })
-        page.addView(field("Name, phone or email") { q -> scope.launch { vm.search(q) } })
+        page.addView(button(s["list.new_client"]) { newClient() })
+        page.addView(field(s["list.search"]) { q -> scope.launch { vm.search(q) } })
         page.addView(row(
-            button("All") { vm.filter(null, null) },
-            button("★ VIP") { vm.filter("vip", vm.state.value.tag) },
-            field("Tag") { t -> scope.launch { vm.filter(vm.state.value.clientClass, t.ifBlank { null }) } },
+            button(s["list.all"]) { vm.filter(null, null) },
+            button(s["list.vip"]) { vm.filter("vip", vm.state.value.tag) },
+            field(s["list.tag"]) { t -> scope.launch { vm.filter(vm.state.value.clientClass, t.ifBlank { null }) } },
         ))
         val list = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
         page.addView(list)
-        page.addView(button("More") { vm.loadMore() })
+        page.addView(button(s["list.more"]) { vm.loadMore() })
 
-        vm.state.render { s ->
+        vm.state.render { st ->
             list.removeAllViews()
-            s.error?.let { list.addView(text(it)) }
-            for (r in s.rows) {
+            st.error?.let { list.addView(text(it)) }
+            for (r in st.rows) {
                 val line = buildString {
                     if (r.vip) append("★ ")
                     append(r.name)
                     r.contact?.let { append(" · ").append(it) }
-                    r.owes?.let { append(" · owes ").append(it) }
+                    r.owes?.let { append(" · ").append(s.format("list.owes", it)) }
                     if (r.tags.isNotEmpty()) append(" · #").append(r.tags.joinToString(" #"))
                 }
-                list.addView(text(line).apply {
-                    setPadding(0, dp(8), 0, dp(8))
-                    setOnClickListener {
-                        startActivity(Intent(this@ClientListActivity, ClientCardActivity::class.java).putExtra("client", r.id))
-                    }
+                list.addView(entry(line) {
+                    startActivity(Intent(this@ClientListActivity, ClientCardActivity::class.java).putExtra("client", r.id))
                 })
             }
         }
-        kartka.sync.state.render { s ->
-            syncLine.text = s.progress ?: s.lastError?.let { "Offline: $it" }
-                ?: s.lastSynced?.let { "Synced ${android.text.format.DateUtils.getRelativeTimeSpanString(it.toEpochMilli())}" }
-                ?: "Not synced yet"
-            s.notice?.let { toast(it); kartka.sync.noticeShown() }
+        kartka.sync.state.render { st ->
+            syncLine.text = st.progress ?: st.lastError?.let { s.format("sync.offline", it) }
+                ?: st.lastSynced?.let { s.format("sync.synced", android.text.format.DateUtils.getRelativeTimeSpanString(it.toEpochMilli())) }
+                ?: s["sync.not_synced"]
+            st.notice?.let { toast(it); kartka.sync.noticeShown() }
         }
         // Edits here and those arriving from other phones refresh the list.
         kartka.book.setChangeListener(object : ChangeListener {
@@ -70,11 +74,11 @@ class ClientListActivity : ScreenActivity() {
 
     /** Name and number; consent is recorded on the card, with its source. */
     private fun newClient() {
-        val name = field("Name")
-        val phone = field("Phone").apply { inputType = android.text.InputType.TYPE_CLASS_PHONE }
+        val name = field(s["client.name"])
+        val phone = field(s["client.phone"]).apply { inputType = android.text.InputType.TYPE_CLASS_PHONE }
         val form = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL; addView(name); addView(phone) }
-        android.app.AlertDialog.Builder(this).setTitle("New client").setView(form)
-            .setPositiveButton("Add") { _, _ ->
+        android.app.AlertDialog.Builder(this).setTitle(s["list.new_client"]).setView(form)
+            .setPositiveButton(s["client.add"]) { _, _ ->
                 scope.launch {
                     val id = vm.add(name.text.toString(), phone.text.toString()) ?: return@launch toast(vm.state.value.error ?: "")
                     startActivity(Intent(this@ClientListActivity, ClientCardActivity::class.java).putExtra("client", id))

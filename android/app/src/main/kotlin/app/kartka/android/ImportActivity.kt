@@ -27,11 +27,11 @@ class ImportActivity : ScreenActivity() {
         super.onCreate(savedInstanceState)
         vm = ImportViewModel(kartka.book, kartka.io)
         page.addView(row(
-            button("Whole phone book") {
+            button(s["import.whole"]) {
                 if (checkSelfPermission(Manifest.permission.READ_CONTACTS) == PackageManager.PERMISSION_GRANTED) readAll()
                 else requestPermissions(arrayOf(Manifest.permission.READ_CONTACTS), ASK_CONTACTS)
             },
-            button("Pick one") {
+            button(s["import.pick_one"]) {
                 startActivityForResult(Intent(Intent.ACTION_PICK, ContactsContract.Contacts.CONTENT_URI), PICK_CONTACT)
             },
         ))
@@ -39,14 +39,14 @@ class ImportActivity : ScreenActivity() {
         page.addView(summary)
         val list = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
         page.addView(list)
-        page.addView(button("Import picked") {
+        page.addView(button(s["import.picked"]) {
             vm.importPicked()
-            vm.state.value.imported?.let { toast("${it.size} clients imported"); finish() }
+            vm.state.value.imported?.let { toast(s.plural("imported", it.size.toLong())); finish() }
         })
-        vm.state.render { s ->
-            summary.text = s.error ?: "${s.new} new · ${s.duplicate} already in the book · ${s.mergeCandidate} to check · ${s.invalid} unusable"
+        vm.state.render { st ->
+            summary.text = st.error ?: s.format("import.summary", st.new, st.duplicate, st.mergeCandidate, st.invalid)
             list.removeAllViews()
-            for (r in s.rows) {
+            for (r in st.rows) {
                 list.addView(CheckBox(this).apply {
                     text = "${r.item.name ?: "—"} ${r.item.phones.joinToString()}\n${r.item.status.replace('_', ' ')}: ${r.item.reason}"
                     isChecked = r.picked
@@ -59,7 +59,7 @@ class ImportActivity : ScreenActivity() {
 
     override fun onRequestPermissionsResult(code: Int, permissions: Array<String>, results: IntArray) {
         if (code == ASK_CONTACTS && results.firstOrNull() == PackageManager.PERMISSION_GRANTED) scope.launch { readAll() }
-        else if (code == ASK_CONTACTS) toast("Without access to contacts, pick them one at a time")
+        else if (code == ASK_CONTACTS) toast(s["import.refused"])
     }
 
     @Deprecated("The framework's own result callback; the app uses no AndroidX")

@@ -4,7 +4,6 @@ import android.content.Intent
 import android.os.Bundle
 import android.widget.LinearLayout
 import app.kartka.app.InboxViewModel
-import app.kartka.app.channelLabel
 import java.time.Instant
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
@@ -21,34 +20,31 @@ class InboxActivity : ScreenActivity() {
         super.onCreate(savedInstanceState)
         vm = InboxViewModel(kartka.book, kartka.io, me = kartka.book.currentStaff())
         page.addView(row(
-            button("Unanswered") { vm.show("unanswered") },
-            button("Open") { vm.show("open") },
-            button("Later") { vm.show("postponed") },
-            button("All") { vm.show(null) },
+            button(s["inbox.unanswered"]) { vm.show("unanswered") },
+            button(s["inbox.open"]) { vm.show("open") },
+            button(s["inbox.later"]) { vm.show("postponed") },
+            button(s["inbox.all"]) { vm.show(null) },
         ))
         val list = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
         page.addView(list)
-        vm.state.render { s ->
+        vm.state.render { st ->
             list.removeAllViews()
-            s.error?.let { list.addView(text(it)) }
-            for (e in s.rows) {
-                val who = e.staffId?.let { s.staff[it] }?.let { " · $it" } ?: ""
+            st.error?.let { list.addView(text(it)) }
+            for (e in st.rows) {
+                val who = e.staffId?.let { st.staff[it] }?.let { " · $it" } ?: ""
                 val arrow = if (e.lastKind == "inbound") "←" else "→"
-                list.addView(text("${e.name}${if (e.lead) " (new)" else ""} · ${e.status}$who\n" +
-                    "$arrow ${e.lastChannel?.let(::channelLabel) ?: ""}: ${e.lastBody ?: ""}").apply {
-                    setPadding(0, dp(8), 0, dp(2))
-                    setOnClickListener {
-                        startActivity(Intent(this@InboxActivity, ClientCardActivity::class.java).putExtra("client", e.clientId))
-                    }
+                list.addView(entry("${e.name}${if (e.lead) " " + s["inbox.lead"] else ""} · ${s.status(e.status)}$who\n" +
+                    "$arrow ${e.lastChannel?.let(s::channel) ?: ""}: ${e.lastBody ?: ""}") {
+                    startActivity(Intent(this@InboxActivity, ClientCardActivity::class.java).putExtra("client", e.clientId))
                 })
                 val actions = mutableListOf(
-                    button("Take") { vm.take(e.clientId) },
-                    button("Tomorrow") { vm.postpone(e.clientId, Instant.now().plusSeconds(18 * 3600)) },
-                    button("Close") { vm.close(e.clientId) },
+                    button(s["inbox.take"]) { vm.take(e.clientId) },
+                    button(s["inbox.tomorrow"]) { vm.postpone(e.clientId, Instant.now().plusSeconds(18 * 3600)) },
+                    button(s["inbox.close"]) { vm.close(e.clientId) },
                 )
                 if (e.lead) {
-                    actions += button("New client") { vm.takeIn(e.clientId, null) }
-                    actions += button("Attach…") { attach(e.clientId) }
+                    actions += button(s["inbox.new_client"]) { vm.takeIn(e.clientId, null) }
+                    actions += button(s["inbox.attach"]) { attach(e.clientId) }
                 }
                 list.addView(row(*actions.toTypedArray()))
             }
@@ -59,7 +55,7 @@ class InboxActivity : ScreenActivity() {
     /** Attach a lead to a client found by name or phone. */
     private suspend fun attach(leadId: String) {
         val found = withContext(kartka.io) { kartka.book.findClients("", null, null, 0u, 50u) }
-        choose("Attach to", found.map { it.name }) { i ->
+        choose(s["inbox.attach_to"], found.map { it.name }) { i ->
             scope.launch { vm.attach(leadId, found[i].id) }
         }
     }

@@ -12,7 +12,7 @@ import kotlinx.coroutines.Dispatchers
  * the foreground sync loop while any Activity is visible; the periodic [SyncJobService] syncs
  * when none is.
  */
-class KartkaApp : Application() {
+open class KartkaApp : Application() {
     lateinit var book: ClientBook
         private set
     lateinit var sync: SyncController
@@ -23,14 +23,35 @@ class KartkaApp : Application() {
 
     private var visible = 0
 
+    /**
+     * The book's key, wrapped by Android Keystore. Open so the Robolectric suite can hand in a
+     * key of its own: Robolectric has no `AndroidKeyStore` provider.
+     */
+    protected open fun bookKey(): ByteArray = BookKey.get(this)
+
+    /**
+     * How long one long-poll of the foreground loop waits for news; stopping the loop takes up
+     * to this long. The Robolectric suite shortens it to see the loop end within a test.
+     */
+    open val syncWaitSeconds: Int = 25
+
+    /** False until the first launch has set up the studio (or paired with one). */
+    fun hasBusiness(): Boolean =
+        try {
+            book.business()
+            true
+        } catch (e: app.kartka.core.ApiException.NotInitialized) {
+            false
+        }
+
     override fun onCreate() {
         super.onCreate()
-        book = ClientBook.openEncrypted(getDatabasePath("kartka.db").apply { parentFile?.mkdirs() }.path, BookKey.get(this))
+        book = ClientBook.openEncrypted(getDatabasePath("kartka.db").apply { parentFile?.mkdirs() }.path, bookKey())
         sync = SyncController(book)
         SyncJobService.schedule(this)
         registerActivityLifecycleCallbacks(object : ActivityLifecycleCallbacks {
             override fun onActivityStarted(activity: Activity) {
-                if (visible++ == 0 && book.syncInfo().paired) sync.start()
+                if (visible++ == 0 && book.syncInfo().paired) sync.start(syncWaitSeconds)
             }
 
             override fun onActivityStopped(activity: Activity) {

@@ -3,7 +3,6 @@ package app.kartka.android
 import android.os.Bundle
 import android.widget.LinearLayout
 import app.kartka.app.MessageLogViewModel
-import app.kartka.app.channelLabel
 import kotlinx.coroutines.launch
 
 /** Every message of the business, newest first; "Failed" is one tap away. */
@@ -14,21 +13,21 @@ class MessageLogActivity : ScreenActivity() {
         super.onCreate(savedInstanceState)
         vm = MessageLogViewModel(kartka.book, kartka.io)
         page.addView(row(
-            button("All") { vm.filter() },
-            button("Failed") { vm.filter(status = "failed") },
-            button("Replies") { vm.filter(kind = "inbound") },
-            button("SMS") { vm.filter(channel = "sms") },
+            button(s["log.all"]) { vm.filter() },
+            button(s["log.failed"]) { vm.filter(status = "failed") },
+            button(s["log.replies"]) { vm.filter(kind = "inbound") },
+            button(s["log.sms"]) { vm.filter(channel = "sms") },
         ))
         val list = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
         page.addView(list)
-        page.addView(button("More") { vm.loadMore() })
-        vm.state.render { s ->
+        page.addView(button(s["list.more"]) { vm.loadMore() })
+        vm.state.render { st ->
             list.removeAllViews()
-            s.error?.let { list.addView(text(it)) }
-            for (l in s.rows) {
+            st.error?.let { list.addView(text(it)) }
+            for (l in st.rows) {
                 val m = l.message
                 val arrow = if (m.kind == "inbound") "←" else "→"
-                list.addView(text("$arrow ${m.at.take(16).replace('T', ' ')} · ${l.clientName} · ${channelLabel(m.channel)} · ${m.status}" +
+                list.addView(text("$arrow ${m.at.take(16).replace('T', ' ')} · ${l.clientName} · ${s.channel(m.channel)} · ${s.status(m.status)}" +
                     (m.detail?.let { "\n$it" } ?: "") + "\n${m.body}").apply { setPadding(0, dp(6), 0, dp(6)) })
             }
         }

@@ -18,6 +18,7 @@ import android.widget.ScrollView
 import android.widget.TextView
 import android.widget.Toast
 import app.kartka.app.LaunchSpec
+import app.kartka.app.Strings
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.MainScope
 import kotlinx.coroutines.cancel
@@ -33,8 +34,14 @@ abstract class ScreenActivity : Activity() {
     protected val scope: CoroutineScope = MainScope()
     protected lateinit var page: LinearLayout
 
+    /** The words of this screen in the device's language (uk, ru, pl; English otherwise). */
+    protected val s: Strings by lazy { strings }
+
     override fun onCreate(savedInstanceState: Bundle?) {
+        // Light or dark as the phone is set; the framework's own DayNight theme (API 29+).
+        setTheme(if (android.os.Build.VERSION.SDK_INT >= 29) android.R.style.Theme_DeviceDefault_DayNight else android.R.style.Theme_DeviceDefault_Light)
         super.onCreate(savedInstanceState)
+        title = s["app.name"]
         page = LinearLayout(this).apply {
             orientation = LinearLayout.VERTICAL
             setPadding(dp(16), dp(16), dp(16), dp(16))
@@ -60,17 +67,30 @@ abstract class ScreenActivity : Activity() {
     protected fun button(label: String, onClick: suspend () -> Unit): Button =
         Button(this).apply {
             text = label
+            // Names and numbers read as typed, not in capitals.
+            isAllCaps = false
+            minHeight = dp(48)
             setOnClickListener { scope.launch { onClick() } }
         }
 
     protected fun field(hint: String, onChange: ((String) -> Unit)? = null): EditText =
         EditText(this).apply {
             this.hint = hint
+            minHeight = dp(48)
             if (onChange != null) addTextChangedListener(object : TextWatcher {
                 override fun afterTextChanged(s: Editable) = onChange(s.toString())
                 override fun beforeTextChanged(s: CharSequence, a: Int, b: Int, c: Int) {}
                 override fun onTextChanged(s: CharSequence, a: Int, b: Int, c: Int) {}
             })
+        }
+
+    /** A line of a list that opens something: a whole finger's height (48 dp) to hit. */
+    protected fun entry(s: String, onClick: () -> Unit): TextView =
+        text(s).apply {
+            minHeight = dp(48)
+            gravity = android.view.Gravity.CENTER_VERTICAL
+            setPadding(0, dp(8), 0, dp(8))
+            setOnClickListener { onClick() }
         }
 
     protected fun row(vararg views: View): LinearLayout =
@@ -104,6 +124,9 @@ fun Context.launch(spec: LaunchSpec): Boolean =
         startActivity(Intent(spec.androidAction, Uri.parse(spec.uri)).addFlags(Intent.FLAG_ACTIVITY_NEW_TASK))
         true
     } catch (e: ActivityNotFoundException) {
-        Toast.makeText(this, "No app on this phone opens this link", Toast.LENGTH_LONG).show()
+        Toast.makeText(this, strings["launch.no_app"], Toast.LENGTH_LONG).show()
         false
     }
+
+/** The apps' words in the language the phone is set to. */
+val Context.strings: Strings get() = Strings.of(resources.configuration.locales[0].language)
