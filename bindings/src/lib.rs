@@ -4,6 +4,7 @@
 //! (Kotlin: `Dispatchers.IO`; Swift: a background task), as ARCHITECTURE.md explains.
 
 mod card;
+mod dates;
 mod error;
 mod inbox;
 mod merge;

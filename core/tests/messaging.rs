@@ -181,6 +181,14 @@ fn templates_render_dates_and_money_the_locales_way() {
             .unwrap(),
         "1 декабря 2026 11:00 1\u{a0}200,50\u{a0}₽"
     );
+    // Mid-sentence, as Russian writes it (chrono's data capitalises "Вторник").
+    assert_eq!(
+        Template::parse("ждём вас во {visit_weekday}")
+            .unwrap()
+            .render(&ctx(Locale::Ru, "Europe/Moscow", "RUB"))
+            .unwrap(),
+        "ждём вас во вторник"
+    );
     assert_eq!(
         date.render(&ctx(Locale::En, "Europe/London", "GBP"))
             .unwrap(),

@@ -930,6 +930,21 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func updateClient(clientId: String, patch: ClientPatchRec) throws  -> ClientRec
     
     /**
+     * "вівторок, 1 грудня 2026": a day, `YYYY-MM-DD`.
+     */
+    func formatDay(day: String, language: String) throws  -> String
+    
+    /**
+     * "1 грудня 2026, 10:00": the same without the weekday, for lists.
+     */
+    func formatMoment(at: String, language: String) throws  -> String
+    
+    /**
+     * "вівторок, 1 грудня 2026, 10:00": an RFC 3339 instant on the business's clock.
+     */
+    func formatWhen(at: String, language: String) throws  -> String
+    
+    /**
      * Takes an unknown sender into the book as a client, named `name` if given.
      */
     func acceptLead(leadId: String, name: String?) throws 
@@ -1530,6 +1545,48 @@ open func updateClient(clientId: String, patch: ClientPatchRec)throws  -> Client
             self.uniffiCloneHandle(),
         FfiConverterString.lower(clientId),
         FfiConverterTypeClientPatchRec_lower(patch),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * "вівторок, 1 грудня 2026": a day, `YYYY-MM-DD`.
+     */
+open func formatDay(day: String, language: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_format_day(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(day),
+        FfiConverterString.lower(language),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * "1 грудня 2026, 10:00": the same without the weekday, for lists.
+     */
+open func formatMoment(at: String, language: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_format_moment(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(at),
+        FfiConverterString.lower(language),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * "вівторок, 1 грудня 2026, 10:00": an RFC 3339 instant on the business's clock.
+     */
+open func formatWhen(at: String, language: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_format_when(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(at),
+        FfiConverterString.lower(language),uniffiCallStatus
     )
 })
 }
@@ -6574,6 +6631,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_update_client() != 30152) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_format_day() != 20377) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_format_moment() != 41254) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_format_when() != 33749) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_accept_lead() != 30368) {

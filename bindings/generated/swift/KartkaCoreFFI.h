@@ -425,6 +425,21 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_render_template(uint64_t ptr, 
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_update_client(uint64_t ptr, RustBuffer client_id, RustBuffer patch, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORMAT_DAY
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORMAT_DAY
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_format_day(uint64_t ptr, RustBuffer day, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORMAT_MOMENT
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORMAT_MOMENT
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_format_moment(uint64_t ptr, RustBuffer at, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORMAT_WHEN
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORMAT_WHEN
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_format_when(uint64_t ptr, RustBuffer at, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_ACCEPT_LEAD
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_ACCEPT_LEAD
 void uniffi_kartka_ffi_fn_method_clientbook_accept_lead(uint64_t ptr, RustBuffer lead_id, RustBuffer name, RustCallStatus *_Nonnull out_status
@@ -1091,6 +1106,24 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_render_template(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_CLIENT
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_CLIENT
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_update_client(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FORMAT_DAY
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FORMAT_DAY
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_format_day(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FORMAT_MOMENT
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FORMAT_MOMENT
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_format_moment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FORMAT_WHEN
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FORMAT_WHEN
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_format_when(void
     
 );
 #endif

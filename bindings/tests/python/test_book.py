@@ -240,6 +240,16 @@ def test_the_card_edits_and_shows_what_the_apps_need(book):
     assert (info.encoding, info.segments, info.per_segment) == ("ucs2", 1, 70)
     assert book.format_money(120050) == "1\u00a0200,50\u00a0₴"
     assert book.parse_money("800,5") == 80050
+    # Dates in the screen's language on the salon's clock (Kyiv: UTC+2 in December).
+    at = "2026-12-01T08:00:00Z"
+    assert book.format_when(at, "uk") == "вівторок, 1 грудня 2026, 10:00"
+    assert book.format_moment(at, "pl") == "1 grudnia 2026, 10:00"
+    assert book.format_day("2026-12-01", "ru-RU") == "вторник, 1 декабря 2026"
+    assert book.format_day("2026-12-01", "de") == "Tuesday, 1 December 2026"
+    with pytest.raises(k.ApiError.Validation):
+        book.format_day("01.12.2026", "uk")
+    with pytest.raises(k.ApiError.Validation):
+        book.format_when("tomorrow", "uk")
     with pytest.raises(k.ApiError.Validation):
         book.update_client(c.id, k.ClientPatchRec(birthday="31.02"))
 

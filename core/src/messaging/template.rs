@@ -191,6 +191,17 @@ impl Template {
     }
 }
 
+/// The weekday's name as it is written mid-sentence: chrono's Russian data (from glibc)
+/// capitalises it ("Вторник"), where Russian, like Ukrainian and Polish, writes "вторник"
+/// (CLDR, cross-checked against Java's in the Android tests).
+fn weekday(name: impl std::fmt::Display, locale: Locale) -> String {
+    let name = name.to_string();
+    match locale {
+        Locale::En => name,
+        _ => name.to_lowercase(),
+    }
+}
+
 /// "вівторок, 1 грудня 2026, 10:00": a visit's moment in the business's zone and language, as
 /// the confirmation page shows it.
 pub fn when(start: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz, locale: Locale) -> String {
@@ -198,9 +209,30 @@ pub fn when(start: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz, locale: L
     let loc = locale.chrono();
     format!(
         "{}, {}, {}",
-        local.format_localized("%A", loc),
+        weekday(local.format_localized("%A", loc), locale),
         local.format_localized("%-d %B %Y", loc),
         local.format("%H:%M")
+    )
+}
+
+/// "1 грудня 2026, 10:00": a visit's moment in the business's zone and language, where the
+/// weekday would crowd a line (a card's list of visits).
+pub fn moment(start: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz, locale: Locale) -> String {
+    let local = start.with_timezone(&zone);
+    format!(
+        "{}, {}",
+        local.format_localized("%-d %B %Y", locale.chrono()),
+        local.format("%H:%M")
+    )
+}
+
+/// "вівторок, 1 грудня 2026": a day of the agenda in the master's language.
+pub fn day(date: chrono::NaiveDate, locale: Locale) -> String {
+    let loc = locale.chrono();
+    format!(
+        "{}, {}",
+        weekday(date.format_localized("%A", loc), locale),
+        date.format_localized("%-d %B %Y", loc)
     )
 }
 
@@ -220,7 +252,7 @@ fn value(name: &str, ctx: &RenderContext) -> Option<String> {
         // the month's name (genitive where the language has it) and the year.
         "visit_date" => local?.format_localized("%-d %B %Y", loc).to_string(),
         "visit_time" => local?.format("%H:%M").to_string(),
-        "visit_weekday" => local?.format_localized("%A", loc).to_string(),
+        "visit_weekday" => weekday(local?.format_localized("%A", loc), ctx.locale),
         "services" => visit?.services.join(", "),
         "total" => money(visit?.total_minor, ctx.currency, ctx.locale),
         "staff_name" => visit?.staff_name.clone()?,

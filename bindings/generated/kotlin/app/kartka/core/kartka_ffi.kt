@@ -767,6 +767,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_update_client(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_format_day(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_format_moment(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_format_when(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_accept_lead(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_add_note(
@@ -950,6 +956,12 @@ internal object UniffiLib {
     external fun uniffi_kartka_ffi_fn_method_clientbook_render_template(`ptr`: Long,`templateId`: RustBuffer.ByValue,`clientId`: RustBuffer.ByValue,`visitId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_update_client(`ptr`: Long,`clientId`: RustBuffer.ByValue,`patch`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_format_day(`ptr`: Long,`day`: RustBuffer.ByValue,`language`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_format_moment(`ptr`: Long,`at`: RustBuffer.ByValue,`language`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_format_when(`ptr`: Long,`at`: RustBuffer.ByValue,`language`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_accept_lead(`ptr`: Long,`leadId`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1246,6 +1258,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_update_client() and 0xFFFF) != 30152) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_format_day() and 0xFFFF) != 20377) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_format_moment() and 0xFFFF) != 41254) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_format_when() and 0xFFFF) != 33749) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_accept_lead() and 0xFFFF) != 30368) {
@@ -2300,6 +2321,21 @@ public interface ClientBookInterface {
     fun `updateClient`(`clientId`: kotlin.String, `patch`: ClientPatchRec): ClientRec
     
     /**
+     * "вівторок, 1 грудня 2026": a day, `YYYY-MM-DD`.
+     */
+    fun `formatDay`(`day`: kotlin.String, `language`: kotlin.String): kotlin.String
+    
+    /**
+     * "1 грудня 2026, 10:00": the same without the weekday, for lists.
+     */
+    fun `formatMoment`(`at`: kotlin.String, `language`: kotlin.String): kotlin.String
+    
+    /**
+     * "вівторок, 1 грудня 2026, 10:00": an RFC 3339 instant on the business's clock.
+     */
+    fun `formatWhen`(`at`: kotlin.String, `language`: kotlin.String): kotlin.String
+    
+    /**
      * Takes an unknown sender into the book as a client, named `name` if given.
      */
     fun `acceptLead`(`leadId`: kotlin.String, `name`: kotlin.String?)
@@ -3030,6 +3066,63 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
         
         FfiConverterString.lower(`clientId`),
         FfiConverterTypeClientPatchRec.lower(`patch`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * "вівторок, 1 грудня 2026": a day, `YYYY-MM-DD`.
+     */
+    @Throws(ApiException::class)override fun `formatDay`(`day`: kotlin.String, `language`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_format_day(
+        it,
+        
+        FfiConverterString.lower(`day`),
+        FfiConverterString.lower(`language`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * "1 грудня 2026, 10:00": the same without the weekday, for lists.
+     */
+    @Throws(ApiException::class)override fun `formatMoment`(`at`: kotlin.String, `language`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_format_moment(
+        it,
+        
+        FfiConverterString.lower(`at`),
+        FfiConverterString.lower(`language`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * "вівторок, 1 грудня 2026, 10:00": an RFC 3339 instant on the business's clock.
+     */
+    @Throws(ApiException::class)override fun `formatWhen`(`at`: kotlin.String, `language`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_format_when(
+        it,
+        
+        FfiConverterString.lower(`at`),
+        FfiConverterString.lower(`language`),_status)
 }
     }
     )

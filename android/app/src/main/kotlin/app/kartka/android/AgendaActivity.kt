@@ -31,7 +31,7 @@ class AgendaActivity : ScreenActivity() {
             list.removeAllViews()
             st.error?.let { list.addView(text(it)) }
             for ((d, rows) in st.days) {
-                list.addView(text(d.toString(), 18f))
+                list.addView(text(kartka.book.formatDay(d.toString(), s.language), 18f))
                 if (rows.isEmpty()) list.addView(text("—"))
                 for (r in rows) {
                     list.addView(entry("${r.time}  ${r.clientName}\n${r.services} · ${r.total}" + (r.due?.let { " · " + s.format("agenda.due", it) } ?: "") + " · ${s.status(r.visit.status)}") {

@@ -79,7 +79,7 @@ class ClientCardActivity : ScreenActivity() {
             money.text = st.money?.let { s.format("card.money", it.sold, it.paid, it.balance) }
             val now = java.time.Instant.now().toString()
             next.text = st.visits.filter { it.start > now && it.status in setOf("booked", "confirmed") }.minByOrNull { it.start }
-                ?.let { v -> s.format("card.next_visit", "${local(v.start)} · ${v.services.joinToString { it.name }}") } ?: ""
+                ?.let { v -> s.format("card.next_visit", "${kartka.book.formatWhen(v.start, s.language)} · ${v.services.joinToString { it.name }}") } ?: ""
             error.text = st.error ?: ""
 
             actions.removeAllViews()
@@ -106,7 +106,7 @@ class ClientCardActivity : ScreenActivity() {
                 })
             }
             visits.removeAllViews()
-            st.visits.forEach { v -> visits.addView(text("${local(v.start)} · ${v.services.joinToString { it.name }} · ${s.status(v.status)}")) }
+            st.visits.forEach { v -> visits.addView(text("${kartka.book.formatMoment(v.start, s.language)} · ${v.services.joinToString { it.name }} · ${s.status(v.status)}")) }
             history.removeAllViews()
             st.messages.forEach { m ->
                 val arrow = if (m.kind == "inbound") "← " else "→ "
@@ -116,11 +116,6 @@ class ClientCardActivity : ScreenActivity() {
         }
         scope.launch { vm.load() }
     }
-
-    /** An instant from the core as the salon's wall-clock time (its IANA zone), "2026-12-04 10:00". */
-    private fun local(rfc3339: String): String =
-        java.time.OffsetDateTime.parse(rfc3339).atZoneSameInstant(java.time.ZoneId.of(kartka.book.business().zone))
-            .toLocalDateTime().toString().take(16).replace('T', ' ')
 
     /** Every field of the card; an emptied field is cleared. */
     private fun editCard() {

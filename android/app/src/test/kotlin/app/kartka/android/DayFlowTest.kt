@@ -81,7 +81,7 @@ class DayFlowTest {
         card.waitFor("Манікюр · booked")
 
         val agenda = Robolectric.buildActivity(AgendaActivity::class.java).setup().get()
-        agenda.waitFor(java.time.LocalDate.now().toString())
+        agenda.waitFor(dayHeading(java.time.LocalDate.now(), "en"))
         tap(agenda.button("›")) // the visit is tomorrow
         agenda.waitFor("10:00–11:00  Олена Коваленко")
         agenda.waitFor("Манікюр · 800,00\u00a0₴ · due 800,00\u00a0₴ · booked")

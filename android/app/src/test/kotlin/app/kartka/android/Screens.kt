@@ -59,6 +59,13 @@ fun settle(what: String = "the screen", condition: () -> Boolean) {
     fail("$what never came")
 }
 
+/**
+ * How the agenda heads a day, by Java's own CLDR data rather than the core's: an independent
+ * check that the screen says "четвер, 3 грудня 2026", the month in its genitive.
+ */
+fun dayHeading(day: java.time.LocalDate, language: String): String =
+    day.format(java.time.format.DateTimeFormatter.ofPattern("EEEE, d MMMM yyyy", java.util.Locale.forLanguageTag(language)))
+
 fun Activity.waitFor(text: String) = settle("\"$text\" on ${javaClass.simpleName} (shown: ${texts()})") {
     texts().any { it.contains(text) }
 }

@@ -36,7 +36,7 @@ class ScreenshotTest {
         shoot(Robolectric.buildActivity(ClientListActivity::class.java).setup().get(), "uk-list", "Олена Коваленко")
         shoot(openCard(ids.first(), "Олена Коваленко"), "uk-card", "Олена Коваленко")
         val agenda = Robolectric.buildActivity(AgendaActivity::class.java).setup().get()
-        agenda.waitFor(java.time.LocalDate.now().toString())
+        agenda.waitFor(dayHeading(java.time.LocalDate.now(), "uk"))
         tap(agenda.button("›"))
         shoot(agenda, "uk-agenda", "Олена Коваленко")
         val inbox = Robolectric.buildActivity(InboxActivity::class.java).setup().get()
