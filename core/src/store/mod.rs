@@ -55,7 +55,7 @@ pub use visits::VisitFilter;
 #[derive(Debug, Clone)]
 pub(crate) struct BusinessContext {
     pub id: Uuid,
-    pub region: phonenumber::country::Id,
+    pub region: crate::phone::Region,
     pub zone: Tz,
     pub currency: iso_currency::Currency,
 }
@@ -515,7 +515,7 @@ fn validate_business(mut b: NewBusiness) -> Result<NewBusiness> {
     if b.name.is_empty() {
         return Err(Error::validation("name", "must not be empty"));
     }
-    b.region = crate::phone::parse_region(&b.region)?.as_ref().to_string();
+    b.region = crate::phone::parse_region(&b.region)?.to_string();
     b.zone
         .parse::<Tz>()
         .map_err(|_| Error::validation("zone", "unknown IANA zone"))?;
