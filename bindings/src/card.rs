@@ -191,9 +191,14 @@ impl ClientBook {
             .collect())
     }
 
-    /// `tel:` link of the client's primary number.
+    /// RFC 3966 `tel:` record of the client's primary number (`;ext=` for an extension).
     pub fn call_link(&self, client_id: String) -> Result<String, ApiError> {
         Ok(self.store()?.call_link(id(&client_id)?)?)
+    }
+
+    /// The link the Call button gives the phone's dialer: the extension after a pause.
+    pub fn dial_link(&self, client_id: String) -> Result<String, ApiError> {
+        Ok(self.store()?.dial_link(id(&client_id)?)?)
     }
 
     /// A business template rendered for the client (and one of their visits), for the

@@ -18,6 +18,8 @@ pub struct NewBusinessRec {
 #[derive(uniffi::Record)]
 pub struct PhoneRec {
     pub e164: Option<String>,
+    /// Dialled after the number (`5` of `044 235 12 34 доб. 5`).
+    pub extension: Option<String>,
     pub raw: String,
     pub label: String,
     pub primary: bool,
@@ -62,6 +64,7 @@ pub struct ClientRec {
 impl From<Phone> for PhoneRec {
     fn from(p: Phone) -> Self {
         PhoneRec {
+            extension: p.extension(),
             e164: p.e164,
             raw: p.raw,
             label: p.label,

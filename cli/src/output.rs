@@ -169,9 +169,10 @@ impl Out {
         );
         println!("id       {}", c.id);
         for p in &c.phones {
-            let shown = match &p.e164 {
-                Some(e) => e.clone(),
-                None => format!("{} (not a dialable number)", p.raw),
+            let shown = match (&p.e164, p.extension()) {
+                (Some(e), Some(ext)) => format!("{e} ext. {ext}"),
+                (Some(e), None) => e.clone(),
+                (None, _) => format!("{} (not a dialable number)", p.raw),
             };
             println!(
                 "phone    {shown}  {}{}",

@@ -555,6 +555,12 @@ fn messages_from_the_card_need_consent_and_land_in_the_history() {
             .contains("no consent")
     );
     assert_eq!(b.ok(&["call", &id]).trim(), "tel:+380671234567");
+    let office = b.add(&["--name", "Бухгалтерія", "--phone", "044 235 12 34 вн. 5"]);
+    assert_eq!(b.ok(&["call", &office]).trim(), "tel:+380442351234;ext=5");
+    assert!(
+        b.ok(&["client", "show", &office])
+            .contains("+380442351234 ext. 5")
+    );
     b.ok(&[
         "consent",
         "set",

@@ -86,6 +86,20 @@ pub fn to_e164(raw: &str, region: Region) -> Option<String> {
     read(raw, region).e164
 }
 
+/// The extension of a stored number (`5` of `044 235 12 34 доб. 5`), read again from what was
+/// typed: the card keeps `raw`, so the extension syncs with it and needs no field of its own.
+/// `None` unless `raw` still reads as `e164` (read in the number's own region, which is the
+/// book's for a national form).
+pub fn extension(raw: &str, e164: &str) -> Option<String> {
+    let region = PhoneNumber::parse(e164, None).ok()?.get_region_code()?;
+    let r = read(raw, region);
+    if r.e164.as_deref() == Some(e164) {
+        r.extension
+    } else {
+        None
+    }
+}
+
 /// `вн. 5` → ` ext. 5`: a Kartka-only extension word followed (after dots and spaces) by a digit.
 fn with_extension_words_read(typed: &str) -> String {
     let lower = typed.to_lowercase();

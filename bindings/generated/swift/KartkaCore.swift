@@ -889,7 +889,7 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func setVisitStatus(visitId: String, status: String) throws  -> VisitRec
     
     /**
-     * `tel:` link of the client's primary number.
+     * RFC 3966 `tel:` record of the client's primary number (`;ext=` for an extension).
      */
     func callLink(clientId: String) throws  -> String
     
@@ -908,6 +908,11 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
      * The client's consent per channel, with every grant and withdrawal and its evidence.
      */
     func consent(clientId: String) throws  -> ConsentRec
+    
+    /**
+     * The link the Call button gives the phone's dialer: the extension after a pause.
+     */
+    func dialLink(clientId: String) throws  -> String
     
     /**
      * The client list: `query` by name, phone digits or email (blank: everyone in name order),
@@ -1421,7 +1426,7 @@ open func setVisitStatus(visitId: String, status: String)throws  -> VisitRec  {
 }
     
     /**
-     * `tel:` link of the client's primary number.
+     * RFC 3966 `tel:` record of the client's primary number (`;ext=` for an extension).
      */
 open func callLink(clientId: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
@@ -1467,6 +1472,19 @@ open func consent(clientId: String)throws  -> ConsentRec  {
     return try  FfiConverterTypeConsentRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
         uniffiCallStatus in
     uniffi_kartka_ffi_fn_method_clientbook_consent(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The link the Call button gives the phone's dialer: the extension after a pause.
+     */
+open func dialLink(clientId: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_dial_link(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(clientId),uniffiCallStatus
     )
@@ -4307,14 +4325,22 @@ public func FfiConverterTypePairedRec_lower(_ value: PairedRec) -> RustBuffer {
 
 public struct PhoneRec: Equatable, Hashable {
     public var e164: String?
+    /**
+     * Dialled after the number (`5` of `044 235 12 34 доб. 5`).
+     */
+    public var `extension`: String?
     public var raw: String
     public var label: String
     public var primary: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(e164: String?, raw: String, label: String, primary: Bool) {
+    public init(e164: String?, 
+        /**
+         * Dialled after the number (`5` of `044 235 12 34 доб. 5`).
+         */`extension`: String?, raw: String, label: String, primary: Bool) {
         self.e164 = e164
+        self.`extension` = `extension`
         self.raw = raw
         self.label = label
         self.primary = primary
@@ -4337,6 +4363,7 @@ public struct FfiConverterTypePhoneRec: FfiConverterRustBuffer {
         return
             try PhoneRec(
                 e164: FfiConverterOptionString.read(from: &buf), 
+                extension: FfiConverterOptionString.read(from: &buf), 
                 raw: FfiConverterString.read(from: &buf), 
                 label: FfiConverterString.read(from: &buf), 
                 primary: FfiConverterBool.read(from: &buf)
@@ -4345,6 +4372,7 @@ public struct FfiConverterTypePhoneRec: FfiConverterRustBuffer {
 
     public static func write(_ value: PhoneRec, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.e164, into: &buf)
+        FfiConverterOptionString.write(value.`extension`, into: &buf)
         FfiConverterString.write(value.raw, into: &buf)
         FfiConverterString.write(value.label, into: &buf)
         FfiConverterBool.write(value.primary, into: &buf)
@@ -6538,7 +6566,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_set_visit_status() != 32262) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kartka_ffi_checksum_method_clientbook_call_link() != 37256) {
+    if (uniffi_kartka_ffi_checksum_method_clientbook_call_link() != 43393) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_card_actions() != 13677) {
@@ -6548,6 +6576,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_consent() != 35881) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_dial_link() != 9771) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_find_clients() != 17597) {

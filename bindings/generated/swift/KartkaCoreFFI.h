@@ -405,6 +405,11 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_client_visits(uint64_t ptr, Ru
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_consent(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_DIAL_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_DIAL_LINK
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_dial_link(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FIND_CLIENTS
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FIND_CLIENTS
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_find_clients(uint64_t ptr, RustBuffer query, RustBuffer client_class, RustBuffer tag, uint32_t offset, uint32_t limit, RustCallStatus *_Nonnull out_status
@@ -1067,6 +1072,12 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_client_visits(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CONSENT
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CONSENT
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_consent(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_DIAL_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_DIAL_LINK
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_dial_link(void
     
 );
 #endif

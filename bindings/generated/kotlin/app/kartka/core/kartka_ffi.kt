@@ -759,6 +759,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_consent(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_dial_link(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_find_clients(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_message_log(
@@ -942,6 +944,8 @@ internal object UniffiLib {
     external fun uniffi_kartka_ffi_fn_method_clientbook_client_visits(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_consent(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_dial_link(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_find_clients(`ptr`: Long,`query`: RustBuffer.ByValue,`clientClass`: RustBuffer.ByValue,`tag`: RustBuffer.ByValue,`offset`: Int,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1224,7 +1228,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_set_visit_status() and 0xFFFF) != 32262) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_call_link() and 0xFFFF) != 37256) {
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_call_link() and 0xFFFF) != 43393) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_card_actions() and 0xFFFF) != 13677) {
@@ -1234,6 +1238,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_consent() and 0xFFFF) != 35881) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_dial_link() and 0xFFFF) != 9771) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_find_clients() and 0xFFFF) != 17597) {
@@ -2259,7 +2266,7 @@ public interface ClientBookInterface {
     fun `setVisitStatus`(`visitId`: kotlin.String, `status`: kotlin.String): VisitRec
     
     /**
-     * `tel:` link of the client's primary number.
+     * RFC 3966 `tel:` record of the client's primary number (`;ext=` for an extension).
      */
     fun `callLink`(`clientId`: kotlin.String): kotlin.String
     
@@ -2278,6 +2285,11 @@ public interface ClientBookInterface {
      * The client's consent per channel, with every grant and withdrawal and its evidence.
      */
     fun `consent`(`clientId`: kotlin.String): ConsentRec
+    
+    /**
+     * The link the Call button gives the phone's dialer: the extension after a pause.
+     */
+    fun `dialLink`(`clientId`: kotlin.String): kotlin.String
     
     /**
      * The client list: `query` by name, phone digits or email (blank: everyone in name order),
@@ -2884,7 +2896,7 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 
     
     /**
-     * `tel:` link of the client's primary number.
+     * RFC 3966 `tel:` record of the client's primary number (`;ext=` for an extension).
      */
     @Throws(ApiException::class)override fun `callLink`(`clientId`: kotlin.String): kotlin.String {
             return FfiConverterString.lift(
@@ -2946,6 +2958,24 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
     callWithHandle {
     uniffiRustCallWithError(ApiException) { _status ->
     UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_consent(
+        it,
+        
+        FfiConverterString.lower(`clientId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The link the Call button gives the phone's dialer: the extension after a pause.
+     */
+    @Throws(ApiException::class)override fun `dialLink`(`clientId`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_dial_link(
         it,
         
         FfiConverterString.lower(`clientId`),_status)
@@ -5822,6 +5852,11 @@ public object FfiConverterTypePairedRec: FfiConverterRustBuffer<PairedRec> {
 data class PhoneRec (
     var `e164`: kotlin.String?
     , 
+    /**
+     * Dialled after the number (`5` of `044 235 12 34 доб. 5`).
+     */
+    var `extension`: kotlin.String?
+    , 
     var `raw`: kotlin.String
     , 
     var `label`: kotlin.String
@@ -5844,6 +5879,7 @@ public object FfiConverterTypePhoneRec: FfiConverterRustBuffer<PhoneRec> {
     override fun read(buf: ByteBuffer): PhoneRec {
         return PhoneRec(
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterBoolean.read(buf),
@@ -5852,6 +5888,7 @@ public object FfiConverterTypePhoneRec: FfiConverterRustBuffer<PhoneRec> {
 
     override fun allocationSize(value: PhoneRec) = (
             FfiConverterOptionalString.allocationSize(value.`e164`) +
+            FfiConverterOptionalString.allocationSize(value.`extension`) +
             FfiConverterString.allocationSize(value.`raw`) +
             FfiConverterString.allocationSize(value.`label`) +
             FfiConverterBoolean.allocationSize(value.`primary`)
@@ -5859,6 +5896,7 @@ public object FfiConverterTypePhoneRec: FfiConverterRustBuffer<PhoneRec> {
 
     override fun write(value: PhoneRec, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`e164`, buf)
+            FfiConverterOptionalString.write(value.`extension`, buf)
             FfiConverterString.write(value.`raw`, buf)
             FfiConverterString.write(value.`label`, buf)
             FfiConverterBoolean.write(value.`primary`, buf)
