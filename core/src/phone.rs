@@ -100,6 +100,29 @@ pub fn extension(raw: &str, e164: &str) -> Option<String> {
     }
 }
 
+/// Whether a stored number is still what its typed form reads as: a device not yet upgraded may
+/// have stored a wrong E.164 (issue 23), and a message must not go to it. A number typed as
+/// exactly its E.164 (a gateway's `From`, a `+380…` pasted whole) holds whatever the metadata.
+pub fn reread(raw: &str, stored: &str, region: Region) -> Reread {
+    if raw.trim() == stored {
+        return Reread::Holds;
+    }
+    match to_e164(raw, region) {
+        Some(now) if now == stored => Reread::Holds,
+        now => Reread::Differs { now },
+    }
+}
+
+/// What [`reread`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reread {
+    Holds,
+    /// The typed form reads as another number now, or as none.
+    Differs {
+        now: Option<String>,
+    },
+}
+
 /// `вн. 5` → ` ext. 5`: a Kartka-only extension word followed (after dots and spaces) by a digit.
 fn with_extension_words_read(typed: &str) -> String {
     let lower = typed.to_lowercase();
@@ -368,6 +391,27 @@ mod tests {
     fn a_possible_but_invalid_number_gets_no_e164() {
         // Ten digits as Ukrainian numbers have, in no range that is assigned.
         assert_eq!(e164("010 123 45 67", "UA"), None);
+    }
+
+    #[test]
+    fn a_stored_number_holds_only_while_its_typed_form_reads_as_it() {
+        let ru = parse_region("RU").unwrap();
+        assert_eq!(
+            reread("+49 89 12345678", "+498912345678", ru),
+            Reread::Holds
+        );
+        assert_eq!(
+            reread("+49 89 12345678", "+49912345678", ru),
+            Reread::Differs {
+                now: Some("+498912345678".into())
+            }
+        );
+        assert_eq!(
+            reread("8 8OO 555 35 35", "+78005553535", ru),
+            Reread::Differs { now: None }
+        );
+        // A gateway's `From` is its own E.164, whatever the metadata says of it.
+        assert_eq!(reread("+79990000000", "+79990000000", ru), Reread::Holds);
     }
 
     #[test]
