@@ -18,6 +18,7 @@ mod merge;
 mod messages;
 pub(crate) mod projection;
 mod quick;
+mod reread;
 pub mod schema;
 mod search;
 mod sync;
@@ -47,6 +48,7 @@ pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
 pub use messages::{LoggedMessage, MessageFilter};
 pub use projection::ProjectionSnapshot;
 pub use quick::{CardAction, MessageText, QuickMessage};
+pub use reread::PhoneCorrection;
 pub use search::{ClientFilter, Page};
 pub use sync::{Applied, Outbox, SyncConfig};
 pub use visits::VisitFilter;
@@ -149,6 +151,7 @@ impl Store {
         sync::bulk::end(&tx)?;
         tx.commit()?;
         store.refresh_business()?;
+        store.reread_phones_if_needed()?;
         Ok(store)
     }
 
@@ -254,6 +257,8 @@ impl Store {
         meta_set(&tx, "business_id", &id.to_string())?;
         self.checkpointer.commit(tx)?;
         self.refresh_business()?;
+        // A new book has no numbers to read again: this records the reader it is read with.
+        self.reread_phones_if_needed()?;
         self.business()
     }
 
