@@ -4,7 +4,7 @@
 
 use kartka_core::import::{Contact, ContactPhone};
 use kartka_core::model::{Client, ConsentState, MessageRecord, Phone, Visit};
-use kartka_core::store::{ImportPreview, QuickMessage};
+use kartka_core::store::{ImportPreview, PhoneCorrection, QuickMessage};
 
 #[derive(uniffi::Record)]
 pub struct NewBusinessRec {
@@ -59,6 +59,29 @@ pub struct ClientRec {
     /// RFC 3339: the last visit that took place, and the next one booked.
     pub last_visit: Option<String>,
     pub next_visit: Option<String>,
+}
+
+/// A number the new phone reader read differently on upgrade: the card list shows these once.
+#[derive(uniffi::Record)]
+pub struct PhoneCorrectionRec {
+    pub client_id: String,
+    pub name: String,
+    pub raw: String,
+    /// The E.164 the card had, and the one it has now (`None`: not a dialable number).
+    pub was: Option<String>,
+    pub now: Option<String>,
+}
+
+impl From<PhoneCorrection> for PhoneCorrectionRec {
+    fn from(c: PhoneCorrection) -> Self {
+        PhoneCorrectionRec {
+            client_id: c.client.to_string(),
+            name: c.name,
+            raw: c.raw,
+            was: c.was,
+            now: c.now,
+        }
+    }
 }
 
 impl From<Phone> for PhoneRec {

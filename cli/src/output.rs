@@ -322,3 +322,28 @@ impl Out {
         }
     }
 }
+
+/// The numbers a new phone reader read differently on upgrade, told once on stderr (whatever the
+/// command, so JSON on stdout stays clean): the master checks those clients' cards.
+pub fn phone_corrections(store: &mut Store) -> kartka_core::Result<()> {
+    let found = store.phone_corrections()?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let shown = |e: &Option<String>| e.clone().unwrap_or_else(|| "not a number".into());
+    eprintln!(
+        "{} phone number(s) read again with the new reader; please check these cards:",
+        found.len()
+    );
+    for c in &found {
+        eprintln!(
+            "  {}  {}: {} → {}  ({})",
+            c.client,
+            c.name,
+            shown(&c.was),
+            shown(&c.now),
+            c.raw
+        );
+    }
+    store.mark_phone_corrections_seen()
+}

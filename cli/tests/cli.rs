@@ -1333,3 +1333,43 @@ fn replies_conversations_staff_and_a_mailing_from_the_cli() {
         .to_string();
     assert!(link.starts_with("https://t.me/studio_bot?start="), "{link}");
 }
+
+/// Numbers the old phone reader stored wrongly are corrected on upgrade and told once.
+#[test]
+fn numbers_read_again_on_upgrade_are_told_once() {
+    let b = Book::new();
+    let id = b.add(&["--name", "Анна", "--phone", "+49 89 12345678"]);
+    let client: uuid::Uuid = id.parse().unwrap();
+    {
+        // What a version-6 Kartka with the old reader left: a stranger's number on the card.
+        let mut s = kartka_core::Store::open(&b.path).unwrap();
+        let mut doc = automerge::Automerge::load(&s.export_doc(client).unwrap()).unwrap();
+        doc.set_actor(automerge::ActorId::random());
+        let card = kartka_core::crdt::client::read(&doc, client).unwrap().card;
+        let mut was = card.clone();
+        was.phones[0].e164 = Some("+49912345678".into());
+        kartka_core::crdt::client::edit_card(&mut doc, &card, &was, chrono::Utc::now()).unwrap();
+        s.apply_remote(client, &doc.save()).unwrap();
+    }
+    let conn = rusqlite::Connection::open(&b.path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE phone_corrections; DELETE FROM meta WHERE key = 'phone_reader';
+         PRAGMA user_version = 6;",
+    )
+    .unwrap();
+    drop(conn);
+    let first = b.run(&["client", "show", &id]);
+    assert!(first.status.success());
+    let told = String::from_utf8(first.stderr).unwrap();
+    assert!(
+        told.contains("Анна: +49912345678 → +498912345678"),
+        "{told}"
+    );
+    assert!(
+        String::from_utf8(first.stdout)
+            .unwrap()
+            .contains("+498912345678")
+    );
+    let again = b.run(&["client", "show", &id]);
+    assert!(String::from_utf8(again.stderr).unwrap().is_empty());
+}
