@@ -1524,3 +1524,27 @@ fn an_extension_stays_on_the_card_and_is_dialled() {
     assert_eq!(s.call_link(plain.id).unwrap(), "tel:+380671234567");
     assert_eq!(s.dial_link(plain.id).unwrap(), "tel:+380671234567");
 }
+
+#[test]
+fn numbers_are_found_by_the_national_forms_of_their_own_region() {
+    let (_d, mut s) = book();
+    s.create_client(client("Алесь", &["+375 29 123-45-67"]))
+        .unwrap();
+    s.create_client(client("Пётр", &["+7 (812) 123 45 67"]))
+        .unwrap();
+    s.create_client(client("Anna", &["+48 601 234 567"]))
+        .unwrap();
+    // A Ukrainian book: each number is found as its own country writes it, in any script of
+    // digits and with any dash.
+    for (q, who) in [
+        ("8 029 123-45-67", "Алесь"),
+        ("80291234567", "Алесь"),
+        ("375291234567", "Алесь"),
+        ("8 (812) 123-45-67", "Пётр"),
+        ("8\u{2013}812\u{2013}123", "Пётр"),
+        ("601 234 567", "Anna"),
+        ("６０１ ２３４", "Anna"),
+    ] {
+        assert_eq!(names(&s.search(q, Page::default()).unwrap()), [who], "{q}");
+    }
+}
