@@ -125,11 +125,7 @@ pub enum Reread {
 
 /// `вн. 5` → ` ext. 5`: a Kartka-only extension word followed (after dots and spaces) by a digit.
 fn with_extension_words_read(typed: &str) -> String {
-    let lower = typed.to_lowercase();
-    // Lower-casing keeps byte offsets only when it keeps lengths; otherwise read nothing.
-    if lower.len() != typed.len() {
-        return typed.to_string();
-    }
+    let lower = lower_in_place(typed);
     for word in EXTENSION_WORDS {
         if let Some(at) = lower.rfind(word) {
             let after = &typed[at + word.len()..];
@@ -155,10 +151,7 @@ fn with_extension_words_read(typed: &str) -> String {
 /// Where an extension starts: the last extension marker followed, after dots, spaces and `=`,
 /// only by digits. `None` when the string does not end in an extension.
 fn extension_start(typed: &str) -> Option<usize> {
-    let lower = typed.to_lowercase();
-    if lower.len() != typed.len() {
-        return None;
-    }
+    let lower = lower_in_place(typed);
     EXTENSION_MARKERS
         .iter()
         .filter_map(|m| {
@@ -169,6 +162,20 @@ fn extension_start(typed: &str) -> Option<usize> {
             digits_only.then_some(at)
         })
         .min()
+}
+
+/// `s` lower-cased where that keeps each character's length, so a byte offset found in the result
+/// is a character boundary in `s` too.
+fn lower_in_place(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let mut l = c.to_lowercase();
+            match (l.next(), l.next()) {
+                (Some(one), None) if one.len_utf8() == c.len_utf8() => one,
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 /// The value of a decimal digit in any script people type numbers in: ASCII, full-width,
@@ -412,6 +419,18 @@ mod tests {
         );
         // A gateway's `From` is its own E.164, whatever the metadata says of it.
         assert_eq!(reread("+79990000000", "+79990000000", ru), Reread::Holds);
+    }
+
+    proptest::proptest! {
+        /// Whatever is typed or imported, reading it answers; it never panics.
+        #[test]
+        fn any_text_reads_without_panicking(s in "\\PC{0,40}", tail in "[ .:#xXвнВНwewWEW0-9доб]{0,8}") {
+            let typed = format!("{s}{tail}");
+            for book in ["UA", "RU", "US"] {
+                let r = reads(&typed, book);
+                proptest::prop_assert!(r.extension.is_none() || r.e164.is_some());
+            }
+        }
     }
 
     #[test]
