@@ -8,6 +8,7 @@ mod floor;
 mod import;
 mod notify;
 mod peer;
+mod phone;
 mod sync;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,8 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Normalising typed phone numbers: Kartka's reader beside the crate it replaced.
+    Phone,
     /// Import figures against the book `store` built: preview and import of a 5,000-contact
     /// phone book, and a 20,000-row CSV previewed.
     Import {
@@ -211,6 +214,7 @@ fn main() {
             println!("{}", report.markdown());
             write_json(out, &report);
         }
+        Cmd::Phone => println!("{}", phone::run().markdown()),
         Cmd::Import { book } => {
             let BookArgs {
                 clients,

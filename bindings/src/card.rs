@@ -5,6 +5,7 @@ use kartka_core::messaging::segments::{self, SmsEncoding};
 use kartka_core::model::{Birthday, ClientClass, ClientPatch};
 use kartka_core::store::{ClientFilter, MessageFilter, Page, VisitFilter};
 
+use crate::records::PhoneCorrectionRec;
 use crate::{ApiError, ClientBook, ClientRec, ConsentRec, MessageRec, VisitRec, id, instant};
 
 /// What the message log shows; every field given narrows it.
@@ -191,9 +192,29 @@ impl ClientBook {
             .collect())
     }
 
-    /// `tel:` link of the client's primary number.
+    /// RFC 3966 `tel:` record of the client's primary number (`;ext=` for an extension).
     pub fn call_link(&self, client_id: String) -> Result<String, ApiError> {
         Ok(self.store()?.call_link(id(&client_id)?)?)
+    }
+
+    /// The link the Call button gives the phone's dialer: the extension after a pause.
+    pub fn dial_link(&self, client_id: String) -> Result<String, ApiError> {
+        Ok(self.store()?.dial_link(id(&client_id)?)?)
+    }
+
+    /// The numbers the upgrade read again differently, not yet shown: the card list shows them
+    /// once, then calls [`ClientBook::mark_phone_corrections_seen`].
+    pub fn phone_corrections(&self) -> Result<Vec<PhoneCorrectionRec>, ApiError> {
+        Ok(self
+            .store()?
+            .phone_corrections()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn mark_phone_corrections_seen(&self) -> Result<(), ApiError> {
+        Ok(self.store()?.mark_phone_corrections_seen()?)
     }
 
     /// A business template rendered for the client (and one of their visits), for the

@@ -4,7 +4,7 @@
 
 use kartka_core::import::{Contact, ContactPhone};
 use kartka_core::model::{Client, ConsentState, MessageRecord, Phone, Visit};
-use kartka_core::store::{ImportPreview, QuickMessage};
+use kartka_core::store::{ImportPreview, PhoneCorrection, QuickMessage};
 
 #[derive(uniffi::Record)]
 pub struct NewBusinessRec {
@@ -18,6 +18,8 @@ pub struct NewBusinessRec {
 #[derive(uniffi::Record)]
 pub struct PhoneRec {
     pub e164: Option<String>,
+    /// Dialled after the number (`5` of `044 235 12 34 доб. 5`).
+    pub extension: Option<String>,
     pub raw: String,
     pub label: String,
     pub primary: bool,
@@ -59,9 +61,33 @@ pub struct ClientRec {
     pub next_visit: Option<String>,
 }
 
+/// A number the new phone reader read differently on upgrade: the card list shows these once.
+#[derive(uniffi::Record)]
+pub struct PhoneCorrectionRec {
+    pub client_id: String,
+    pub name: String,
+    pub raw: String,
+    /// The E.164 the card had, and the one it has now (`None`: not a dialable number).
+    pub was: Option<String>,
+    pub now: Option<String>,
+}
+
+impl From<PhoneCorrection> for PhoneCorrectionRec {
+    fn from(c: PhoneCorrection) -> Self {
+        PhoneCorrectionRec {
+            client_id: c.client.to_string(),
+            name: c.name,
+            raw: c.raw,
+            was: c.was,
+            now: c.now,
+        }
+    }
+}
+
 impl From<Phone> for PhoneRec {
     fn from(p: Phone) -> Self {
         PhoneRec {
+            extension: p.extension(),
             e164: p.e164,
             raw: p.raw,
             label: p.label,

@@ -169,9 +169,10 @@ impl Out {
         );
         println!("id       {}", c.id);
         for p in &c.phones {
-            let shown = match &p.e164 {
-                Some(e) => e.clone(),
-                None => format!("{} (not a dialable number)", p.raw),
+            let shown = match (&p.e164, p.extension()) {
+                (Some(e), Some(ext)) => format!("{e} ext. {ext}"),
+                (Some(e), None) => e.clone(),
+                (None, _) => format!("{} (not a dialable number)", p.raw),
             };
             println!(
                 "phone    {shown}  {}{}",
@@ -320,4 +321,29 @@ impl Out {
             println!("(no visits)");
         }
     }
+}
+
+/// The numbers a new phone reader read differently on upgrade, told once on stderr (whatever the
+/// command, so JSON on stdout stays clean): the master checks those clients' cards.
+pub fn phone_corrections(store: &mut Store) -> kartka_core::Result<()> {
+    let found = store.phone_corrections()?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let shown = |e: &Option<String>| e.clone().unwrap_or_else(|| "not a number".into());
+    eprintln!(
+        "{} phone number(s) read again with the new reader; please check these cards:",
+        found.len()
+    );
+    for c in &found {
+        eprintln!(
+            "  {}  {}: {} → {}  ({})",
+            c.client,
+            c.name,
+            shown(&c.was),
+            shown(&c.now),
+            c.raw
+        );
+    }
+    store.mark_phone_corrections_seen()
 }

@@ -83,6 +83,7 @@ pub fn run(cli: Cli) -> Result<()> {
         None => Store::open(&db)?,
     };
     let out = Out { json: cli.json };
+    crate::output::phone_corrections(&mut store)?;
     match cli.cmd {
         Cmd::Init {
             name,

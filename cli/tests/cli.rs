@@ -555,6 +555,12 @@ fn messages_from_the_card_need_consent_and_land_in_the_history() {
             .contains("no consent")
     );
     assert_eq!(b.ok(&["call", &id]).trim(), "tel:+380671234567");
+    let office = b.add(&["--name", "Бухгалтерія", "--phone", "044 235 12 34 вн. 5"]);
+    assert_eq!(b.ok(&["call", &office]).trim(), "tel:+380442351234;ext=5");
+    assert!(
+        b.ok(&["client", "show", &office])
+            .contains("+380442351234 ext. 5")
+    );
     b.ok(&[
         "consent",
         "set",
@@ -1406,4 +1412,44 @@ fn telegram_update(server: &str, body: &str) -> u16 {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or(0)
+}
+
+/// Numbers the old phone reader stored wrongly are corrected on upgrade and told once.
+#[test]
+fn numbers_read_again_on_upgrade_are_told_once() {
+    let b = Book::new();
+    let id = b.add(&["--name", "Анна", "--phone", "+49 89 12345678"]);
+    let client: uuid::Uuid = id.parse().unwrap();
+    {
+        // What a version-6 Kartka with the old reader left: a stranger's number on the card.
+        let mut s = kartka_core::Store::open(&b.path).unwrap();
+        let mut doc = automerge::Automerge::load(&s.export_doc(client).unwrap()).unwrap();
+        doc.set_actor(automerge::ActorId::random());
+        let card = kartka_core::crdt::client::read(&doc, client).unwrap().card;
+        let mut was = card.clone();
+        was.phones[0].e164 = Some("+49912345678".into());
+        kartka_core::crdt::client::edit_card(&mut doc, &card, &was, chrono::Utc::now()).unwrap();
+        s.apply_remote(client, &doc.save()).unwrap();
+    }
+    let conn = rusqlite::Connection::open(&b.path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE phone_corrections; DELETE FROM meta WHERE key = 'phone_reader';
+         PRAGMA user_version = 6;",
+    )
+    .unwrap();
+    drop(conn);
+    let first = b.run(&["client", "show", &id]);
+    assert!(first.status.success());
+    let told = String::from_utf8(first.stderr).unwrap();
+    assert!(
+        told.contains("Анна: +49912345678 → +498912345678"),
+        "{told}"
+    );
+    assert!(
+        String::from_utf8(first.stdout)
+            .unwrap()
+            .contains("+498912345678")
+    );
+    let again = b.run(&["client", "show", &id]);
+    assert!(String::from_utf8(again.stderr).unwrap().is_empty());
 }

@@ -32,6 +32,12 @@ impl Phone {
             None => format!("raw:{}", self.raw),
         }
     }
+
+    /// The extension dialled after the number (`5` of `044 235 12 34 доб. 5`); numbers that
+    /// differ only by it are one number to dedup and search.
+    pub fn extension(&self) -> Option<String> {
+        crate::phone::extension(&self.raw, self.e164.as_deref()?)
+    }
 }
 
 /// A birthday as phone books store it: with or without the year.

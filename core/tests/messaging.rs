@@ -55,6 +55,26 @@ fn numbers_typed_as_people_type_them_become_links_for_every_channel() {
 }
 
 #[test]
+fn an_extension_is_an_rfc_3966_parameter_in_the_record_and_a_pause_for_the_dialer() {
+    assert_eq!(
+        deeplink::tel_record("+380442351234", Some("5")).unwrap(),
+        "tel:+380442351234;ext=5"
+    );
+    assert_eq!(
+        deeplink::dial("+380442351234", Some("5")).unwrap(),
+        "tel:+380442351234,5"
+    );
+    assert_eq!(
+        deeplink::tel_record("+380442351234", None).unwrap(),
+        "tel:+380442351234"
+    );
+    assert_eq!(
+        deeplink::dial("+380442351234", Some("5;ext=6")),
+        Err(LinkError::BadExtension)
+    );
+}
+
+#[test]
 fn text_is_percent_encoded_and_comes_back_whole() {
     let n = "+380671234567";
     let wa = deeplink::whatsapp(n, TEXT).unwrap();

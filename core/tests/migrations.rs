@@ -195,3 +195,104 @@ fn make_fixture_v1() {
     conn.execute_batch("PRAGMA journal_mode = DELETE; VACUUM;")
         .unwrap();
 }
+
+/// A version-6 book whose cards hold what the old phone reader stored (issue 23): a German
+/// number turned into a stranger's, a St Petersburg landline rejected. Opening it with the new
+/// reader corrects both cards by ordinary edits (they sync), lists them once for the master,
+/// and leaves the right ones alone.
+#[test]
+fn a_book_read_by_the_old_phone_reader_is_read_again_on_upgrade() {
+    use kartka_core::crdt::client as client_doc;
+    use kartka_core::model::{NewBusiness, NewClient};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.db");
+    let mut s = Store::open(&path).unwrap();
+    s.init_business(NewBusiness {
+        name: "Салон".into(),
+        region: "RU".into(),
+        zone: "Europe/Moscow".into(),
+        currency: "RUB".into(),
+        locale: Some("ru".into()),
+    })
+    .unwrap();
+    let new = |name: &str, phone: &str| NewClient {
+        name: name.into(),
+        phones: vec![(phone.into(), "mobile".into())],
+        ..Default::default()
+    };
+    let anna = s.create_client(new("Анна", "+49 89 12345678")).unwrap().id;
+    let petr = s
+        .create_client(new("Пётр", "8 (812) 123-45-67"))
+        .unwrap()
+        .id;
+    let olga = s.create_client(new("Ольга", "8 912 345-67-89")).unwrap().id;
+    // What the old reader had stored, written as that device's edits.
+    for (id, old) in [(anna, Some("+49912345678")), (petr, None)] {
+        let mut doc = automerge::Automerge::load(&s.export_doc(id).unwrap()).unwrap();
+        doc.set_actor(automerge::ActorId::random());
+        let card = client_doc::read(&doc, id).unwrap().card;
+        let mut was = card.clone();
+        was.phones[0].e164 = old.map(str::to_string);
+        client_doc::edit_card(&mut doc, &card, &was, chrono::Utc::now()).unwrap();
+        s.apply_remote(id, &doc.save()).unwrap();
+    }
+    assert_eq!(
+        s.get_client(anna).unwrap().phones[0].e164.as_deref(),
+        Some("+49912345678")
+    );
+    drop(s);
+    // Back to what a version-6 Kartka left: no corrections table, no reader recorded.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE phone_corrections; DELETE FROM meta WHERE key = 'phone_reader';
+         PRAGMA user_version = 6;",
+    )
+    .unwrap();
+    drop(conn);
+
+    let mut s = Store::open(&path).unwrap();
+    let e164 = |s: &Store, id| s.get_client(id).unwrap().phones[0].e164.clone();
+    assert_eq!(e164(&s, anna).as_deref(), Some("+498912345678"));
+    assert_eq!(e164(&s, petr).as_deref(), Some("+78121234567"));
+    assert_eq!(e164(&s, olga).as_deref(), Some("+79123456789"));
+    let listed: Vec<_> = s
+        .phone_corrections()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name, c.raw, c.was, c.now))
+        .collect();
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        listed,
+        [
+            (
+                "Анна".to_string(),
+                "+49 89 12345678".to_string(),
+                some("+49912345678"),
+                some("+498912345678")
+            ),
+            (
+                "Пётр".to_string(),
+                "8 (812) 123-45-67".to_string(),
+                None,
+                some("+78121234567")
+            ),
+        ]
+    );
+    // Found by the corrected number; shown once.
+    assert_eq!(s.search("8 812 123", Page::default()).unwrap()[0].id, petr);
+    s.mark_phone_corrections_seen().unwrap();
+    assert!(s.phone_corrections().unwrap().is_empty());
+    // The corrections are edits in the documents: another device gets them by sync.
+    let other_dir = tempfile::tempdir().unwrap();
+    let mut other = Store::open(other_dir.path().join("book.db")).unwrap();
+    for id in s.doc_ids().unwrap() {
+        other.apply_remote(id, &s.export_doc(id).unwrap()).unwrap();
+    }
+    assert_eq!(e164(&other, anna).as_deref(), Some("+498912345678"));
+    drop(s);
+    // Read once: opening again changes nothing and lists nothing.
+    let s = Store::open(&path).unwrap();
+    assert!(s.phone_corrections().unwrap().is_empty());
+}

@@ -1486,3 +1486,65 @@ fn a_mailing_reaches_exactly_the_clients_with_marketing_and_channel_consent() {
         .is_err()
     );
 }
+
+#[test]
+fn an_extension_stays_on_the_card_and_is_dialled() {
+    let (_d, mut s) = book();
+    // The same number twice, once with its extension: one number on the card.
+    let c = s
+        .create_client(client(
+            "Бухгалтерія",
+            &["044 235 12 34 доб. 5", "+380 44 235 12 34"],
+        ))
+        .unwrap();
+    assert_eq!(c.phones.len(), 1);
+    let p = &c.phones[0];
+    assert_eq!(p.e164.as_deref(), Some("+380442351234"));
+    assert_eq!(p.extension().as_deref(), Some("5"));
+    assert_eq!(s.call_link(c.id).unwrap(), "tel:+380442351234;ext=5");
+    assert_eq!(s.dial_link(c.id).unwrap(), "tel:+380442351234,5");
+    // Found by the number however it is typed, with or without the extension.
+    for q in ["044 235 12 34", "+380442351234", "442351234"] {
+        assert_eq!(
+            names(&s.search(q, Page::default()).unwrap()),
+            ["Бухгалтерія"],
+            "{q}"
+        );
+    }
+    // The extension is read from what was typed, so it comes back from the store and a sync.
+    let again = s.get_client(c.id).unwrap();
+    assert_eq!(again.phones[0].extension().as_deref(), Some("5"));
+    let (_d2, mut other) = second_device(&s);
+    sync_into(&s, &mut other);
+    assert_eq!(other.dial_link(c.id).unwrap(), "tel:+380442351234,5");
+
+    let plain = s
+        .create_client(client("Олена", &["067 123 45 67"]))
+        .unwrap();
+    assert_eq!(s.call_link(plain.id).unwrap(), "tel:+380671234567");
+    assert_eq!(s.dial_link(plain.id).unwrap(), "tel:+380671234567");
+}
+
+#[test]
+fn numbers_are_found_by_the_national_forms_of_their_own_region() {
+    let (_d, mut s) = book();
+    s.create_client(client("Алесь", &["+375 29 123-45-67"]))
+        .unwrap();
+    s.create_client(client("Пётр", &["+7 (812) 123 45 67"]))
+        .unwrap();
+    s.create_client(client("Anna", &["+48 601 234 567"]))
+        .unwrap();
+    // A Ukrainian book: each number is found as its own country writes it, in any script of
+    // digits and with any dash.
+    for (q, who) in [
+        ("8 029 123-45-67", "Алесь"),
+        ("80291234567", "Алесь"),
+        ("375291234567", "Алесь"),
+        ("8 (812) 123-45-67", "Пётр"),
+        ("8\u{2013}812\u{2013}123", "Пётр"),
+        ("601 234 567", "Anna"),
+        ("６０１ ２３４", "Anna"),
+    ] {
+        assert_eq!(names(&s.search(q, Page::default()).unwrap()), [who], "{q}");
+    }
+}

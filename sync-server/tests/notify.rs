@@ -402,6 +402,38 @@ pub async fn interrupted_sends_are_recovered_without_duplicates<S: Storage>(mut 
     assert!(w.messages().await.iter().all(|m| m.state == "sent"));
 }
 
+/// A device not yet upgraded stored a number with the old reading (issue 23: `+49 89 12345678`
+/// in a Russian or Ukrainian book became `+49912345678`, a stranger's). The server reads what
+/// was typed again before sending and, where it differs, sends nothing and says why.
+pub async fn a_number_stored_with_the_old_reading_is_never_sent_to<S: Storage>(mut w: World<S>) {
+    let t = w.template("Нагадування", REMINDER, None);
+    w.rule("reminder_before", 24 * 60, &[Channel::Sms], t, false);
+    let c = w.client("Ганна", "+49 89 12345678", &[Channel::Sms]);
+    let ok = w.client("Олена", "+380671234567", &[Channel::Sms]);
+    w.visit(c, local(3, 12, 0));
+    w.visit(ok, local(3, 13, 0));
+    // The old device's edit: the same typed number, the wrong E.164 beside it.
+    let mut doc = automerge::Automerge::load(&w.book.export_doc(c).unwrap()).unwrap();
+    doc.set_actor(automerge::ActorId::random());
+    let card = kartka_core::crdt::client::read(&doc, c).unwrap().card;
+    let mut wrong = card.clone();
+    wrong.phones[0].e164 = Some("+49912345678".into());
+    kartka_core::crdt::client::edit_card(&mut doc, &card, &wrong, w.now()).unwrap();
+    w.book.apply_remote(c, &doc.save()).unwrap();
+    w.round().await;
+    w.set_now(local(2, 15, 0));
+    w.round().await;
+    let sent: Vec<String> = w.providers.received().into_iter().map(|r| r.to).collect();
+    assert_eq!(sent, ["+380671234567"]);
+    let h = w.book.history(c).unwrap();
+    assert_eq!(h[0].status, MessageStatus::Failed);
+    let why = h[0].detail.as_deref().unwrap();
+    assert!(
+        why.contains("+498912345678") && why.contains("+49912345678"),
+        "{why}"
+    );
+}
+
 async fn sqlite() -> (tempfile::TempDir, SqliteStorage) {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
@@ -448,4 +480,5 @@ cases!(
     every_channel_reaches_its_provider,
     throttling_is_retried_and_opt_outs_withdraw_consent,
     interrupted_sends_are_recovered_without_duplicates,
+    a_number_stored_with_the_old_reading_is_never_sent_to,
 );

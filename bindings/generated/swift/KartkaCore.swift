@@ -889,7 +889,7 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func setVisitStatus(visitId: String, status: String) throws  -> VisitRec
     
     /**
-     * `tel:` link of the client's primary number.
+     * RFC 3966 `tel:` record of the client's primary number (`;ext=` for an extension).
      */
     func callLink(clientId: String) throws  -> String
     
@@ -910,16 +910,29 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func consent(clientId: String) throws  -> ConsentRec
     
     /**
+     * The link the Call button gives the phone's dialer: the extension after a pause.
+     */
+    func dialLink(clientId: String) throws  -> String
+    
+    /**
      * The client list: `query` by name, phone digits or email (blank: everyone in name order),
      * within a class and a tag when given.
      */
     func findClients(query: String, clientClass: String?, tag: String?, offset: UInt32, limit: UInt32) throws  -> [ClientRec]
+    
+    func markPhoneCorrectionsSeen() throws 
     
     /**
      * The business's message log, newest first: every client's messages, automatic and
      * manual, sent and received.
      */
     func messageLog(filter: MessageFilterRec, offset: UInt32, limit: UInt32) throws  -> [LoggedMessageRec]
+    
+    /**
+     * The numbers the upgrade read again differently, not yet shown: the card list shows them
+     * once, then calls [`ClientBook::mark_phone_corrections_seen`].
+     */
+    func phoneCorrections() throws  -> [PhoneCorrectionRec]
     
     /**
      * A business template rendered for the client (and one of their visits), for the
@@ -1436,7 +1449,7 @@ open func setVisitStatus(visitId: String, status: String)throws  -> VisitRec  {
 }
     
     /**
-     * `tel:` link of the client's primary number.
+     * RFC 3966 `tel:` record of the client's primary number (`;ext=` for an extension).
      */
 open func callLink(clientId: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
@@ -1489,6 +1502,19 @@ open func consent(clientId: String)throws  -> ConsentRec  {
 }
     
     /**
+     * The link the Call button gives the phone's dialer: the extension after a pause.
+     */
+open func dialLink(clientId: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_dial_link(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The client list: `query` by name, phone digits or email (blank: everyone in name order),
      * within a class and a tag when given.
      */
@@ -1506,6 +1532,14 @@ open func findClients(query: String, clientClass: String?, tag: String?, offset:
 })
 }
     
+open func markPhoneCorrectionsSeen()throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_mark_phone_corrections_seen(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
     /**
      * The business's message log, newest first: every client's messages, automatic and
      * manual, sent and received.
@@ -1518,6 +1552,19 @@ open func messageLog(filter: MessageFilterRec, offset: UInt32, limit: UInt32)thr
         FfiConverterTypeMessageFilterRec_lower(filter),
         FfiConverterUInt32.lower(offset),
         FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The numbers the upgrade read again differently, not yet shown: the card list shows them
+     * once, then calls [`ClientBook::mark_phone_corrections_seen`].
+     */
+open func phoneCorrections()throws  -> [PhoneCorrectionRec]  {
+    return try  FfiConverterSequenceTypePhoneCorrectionRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_phone_corrections(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -4362,16 +4409,99 @@ public func FfiConverterTypePairedRec_lower(_ value: PairedRec) -> RustBuffer {
 }
 
 
+/**
+ * A number the new phone reader read differently on upgrade: the card list shows these once.
+ */
+public struct PhoneCorrectionRec: Equatable, Hashable {
+    public var clientId: String
+    public var name: String
+    public var raw: String
+    /**
+     * The E.164 the card had, and the one it has now (`None`: not a dialable number).
+     */
+    public var was: String?
+    public var now: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(clientId: String, name: String, raw: String, 
+        /**
+         * The E.164 the card had, and the one it has now (`None`: not a dialable number).
+         */was: String?, now: String?) {
+        self.clientId = clientId
+        self.name = name
+        self.raw = raw
+        self.was = was
+        self.now = now
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhoneCorrectionRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhoneCorrectionRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhoneCorrectionRec {
+        return
+            try PhoneCorrectionRec(
+                clientId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                raw: FfiConverterString.read(from: &buf), 
+                was: FfiConverterOptionString.read(from: &buf), 
+                now: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhoneCorrectionRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.clientId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.raw, into: &buf)
+        FfiConverterOptionString.write(value.was, into: &buf)
+        FfiConverterOptionString.write(value.now, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhoneCorrectionRec_lift(_ buf: RustBuffer) throws -> PhoneCorrectionRec {
+    return try FfiConverterTypePhoneCorrectionRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhoneCorrectionRec_lower(_ value: PhoneCorrectionRec) -> RustBuffer {
+    return FfiConverterTypePhoneCorrectionRec.lower(value)
+}
+
+
 public struct PhoneRec: Equatable, Hashable {
     public var e164: String?
+    /**
+     * Dialled after the number (`5` of `044 235 12 34 доб. 5`).
+     */
+    public var `extension`: String?
     public var raw: String
     public var label: String
     public var primary: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(e164: String?, raw: String, label: String, primary: Bool) {
+    public init(e164: String?, 
+        /**
+         * Dialled after the number (`5` of `044 235 12 34 доб. 5`).
+         */`extension`: String?, raw: String, label: String, primary: Bool) {
         self.e164 = e164
+        self.`extension` = `extension`
         self.raw = raw
         self.label = label
         self.primary = primary
@@ -4394,6 +4524,7 @@ public struct FfiConverterTypePhoneRec: FfiConverterRustBuffer {
         return
             try PhoneRec(
                 e164: FfiConverterOptionString.read(from: &buf), 
+                extension: FfiConverterOptionString.read(from: &buf), 
                 raw: FfiConverterString.read(from: &buf), 
                 label: FfiConverterString.read(from: &buf), 
                 primary: FfiConverterBool.read(from: &buf)
@@ -4402,6 +4533,7 @@ public struct FfiConverterTypePhoneRec: FfiConverterRustBuffer {
 
     public static func write(_ value: PhoneRec, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.e164, into: &buf)
+        FfiConverterOptionString.write(value.`extension`, into: &buf)
         FfiConverterString.write(value.raw, into: &buf)
         FfiConverterString.write(value.label, into: &buf)
         FfiConverterBool.write(value.primary, into: &buf)
@@ -6285,6 +6417,31 @@ fileprivate struct FfiConverterSequenceTypeNoteRec: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePhoneCorrectionRec: FfiConverterRustBuffer {
+    typealias SwiftType = [PhoneCorrectionRec]
+
+    public static func write(_ value: [PhoneCorrectionRec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePhoneCorrectionRec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PhoneCorrectionRec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PhoneCorrectionRec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePhoneCorrectionRec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePhoneRec: FfiConverterRustBuffer {
     typealias SwiftType = [PhoneRec]
 
@@ -6609,7 +6766,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_set_visit_status() != 32262) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kartka_ffi_checksum_method_clientbook_call_link() != 37256) {
+    if (uniffi_kartka_ffi_checksum_method_clientbook_call_link() != 43393) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_card_actions() != 13677) {
@@ -6621,10 +6778,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_consent() != 35881) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_dial_link() != 9771) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kartka_ffi_checksum_method_clientbook_find_clients() != 17597) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_mark_phone_corrections_seen() != 6123) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kartka_ffi_checksum_method_clientbook_message_log() != 20042) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_phone_corrections() != 10781) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_render_template() != 55254) {

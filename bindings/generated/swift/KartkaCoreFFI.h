@@ -405,14 +405,29 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_client_visits(uint64_t ptr, Ru
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_consent(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_DIAL_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_DIAL_LINK
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_dial_link(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FIND_CLIENTS
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FIND_CLIENTS
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_find_clients(uint64_t ptr, RustBuffer query, RustBuffer client_class, RustBuffer tag, uint32_t offset, uint32_t limit, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MARK_PHONE_CORRECTIONS_SEEN
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MARK_PHONE_CORRECTIONS_SEEN
+void uniffi_kartka_ffi_fn_method_clientbook_mark_phone_corrections_seen(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MESSAGE_LOG
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_MESSAGE_LOG
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_message_log(uint64_t ptr, RustBuffer filter, uint32_t offset, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_PHONE_CORRECTIONS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_PHONE_CORRECTIONS
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_phone_corrections(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_RENDER_TEMPLATE
@@ -1085,15 +1100,33 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_consent(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_DIAL_LINK
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_DIAL_LINK
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_dial_link(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FIND_CLIENTS
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_FIND_CLIENTS
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_find_clients(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_MARK_PHONE_CORRECTIONS_SEEN
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_MARK_PHONE_CORRECTIONS_SEEN
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_mark_phone_corrections_seen(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_MESSAGE_LOG
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_MESSAGE_LOG
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_message_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_PHONE_CORRECTIONS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_PHONE_CORRECTIONS
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_phone_corrections(void
     
 );
 #endif

@@ -236,6 +236,10 @@ def test_the_card_edits_and_shows_what_the_apps_need(book):
     assert actions["call"].enabled and not actions["sms"].enabled
     assert actions["sms"].reason == "no consent for sms"
     assert book.call_link(c.id) == "tel:+380671234567"
+    office = book.add_client(client("Бухгалтерія", ["044 235 12 34 доб. 5"]))
+    assert office.phones[0].extension == "5"
+    assert book.call_link(office.id) == "tel:+380442351234;ext=5"
+    assert book.dial_link(office.id) == "tel:+380442351234,5"
     info = k.sms_info("Привіт, Олено!")
     assert (info.encoding, info.segments, info.per_segment) == ("ucs2", 1, 70)
     assert book.format_money(120050) == "1\u00a0200,50\u00a0₴"

@@ -45,6 +45,8 @@ impl FromStr for Platform {
 pub enum LinkError {
     #[error("not an E.164 number (+ and 8 to 15 digits)")]
     NotE164,
+    #[error("not an extension (1 to 20 digits)")]
+    BadExtension,
     #[error("not an email address")]
     BadEmail,
     #[error("unknown platform: expected android or ios")]
@@ -76,6 +78,37 @@ fn digits(e164: &str) -> Result<&str, LinkError> {
 /// `tel:+380671234567` (RFC 3966).
 pub fn tel(e164: &str) -> Result<String, LinkError> {
     Ok(format!("tel:+{}", digits(e164)?))
+}
+
+/// The extension's digits, checked (libphonenumber reads at most 20).
+fn extension_digits(ext: &str) -> Result<&str, LinkError> {
+    if !ext.is_empty() && ext.len() <= 20 && ext.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(ext)
+    } else {
+        Err(LinkError::BadExtension)
+    }
+}
+
+/// The RFC 3966 record of a number with its extension: `tel:+380442351234;ext=5`.
+pub fn tel_record(e164: &str, extension: Option<&str>) -> Result<String, LinkError> {
+    let mut link = tel(e164)?;
+    if let Some(ext) = extension {
+        link.push_str(";ext=");
+        link.push_str(extension_digits(ext)?);
+    }
+    Ok(link)
+}
+
+/// What the phone's dialer is given: the number, then a pause (`,`, which Android's and iOS's
+/// dialers wait on before sending the rest as tones) and the extension. Neither dialer reads
+/// RFC 3966's `;ext=`.
+pub fn dial(e164: &str, extension: Option<&str>) -> Result<String, LinkError> {
+    let mut link = tel(e164)?;
+    if let Some(ext) = extension {
+        link.push(',');
+        link.push_str(extension_digits(ext)?);
+    }
+    Ok(link)
 }
 
 /// `sms:` with a body (RFC 5724). Android reads `?body=`; iOS expects `&body=` after the

@@ -18,6 +18,7 @@ mod merge;
 mod messages;
 pub(crate) mod projection;
 mod quick;
+mod reread;
 pub mod schema;
 mod search;
 mod sync;
@@ -47,6 +48,7 @@ pub use merge::{MergeOutcome, MergePreview, UndoableMerge};
 pub use messages::{LoggedMessage, MessageFilter};
 pub use projection::ProjectionSnapshot;
 pub use quick::{CardAction, MessageText, QuickMessage};
+pub use reread::PhoneCorrection;
 pub use search::{ClientFilter, Page};
 pub use sync::{Applied, Outbox, SyncConfig};
 pub use visits::VisitFilter;
@@ -55,7 +57,7 @@ pub use visits::VisitFilter;
 #[derive(Debug, Clone)]
 pub(crate) struct BusinessContext {
     pub id: Uuid,
-    pub region: phonenumber::country::Id,
+    pub region: crate::phone::Region,
     pub zone: Tz,
     pub currency: iso_currency::Currency,
 }
@@ -150,6 +152,7 @@ impl Store {
         sync::bulk::end(&tx)?;
         tx.commit()?;
         store.refresh_business()?;
+        store.reread_phones_if_needed()?;
         Ok(store)
     }
 
@@ -255,6 +258,8 @@ impl Store {
         meta_set(&tx, "business_id", &id.to_string())?;
         self.checkpointer.commit(tx)?;
         self.refresh_business()?;
+        // A new book has no numbers to read again: this records the reader it is read with.
+        self.reread_phones_if_needed()?;
         self.business()
     }
 
@@ -516,7 +521,7 @@ fn validate_business(mut b: NewBusiness) -> Result<NewBusiness> {
     if b.name.is_empty() {
         return Err(Error::validation("name", "must not be empty"));
     }
-    b.region = crate::phone::parse_region(&b.region)?.as_ref().to_string();
+    b.region = crate::phone::parse_region(&b.region)?.to_string();
     b.zone
         .parse::<Tz>()
         .map_err(|_| Error::validation("zone", "unknown IANA zone"))?;

@@ -56,18 +56,35 @@ fn primary_number(c: &Client) -> Option<&str> {
     c.phones.iter().filter_map(|p| p.e164.as_deref()).next()
 }
 
+/// The first dialable number with its extension.
+fn primary_phone(c: &Client) -> Result<(&str, Option<String>)> {
+    c.phones
+        .iter()
+        .find_map(|p| Some((p.e164.as_deref()?, p.extension())))
+        .ok_or(Error::NoAddress {
+            what: "phone number",
+        })
+}
+
 fn link_error(e: impl std::fmt::Display) -> Error {
     Error::validation("link", e.to_string())
 }
 
 impl Store {
-    /// `tel:` link of the client's primary number: always available, consent or not.
+    /// RFC 3966 `tel:` record of the client's primary number, extension included
+    /// (`tel:+380442351234;ext=5`): always available, consent or not.
     pub fn call_link(&self, client: Uuid) -> Result<String> {
         let c = self.get_client(client)?;
-        let number = primary_number(&c).ok_or(Error::NoAddress {
-            what: "phone number",
-        })?;
-        deeplink::tel(number).map_err(link_error)
+        let (number, ext) = primary_phone(&c)?;
+        deeplink::tel_record(number, ext.as_deref()).map_err(link_error)
+    }
+
+    /// What the app's Call button hands the phone's dialer: the primary number, then a pause
+    /// and the extension (`tel:+380442351234,5`).
+    pub fn dial_link(&self, client: Uuid) -> Result<String> {
+        let c = self.get_client(client)?;
+        let (number, ext) = primary_phone(&c)?;
+        deeplink::dial(number, ext.as_deref()).map_err(link_error)
     }
 
     /// The client card's buttons: Call needs a number; a message channel needs the client's

@@ -17,8 +17,9 @@ use chrono_tz::Tz;
 use futures_util::StreamExt;
 use kartka_core::crdt::client::{self as client_doc, ClientRecord};
 use kartka_core::messaging::template::{Locale, RenderContext, Template, VisitContext};
-use kartka_core::model::{Business, Channel, ConsentSubject};
+use kartka_core::model::{Business, Channel, ConsentSubject, Phone};
 use kartka_core::notify::plan::{self, PlannedKind};
+use kartka_core::phone::Reread;
 use kartka_core::store::WHATSAPP_WINDOW_HOURS;
 use uuid::Uuid;
 
@@ -31,6 +32,27 @@ use crate::storage::{Storage, StorageError};
 enum Decision {
     Finish(Finish),
     Send(Box<OutMessage>),
+}
+
+/// Why a message is not sent to a stored number that its typed form no longer reads as (a
+/// device not yet upgraded stored it with the old reading, issue 23); `None` when it holds.
+/// Never the stored number, never a guess: the master corrects the card.
+fn misread(phone: &Phone, region: &str) -> Option<String> {
+    let stored = phone.e164.as_deref()?;
+    let region = kartka_core::phone::parse_region(region).ok()?;
+    match kartka_core::phone::reread(&phone.raw, stored, region) {
+        Reread::Holds => None,
+        Reread::Differs { now } => Some(match now {
+            Some(now) => format!(
+                "not sent: the number typed on the card reads as {now}, not the stored {stored}; \
+                 open the card on an updated device"
+            ),
+            None => format!(
+                "not sent: the number typed on the card no longer reads as {stored}; \
+                 correct it on the card"
+            ),
+        }),
+    }
 }
 
 fn finish(id: Uuid, state: &'static str, detail: impl Into<Option<String>>) -> Finish {
@@ -211,7 +233,11 @@ impl<S: Storage> Notifier<S> {
             }
             _ => match channel {
                 Channel::Sms | Channel::Whatsapp => {
-                    client.card.phones.iter().find_map(|p| p.e164.clone())
+                    let phone = client.card.phones.iter().find(|p| p.e164.is_some());
+                    if let Some(refused) = phone.and_then(|p| misread(p, &business.region)) {
+                        return Ok(Decision::Finish(finish(m.id, state::FAILED, refused)));
+                    }
+                    phone.and_then(|p| p.e164.clone())
                 }
                 Channel::Email => client.card.email.clone(),
                 Channel::Telegram => client_doc::telegram_chat(&doc),

@@ -335,7 +335,13 @@ impl<S: Storage> World<S> {
             .create_client(NewClient {
                 name: name.into(),
                 phones: vec![(phone.into(), "mobile".into())],
-                email: Some(format!("{}@example.com", phone.trim_start_matches('+'))),
+                email: Some(format!(
+                    "{}@example.com",
+                    phone
+                        .chars()
+                        .filter(char::is_ascii_digit)
+                        .collect::<String>()
+                )),
                 ..Default::default()
             })
             .unwrap();

@@ -151,7 +151,7 @@ final class ClientCardModel: ObservableObject {
     func link(for action: String) async -> URL? {
         let (book, id, text) = (self.book, clientId, self.text)
         let r = await offMain { () -> String in
-            action == "call" ? try book.callLink(clientId: id) : try book.quickMessage(clientId: id, channel: action, text: text, platform: "ios").link
+            action == "call" ? try book.dialLink(clientId: id) : try book.quickMessage(clientId: id, channel: action, text: text, platform: "ios").link
         }
         switch r {
         case let .success(s): return URL(string: s)

@@ -759,9 +759,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_consent(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_dial_link(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_find_clients(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_mark_phone_corrections_seen(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_message_log(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_phone_corrections(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_render_template(
     ): Int
@@ -949,9 +955,15 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_consent(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_dial_link(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_find_clients(`ptr`: Long,`query`: RustBuffer.ByValue,`clientClass`: RustBuffer.ByValue,`tag`: RustBuffer.ByValue,`offset`: Int,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_mark_phone_corrections_seen(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_kartka_ffi_fn_method_clientbook_message_log(`ptr`: Long,`filter`: RustBuffer.ByValue,`offset`: Int,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_phone_corrections(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_render_template(`ptr`: Long,`templateId`: RustBuffer.ByValue,`clientId`: RustBuffer.ByValue,`visitId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1236,7 +1248,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_set_visit_status() and 0xFFFF) != 32262) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_call_link() and 0xFFFF) != 37256) {
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_call_link() and 0xFFFF) != 43393) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_card_actions() and 0xFFFF) != 13677) {
@@ -1248,10 +1260,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_consent() and 0xFFFF) != 35881) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_dial_link() and 0xFFFF) != 9771) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_find_clients() and 0xFFFF) != 17597) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_mark_phone_corrections_seen() and 0xFFFF) != 6123) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_message_log() and 0xFFFF) != 20042) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_phone_corrections() and 0xFFFF) != 10781) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_render_template() and 0xFFFF) != 55254) {
@@ -2280,7 +2301,7 @@ public interface ClientBookInterface {
     fun `setVisitStatus`(`visitId`: kotlin.String, `status`: kotlin.String): VisitRec
     
     /**
-     * `tel:` link of the client's primary number.
+     * RFC 3966 `tel:` record of the client's primary number (`;ext=` for an extension).
      */
     fun `callLink`(`clientId`: kotlin.String): kotlin.String
     
@@ -2301,16 +2322,29 @@ public interface ClientBookInterface {
     fun `consent`(`clientId`: kotlin.String): ConsentRec
     
     /**
+     * The link the Call button gives the phone's dialer: the extension after a pause.
+     */
+    fun `dialLink`(`clientId`: kotlin.String): kotlin.String
+    
+    /**
      * The client list: `query` by name, phone digits or email (blank: everyone in name order),
      * within a class and a tag when given.
      */
     fun `findClients`(`query`: kotlin.String, `clientClass`: kotlin.String?, `tag`: kotlin.String?, `offset`: kotlin.UInt, `limit`: kotlin.UInt): List<ClientRec>
+    
+    fun `markPhoneCorrectionsSeen`()
     
     /**
      * The business's message log, newest first: every client's messages, automatic and
      * manual, sent and received.
      */
     fun `messageLog`(`filter`: MessageFilterRec, `offset`: kotlin.UInt, `limit`: kotlin.UInt): List<LoggedMessageRec>
+    
+    /**
+     * The numbers the upgrade read again differently, not yet shown: the card list shows them
+     * once, then calls [`ClientBook::mark_phone_corrections_seen`].
+     */
+    fun `phoneCorrections`(): List<PhoneCorrectionRec>
     
     /**
      * A business template rendered for the client (and one of their visits), for the
@@ -2920,7 +2954,7 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 
     
     /**
-     * `tel:` link of the client's primary number.
+     * RFC 3966 `tel:` record of the client's primary number (`;ext=` for an extension).
      */
     @Throws(ApiException::class)override fun `callLink`(`clientId`: kotlin.String): kotlin.String {
             return FfiConverterString.lift(
@@ -2993,6 +3027,24 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 
     
     /**
+     * The link the Call button gives the phone's dialer: the extension after a pause.
+     */
+    @Throws(ApiException::class)override fun `dialLink`(`clientId`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_dial_link(
+        it,
+        
+        FfiConverterString.lower(`clientId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The client list: `query` by name, phone digits or email (blank: everyone in name order),
      * within a class and a tag when given.
      */
@@ -3015,6 +3067,19 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
     
 
     
+    @Throws(ApiException::class)override fun `markPhoneCorrectionsSeen`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_mark_phone_corrections_seen(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
     /**
      * The business's message log, newest first: every client's messages, automatic and
      * manual, sent and received.
@@ -3029,6 +3094,24 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
         FfiConverterTypeMessageFilterRec.lower(`filter`),
         FfiConverterUInt.lower(`offset`),
         FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The numbers the upgrade read again differently, not yet shown: the card list shows them
+     * once, then calls [`ClientBook::mark_phone_corrections_seen`].
+     */
+    @Throws(ApiException::class)override fun `phoneCorrections`(): List<PhoneCorrectionRec> {
+            return FfiConverterSequenceTypePhoneCorrectionRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_phone_corrections(
+        it,
+        _status)
 }
     }
     )
@@ -5912,8 +5995,72 @@ public object FfiConverterTypePairedRec: FfiConverterRustBuffer<PairedRec> {
 
 
 
+/**
+ * A number the new phone reader read differently on upgrade: the card list shows these once.
+ */
+data class PhoneCorrectionRec (
+    var `clientId`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `raw`: kotlin.String
+    , 
+    /**
+     * The E.164 the card had, and the one it has now (`None`: not a dialable number).
+     */
+    var `was`: kotlin.String?
+    , 
+    var `now`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhoneCorrectionRec: FfiConverterRustBuffer<PhoneCorrectionRec> {
+    override fun read(buf: ByteBuffer): PhoneCorrectionRec {
+        return PhoneCorrectionRec(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PhoneCorrectionRec) = (
+            FfiConverterString.allocationSize(value.`clientId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`raw`) +
+            FfiConverterOptionalString.allocationSize(value.`was`) +
+            FfiConverterOptionalString.allocationSize(value.`now`)
+    )
+
+    override fun write(value: PhoneCorrectionRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`clientId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`raw`, buf)
+            FfiConverterOptionalString.write(value.`was`, buf)
+            FfiConverterOptionalString.write(value.`now`, buf)
+    }
+}
+
+
+
 data class PhoneRec (
     var `e164`: kotlin.String?
+    , 
+    /**
+     * Dialled after the number (`5` of `044 235 12 34 доб. 5`).
+     */
+    var `extension`: kotlin.String?
     , 
     var `raw`: kotlin.String
     , 
@@ -5937,6 +6084,7 @@ public object FfiConverterTypePhoneRec: FfiConverterRustBuffer<PhoneRec> {
     override fun read(buf: ByteBuffer): PhoneRec {
         return PhoneRec(
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterBoolean.read(buf),
@@ -5945,6 +6093,7 @@ public object FfiConverterTypePhoneRec: FfiConverterRustBuffer<PhoneRec> {
 
     override fun allocationSize(value: PhoneRec) = (
             FfiConverterOptionalString.allocationSize(value.`e164`) +
+            FfiConverterOptionalString.allocationSize(value.`extension`) +
             FfiConverterString.allocationSize(value.`raw`) +
             FfiConverterString.allocationSize(value.`label`) +
             FfiConverterBoolean.allocationSize(value.`primary`)
@@ -5952,6 +6101,7 @@ public object FfiConverterTypePhoneRec: FfiConverterRustBuffer<PhoneRec> {
 
     override fun write(value: PhoneRec, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`e164`, buf)
+            FfiConverterOptionalString.write(value.`extension`, buf)
             FfiConverterString.write(value.`raw`, buf)
             FfiConverterString.write(value.`label`, buf)
             FfiConverterBoolean.write(value.`primary`, buf)
@@ -7811,6 +7961,34 @@ public object FfiConverterSequenceTypeNoteRec: FfiConverterRustBuffer<List<NoteR
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeNoteRec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePhoneCorrectionRec: FfiConverterRustBuffer<List<PhoneCorrectionRec>> {
+    override fun read(buf: ByteBuffer): List<PhoneCorrectionRec> {
+        val len = buf.getInt()
+        return List<PhoneCorrectionRec>(len) {
+            FfiConverterTypePhoneCorrectionRec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PhoneCorrectionRec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePhoneCorrectionRec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PhoneCorrectionRec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePhoneCorrectionRec.write(it, buf)
         }
     }
 }

@@ -174,7 +174,7 @@ class ClientCardViewModel(
 
     /** The dialer, with the number filled in. */
     suspend fun call(): LaunchSpec? =
-        call({ s, m -> s.copy(error = m) }) { LaunchSpec.of(book.callLink(clientId)) }
+        call({ s, m -> s.copy(error = m) }) { LaunchSpec.of(book.dialLink(clientId)) }
 
     fun composer(channel: String): Composer = Composer(channel)
 
