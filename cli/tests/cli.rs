@@ -1453,3 +1453,38 @@ fn numbers_read_again_on_upgrade_are_told_once() {
     let again = b.run(&["client", "show", &id]);
     assert!(String::from_utf8(again.stderr).unwrap().is_empty());
 }
+
+/// `kartka --json client list | head`: the reader closing the pipe ends the command quietly
+/// (141, as a shell reports a tool ended by SIGPIPE), never with a panic's backtrace.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    let b = Book::new();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("many.csv");
+    let rows: String = (0..1500)
+        .map(|i| format!("Клієнтка Номер {i},+38067{:07}\n", 1_000_000 + i))
+        .collect();
+    std::fs::write(&csv, format!("name,phone\n{rows}")).unwrap();
+    assert_eq!(
+        b.json(&["import", "csv", csv.to_str().unwrap()])["imported"],
+        1500
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kartka"))
+        .arg("--db")
+        .arg(&b.path)
+        .args(["--json", "client", "list", "--limit", "1500"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `head -c 100`: read a little, then close the pipe. The list is far longer than the
+    // pipe's buffer, so the command is still printing.
+    let mut first = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(first.starts_with(b"["));
+}

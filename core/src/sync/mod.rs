@@ -64,7 +64,10 @@ pub struct SyncReport {
     /// Documents edited here and elsewhere at once, merged.
     pub concurrent: u32,
     pub round_trips: u32,
+    /// Each client once, however many answers of the sync changed it.
     pub changed_clients: Vec<Uuid>,
+    /// What `changed_clients` holds, to keep it free of repeats in one step per client.
+    seen_clients: std::collections::HashSet<Uuid>,
     /// Staff members whose Telegram alerts moved to another chat ([`crate::store::Applied`]).
     pub staff_alerts_moved: Vec<Uuid>,
 }
@@ -75,7 +78,12 @@ impl SyncReport {
         self.pulled += applied.pulled;
         self.concurrent += applied.concurrent;
         self.round_trips += 1;
-        self.changed_clients.extend(applied.changed_clients);
+        // A client changed in several answers of one sync is one client to refresh.
+        for client in applied.changed_clients {
+            if self.seen_clients.insert(client) {
+                self.changed_clients.push(client);
+            }
+        }
         for staff in applied.staff_alerts_moved {
             if !self.staff_alerts_moved.contains(&staff) {
                 self.staff_alerts_moved.push(staff);
@@ -384,5 +392,21 @@ mod tests {
         assert!(backoff(1) >= Duration::from_secs(1) && backoff(1) < Duration::from_millis(1251));
         assert!(backoff(3) >= Duration::from_secs(4));
         assert!(backoff(40) >= Duration::from_secs(300) && backoff(40) <= Duration::from_secs(375));
+    }
+
+    /// `kartka sync --json` listed a client once per answer that changed it.
+    #[test]
+    fn a_client_changed_by_several_answers_is_reported_once() {
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let answer = |clients: &[Uuid]| crate::store::Applied {
+            pulled: clients.len() as u32,
+            changed_clients: clients.to_vec(),
+            ..Default::default()
+        };
+        let mut report = SyncReport::default();
+        report.add(1, answer(&[a, b]));
+        report.add(0, answer(&[b, a, c, c]));
+        assert_eq!(report.changed_clients, [a, b, c]);
+        assert_eq!((report.pulled, report.round_trips), (6, 2));
     }
 }
