@@ -34,6 +34,8 @@ struct ClientListView: View {
     @State private var adding = false
     @State private var newName = ""
     @State private var newPhone = ""
+    /// The numbers a new phone reader corrected, shown once (issue 23), as on Android.
+    @State private var corrections: [PhoneCorrectionRec] = []
 
     var body: some View {
         List {
@@ -68,8 +70,25 @@ struct ClientListView: View {
             Button(L("client.add")) { Task { _ = await model.add(name: newName, phone: newPhone); newName = ""; newPhone = "" } }
             Button(L("common.cancel"), role: .cancel) {}
         }
-        .task { await model.reload() }
+        .task {
+            await model.reload()
+            corrections = (try? book.phoneCorrections()) ?? []
+        }
+        .alert(L("corrections.title"), isPresented: Binding(get: { !corrections.isEmpty }, set: { if !$0 { corrections = [] } })) {
+            Button(L("common.ok")) { try? book.markPhoneCorrectionsSeen(); corrections = [] }
+        } message: {
+            Text(([L("corrections.intro")] + corrections.map(correctionLine)).joined(separator: "\n"))
+        }
         .alert(sync.notice ?? "", isPresented: Binding(get: { sync.notice != nil }, set: { if !$0 { sync.notice = nil } })) {}
+    }
+}
+
+/// "Анна: +49 89 12345678 — now +498912345678, was +49912345678", in the device's language.
+func correctionLine(_ c: PhoneCorrectionRec) -> String {
+    switch (c.was, c.now) {
+    case let (was?, now?): return String(format: L("corrections.changed"), c.name, c.raw, now, was)
+    case let (nil, now?): return String(format: L("corrections.found"), c.name, c.raw, now)
+    case let (was, nil): return String(format: L("corrections.lost"), c.name, c.raw, was ?? "")
     }
 }
 

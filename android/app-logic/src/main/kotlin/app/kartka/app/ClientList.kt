@@ -69,6 +69,17 @@ class ClientListViewModel(
         return c.id
     }
 
+    /**
+     * The numbers a new phone reader read differently from what the cards had (issue 23),
+     * not yet shown: the list shows them once, then [correctionsSeen].
+     */
+    suspend fun corrections(): List<app.kartka.core.PhoneCorrectionRec> =
+        call({ st, msg -> st.copy(error = msg) }) { book.phoneCorrections() } ?: emptyList()
+
+    suspend fun correctionsSeen() {
+        call({ st, msg -> st.copy(error = msg) }) { book.markPhoneCorrectionsSeen() }
+    }
+
     suspend fun loadMore() {
         val s = state.value
         if (!s.more) return

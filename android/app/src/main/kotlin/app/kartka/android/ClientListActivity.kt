@@ -70,6 +70,24 @@ class ClientListActivity : ScreenActivity() {
             }
         })
         scope.launch { vm.search("") }
+        scope.launch { showCorrections() }
+    }
+
+    /** Once after an upgrade: the cards whose numbers the new reader corrected, by name. */
+    private suspend fun showCorrections() {
+        val fixed = vm.corrections().takeIf { it.isNotEmpty() } ?: return
+        val lines = fixed.joinToString("\n") { c ->
+            when {
+                c.was != null && c.now != null -> s.format("corrections.changed", c.name, c.raw, c.now, c.was)
+                c.now != null -> s.format("corrections.found", c.name, c.raw, c.now)
+                else -> s.format("corrections.lost", c.name, c.raw, c.was)
+            }
+        }
+        android.app.AlertDialog.Builder(this).setTitle(s["corrections.title"])
+            .setMessage(s["corrections.intro"] + "\n\n" + lines)
+            .setPositiveButton(s["common.ok"]) { _, _ -> scope.launch { vm.correctionsSeen() } }
+            .setCancelable(false)
+            .show()
     }
 
     /** Name and number; consent is recorded on the card, with its source. */
