@@ -179,8 +179,8 @@ final class ClientCardModel: ObservableObject {
         switch await offMain({ try book.whatsappWindow(clientId: id) }) {
         case let .success(until?):
             let t = instant(until).map { $0.formatted(date: .omitted, time: .shortened) } ?? until
-            whatsAppNote = "Free text until \(t)"
-        case .success(nil): whatsAppNote = "Only templates approved by WhatsApp: the client has not written in 24 hours"
+            whatsAppNote = L("whatsapp.free_until", t)
+        case .success(nil): whatsAppNote = L("whatsapp.templates_only")
         case let .failure(e): error = userMessage(e)
         }
     }

@@ -13,18 +13,24 @@ func offMain<T>(_ block: @escaping @Sendable () throws -> T) async -> Result<T, 
 
 func userMessage(_ e: ApiError) -> String {
     switch e {
-    case let .Validation(field, reason): return "Check \(fieldLabel(field)): \(reason)"
-    case let .NotFound(what): return "\(what.capitalized) is no longer in the book"
-    case let .NoConsent(channel): return "The client has not agreed to messages on \(channelLabel(channel))"
-    case let .NoAddress(what): return "No \(what) for this client"
-    case .WhatsAppWindowClosed:
-        return "The client has not written on WhatsApp in 24 hours: only a template approved by WhatsApp can be sent now"
-    case .Network: return "No connection to the server; changes are kept and sync later"
-    case .NotPaired: return "This phone is not paired with a server yet"
-    case .Revoked: return "This phone was removed from the business"
+    case let .Validation(field, reason): return L("error.check", fieldLabel(field), reason)
+    case let .NotFound(what): return L("error.not_found", whatLabel(what))
+    case let .NoConsent(channel): return L("error.no_consent", channelLabel(channel))
+    case let .NoAddress(what): return L("error.no_address", whatLabel(what))
+    case .WhatsAppWindowClosed: return L("error.whatsapp_window")
+    case .Network: return L("error.network")
+    case .NotPaired: return L("error.not_paired")
+    case .Revoked: return L("error.revoked")
     case let .Server(_, detail): return detail
     default: return "\(e)"
     }
+}
+
+/// A thing the core names in a refusal (`client`, `phone number`) in the device's language.
+func whatLabel(_ what: String) -> String {
+    let key = "what.\(what)"
+    let word = L(key)
+    return word == key ? what : word
 }
 
 /// An RFC 3339 instant from the core: with milliseconds when they are not zero, without

@@ -98,7 +98,7 @@ final class SyncModel: ObservableObject, SyncStatusListener, @unchecked Sendable
     func syncStatus(status: SyncStatusRec) {
         DispatchQueue.main.async { [self] in
             switch status {
-            case let .progress(soFar): progress = "Syncing… \(soFar.pulled) received"
+            case let .progress(soFar): progress = L("sync.progress", String(soFar.pulled))
             case let .synced(report):
                 progress = nil; lastSynced = Date(); lastError = nil
                 conflictsResolved += Int(report.concurrent)

@@ -39,7 +39,7 @@ struct ClientListView: View {
 
     var body: some View {
         List {
-            Text(sync.progress ?? sync.lastError.map { "Offline: \($0)" } ?? sync.lastSynced.map { "Synced \($0.formatted(.relative(presentation: .named)))" } ?? "Not synced yet")
+            Text(sync.progress ?? sync.lastError.map { L("sync.offline", $0) } ?? sync.lastSynced.map { L("sync.synced", $0.formatted(.relative(presentation: .named))) } ?? L("sync.not_synced"))
                 .font(.caption)
             Picker("Class", selection: $model.clientClass) {
                 Text(L("list.all")).tag(String?.none)
@@ -51,20 +51,20 @@ struct ClientListView: View {
                 NavigationLink(value: c.id) {
                     VStack(alignment: .leading) {
                         Text((c.clientClass == "vip" ? "★ " : "") + c.name)
-                        Text([c.phones.first?.raw ?? c.email, model.owes(c).map { "owes \($0)" }].compactMap { $0 }.joined(separator: " · "))
+                        Text([c.phones.first?.raw ?? c.email, model.owes(c).map { L("list.owes", $0) }].compactMap { $0 }.joined(separator: " · "))
                             .font(.caption).foregroundStyle(.secondary)
                     }
                 }
                 .task { if c.id == model.rows.last?.id { await model.loadMore() } }
             }
         }
-        .searchable(text: $model.query, prompt: "Name, phone or email")
+        .searchable(text: $model.query, prompt: L("list.search"))
         .onChange(of: model.query) { _ in Task { await model.reload() } }
         .onChange(of: model.clientClass) { _ in Task { await model.reload() } }
         .navigationDestination(for: String.self) { id in ClientCardView(model: ClientCardModel(book: book, clientId: id), book: book) }
         .navigationTitle(L("list.title"))
         .toolbar { Button(L("list.new_client")) { adding = true } }
-        .alert("New client", isPresented: $adding) {
+        .alert(L("list.new_client"), isPresented: $adding) {
             TextField(L("client.name"), text: $newName)
             TextField(L("client.phone"), text: $newPhone).keyboardType(.phonePad)
             Button(L("client.add")) { Task { _ = await model.add(name: newName, phone: newPhone); newName = ""; newPhone = "" } }
@@ -112,12 +112,12 @@ struct ClientCardView: View {
                     Text((c.clientClass == "vip" ? "★ " : "") + c.name).font(.title2)
                     ForEach(c.phones, id: \.raw) { Text($0.raw) }
                     if let e = c.email { Text(e) }
-                    if let b = c.birthday { Text("Birthday \(b)") }
-                    if let card = c.loyaltyCard { Text("Card \(card)") }
-                    if c.discountPercent > 0 { Text("Discount \(c.discountPercent)%") }
+                    if let b = c.birthday { Text(L("card.birthday", b)) }
+                    if let card = c.loyaltyCard { Text(L("card.loyalty", card)) }
+                    if c.discountPercent > 0 { Text(L("card.discount", String(c.discountPercent))) }
                     if let comment = c.comment { Text(comment) }
                     Text("\(c.visits) visits")
-                    if let m = model.money { Text("Sold \(m.sold) · Paid \(m.paid) · Balance \(m.balance)") }
+                    if let m = model.money { Text(L("card.money", m.sold, m.paid, m.balance)) }
                 }
             }
             if let e = model.error { Text(e).foregroundStyle(.red) }
@@ -354,7 +354,7 @@ struct SettingsView: View {
                 }
             }
             Section(L("settings.sync")) {
-                if let s = model.sync { Text(s.paired ? "Paired with \(s.server ?? ""); \(s.unsynced) changes waiting" : "Not paired: this phone works alone") }
+                if let s = model.sync { Text(s.paired ? L("settings.paired", s.server ?? "", LP("waiting", Int(s.unsynced))) : L("settings.not_paired")) }
                 if let e = sync.lastError { Text("Last error: \(e)").font(.caption) }
                 TextField(L("settings.server"), text: $server).textInputAutocapitalization(.never)
                 TextField(L("settings.code"), text: $code)

@@ -117,7 +117,7 @@ class ClientCardViewModel(
         val c = state.value.client ?: return
         val discount = form.discountPercent.trim().ifEmpty { "0" }.toIntOrNull()
         if (discount == null || discount !in 0..100) {
-            update { it.copy(error = "Check discount: a whole percent from 0 to 100") }
+            update { it.copy(error = Strings.device()["error.discount"]) }
             return
         }
         val tags = form.tags.split(',').map { it.trim() }.filter { it.isNotEmpty() }
@@ -209,8 +209,8 @@ class ClientCardViewModel(
                     templates = all.filter { it.channel == null || it.channel == state.channel },
                     whatsAppNote = when {
                         state.channel != "whatsapp" -> null
-                        window != null -> "Free text until ${localTime(window)}"
-                        else -> "Only templates approved by WhatsApp: the client has not written in 24 hours"
+                        window != null -> Strings.device().format("whatsapp.free_until", localTime(window))
+                        else -> Strings.device()["whatsapp.templates_only"]
                     },
                 )
             } catch (e: app.kartka.core.ApiException) {

@@ -30,17 +30,16 @@ abstract class Screen<S>(initial: S, private val io: CoroutineDispatcher) {
         }
 }
 
-/** The sentence a master reads when the core refuses something. */
-fun userMessage(e: ApiException): String = when (e) {
-    is ApiException.Validation -> "Check ${fieldLabel(e.field)}: ${e.reason}"
-    is ApiException.NotFound -> "${e.what.replaceFirstChar { it.uppercase() }} is no longer in the book"
-    is ApiException.NoConsent -> "The client has not agreed to messages on ${channelLabel(e.channel)}"
-    is ApiException.NoAddress -> "No ${e.what} for this client"
-    is ApiException.WhatsAppWindowClosed ->
-        "The client has not written on WhatsApp in 24 hours: only a template approved by WhatsApp can be sent now"
-    is ApiException.Network -> "No connection to the server; changes are kept and sync later"
-    is ApiException.NotPaired -> "This phone is not paired with a server yet"
-    is ApiException.Revoked -> "This phone was removed from the business"
+/** The sentence a master reads when the core refuses something, in the phone's language. */
+fun userMessage(e: ApiException, s: Strings = Strings.device()): String = when (e) {
+    is ApiException.Validation -> s.format("error.check", fieldLabel(e.field), e.reason)
+    is ApiException.NotFound -> s.format("error.not_found", s.what(e.what))
+    is ApiException.NoConsent -> s.format("error.no_consent", s.channel(e.channel))
+    is ApiException.NoAddress -> s.format("error.no_address", s.what(e.what))
+    is ApiException.WhatsAppWindowClosed -> s["error.whatsapp_window"]
+    is ApiException.Network -> s["error.network"]
+    is ApiException.NotPaired -> s["error.not_paired"]
+    is ApiException.Revoked -> s["error.revoked"]
     is ApiException.Server -> e.detail
     else -> e.message ?: e.toString()
 }

@@ -79,7 +79,7 @@ class SettingsViewModel(
         val p = PairingCode.parse(scannedOrTyped)
         val address = p?.server ?: server?.trim()?.takeIf { it.isNotEmpty() }
         if (p == null || address == null) {
-            update { it.copy(error = "Scan the QR code from the owner's phone, or type its code and the server address") }
+            update { it.copy(error = Strings.device()["error.pairing_code"]) }
             return false
         }
         then {

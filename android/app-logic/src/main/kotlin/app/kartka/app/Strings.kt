@@ -25,6 +25,9 @@ class Strings private constructor(val language: String) {
     /** A core channel name (`sms`, `whatsapp`, …) as the buttons show it. */
     fun channel(channel: String): String = table["channel.$channel"] ?: channel
 
+    /** A thing the core names in a refusal (`client`, `phone number`) in this language. */
+    fun what(what: String): String = table["what.$what"] ?: what
+
     /** A visit, message or conversation status as the master reads it. */
     fun status(status: String): String = table["status.$status"] ?: status.replace('_', ' ')
 
@@ -44,6 +47,9 @@ class Strings private constructor(val language: String) {
 
     companion object {
         private val cache = LANGUAGES.associateWith { Strings(it) }
+
+        /** The phone's language: what the view-models speak in (the Activities read the same). */
+        fun device(): Strings = of(java.util.Locale.getDefault().toLanguageTag())
 
         /** For a device language tag (`uk`, `uk-UA`, `pl_PL`); anything else reads English. */
         fun of(language: String?): Strings =

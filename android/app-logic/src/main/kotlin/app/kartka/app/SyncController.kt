@@ -27,8 +27,11 @@ data class SyncState(
  * starts it in `onStart` of the first visible Activity and stops it in `onStop` of the last;
  * the periodic background job (JobScheduler) calls `syncNow` instead.
  */
-class SyncController(private val book: ClientBook, private val clock: () -> Instant = Instant::now) :
-    SyncStatusListener {
+class SyncController(
+    private val book: ClientBook,
+    private val words: Strings = Strings.device(),
+    private val clock: () -> Instant = Instant::now,
+) : SyncStatusListener {
     private val mutable = MutableStateFlow(SyncState())
     val state: StateFlow<SyncState> = mutable.asStateFlow()
 
@@ -42,7 +45,7 @@ class SyncController(private val book: ClientBook, private val clock: () -> Inst
     override fun syncStatus(status: SyncStatusRec) {
         val s = mutable.value
         mutable.value = when (status) {
-            is SyncStatusRec.Progress -> s.copy(progress = "Syncing… ${status.soFar.pulled} received")
+            is SyncStatusRec.Progress -> s.copy(progress = words.format("sync.progress", status.soFar.pulled))
             is SyncStatusRec.Synced -> {
                 val merged = status.report.concurrent.toInt()
                 s.copy(
@@ -50,12 +53,23 @@ class SyncController(private val book: ClientBook, private val clock: () -> Inst
                     lastSynced = clock(),
                     lastError = null,
                     conflictsResolved = s.conflictsResolved + merged,
-                    notice = if (merged > 0) "$merged ${if (merged == 1) "card was" else "cards were"} edited on two phones at once; both edits were kept" else s.notice,
+                    notice = alertsMoved(status.report.staffAlertsMoved)
+                        ?: if (merged > 0) words.plural("sync.merged", merged.toLong()) else s.notice,
                 )
             }
             is SyncStatusRec.Failed -> s.copy(progress = null, lastError = status.error)
             is SyncStatusRec.Stopped -> s.copy(running = false, progress = null)
         }
+    }
+
+    /**
+     * A staff member's Telegram link was opened in another chat (issue 25): whoever holds that
+     * chat now gets their alerts, so every phone of the business says so, by name.
+     */
+    private fun alertsMoved(staffIds: List<String>): String? {
+        if (staffIds.isEmpty()) return null
+        val names = runCatching { book.staff() }.getOrDefault(emptyList()).associate { it.id to it.name }
+        return words.format("sync.alerts_moved", staffIds.joinToString(", ") { names[it] ?: it })
     }
 
     fun noticeShown() {

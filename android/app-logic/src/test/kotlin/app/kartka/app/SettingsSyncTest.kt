@@ -115,4 +115,17 @@ class SettingsSyncTest {
         assertEquals(null, sync.state.value.notice)
         assertEquals(2, sync.state.value.conflictsResolved)
     }
+
+    /** A staff link opened in another chat: the phone says whose alerts moved, by name. */
+    @Test
+    fun theSyncLineSaysWhoseTelegramAlertsMoved() {
+        val book = newBook()
+        val marta = book.putStaff(app.kartka.core.StaffRec(id = "", name = "Марта", email = null, telegram = null, active = true))
+        val sync = SyncController(book, words = Strings.of("uk"))
+        sync.syncStatus(SyncStatusRec.Synced(SyncReportRec(0u, 1u, 0u, 1u, listOf(marta))))
+        assertEquals(
+            "Сповіщення Telegram для Марта тепер надходять в інший чат; якщо це були не вони, створіть нове посилання в Налаштуваннях",
+            sync.state.value.notice,
+        )
+    }
 }

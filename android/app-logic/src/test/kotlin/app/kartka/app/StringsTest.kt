@@ -42,6 +42,22 @@ class StringsTest {
         assertEquals("something new", Strings.of("ru").reason("something new"))
     }
 
+    /** The core's refusals, as a master reads them in each language. */
+    @Test
+    fun theCoresRefusalsSpeakTheMastersLanguage() {
+        val noConsent = app.kartka.core.ApiException.NoConsent("whatsapp")
+        assertEquals("Клієнт не погодився на повідомлення в WhatsApp", userMessage(noConsent, Strings.of("uk")))
+        assertEquals("Klient nie zgodził się na wiadomości przez WhatsApp", userMessage(noConsent, Strings.of("pl")))
+        assertEquals("Этого уже нет в книге: визита", userMessage(app.kartka.core.ApiException.NotFound("visit"), Strings.of("ru")))
+        assertEquals("It is no longer in the book: client", userMessage(app.kartka.core.ApiException.NotFound("client"), Strings.of("en")))
+        assertEquals("У клієнта немає: адреси email", userMessage(app.kartka.core.ApiException.NoAddress("email address"), Strings.of("uk")))
+        assertEquals(
+            "Brak połączenia z serwerem; zmiany są zapisane i zsynchronizują się później",
+            userMessage(app.kartka.core.ApiException.Network("connection refused"), Strings.of("pl")),
+        )
+        assertEquals("5 карток змінили на двох телефонах одночасно; обидві зміни збережено", Strings.of("uk").plural("sync.merged", 5))
+    }
+
     /**
      * The iOS app reads the same keys from Localizable.strings, generated from these tables:
      * this fails when the committed files differ (`-Dkartka.write.ios=true` rewrites them).
