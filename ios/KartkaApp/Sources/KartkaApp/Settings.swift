@@ -102,7 +102,12 @@ final class SyncModel: ObservableObject, SyncStatusListener, @unchecked Sendable
             case let .synced(report):
                 progress = nil; lastSynced = Date(); lastError = nil
                 conflictsResolved += Int(report.concurrent)
-                if report.concurrent > 0 { notice = "\(report.concurrent) card(s) were edited on two phones at once; both edits were kept" }
+                if report.concurrent > 0 { notice = LP("sync.merged", Int(report.concurrent)) }
+                // A staff link opened in another chat: say whose alerts moved, by name (issue 25).
+                if !report.staffAlertsMoved.isEmpty {
+                    let names = Dictionary(((try? book.staff()) ?? []).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+                    notice = L("sync.alerts_moved", report.staffAlertsMoved.map { names[$0] ?? $0 }.joined(separator: ", "))
+                }
             case let .failed(error, _): progress = nil; lastError = error
             case .stopped: progress = nil
             }
