@@ -61,9 +61,18 @@ pub enum Error {
     #[error("this device was removed from the business; its copy of the book was erased")]
     Revoked,
 
-    /// The server could not be reached or the connection broke; try again later.
-    #[error("network error: {detail}")]
-    Network { detail: String },
+    /// No connection to the server could be made (refused, no such host, no route): the book
+    /// keeps working, and its edits wait for the next sync.
+    #[error("server {server} unreachable ({reason})")]
+    Unreachable { server: String, reason: String },
+
+    /// The server took longer than the client waits for an answer.
+    #[error("no answer from {server} in {secs} s")]
+    TimedOut { server: String, secs: u64 },
+
+    /// The connection to the server broke mid-request; try again later.
+    #[error("the connection to {server} broke ({detail})")]
+    Network { server: String, detail: String },
 
     /// The server refused the request with a typed error (`code` is stable, see the API docs).
     #[error("server refused ({status}): {code}: {detail}")]
@@ -90,6 +99,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The server was not reached or did not answer: nothing is wrong with the book, and a
+    /// later sync will go through.
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            Error::Unreachable { .. } | Error::TimedOut { .. } | Error::Network { .. }
+        )
+    }
+
     pub(crate) fn validation(field: &'static str, reason: impl Into<String>) -> Self {
         Error::Validation {
             field,

@@ -28,8 +28,8 @@ use axum::{Json, Router};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use kartka_core::sync::wire::{
-    self, CreateBusiness, DeviceInfo, Erase, Erased, ErrorBody, Invite, JoinBusiness, Paired,
-    SyncRequest, SyncResponse,
+    self, CreateBusiness, Cursor, DeviceInfo, Erase, Erased, ErrorBody, Invite, JoinBusiness,
+    Paired, SyncRequest, SyncResponse,
 };
 use serde::Deserialize;
 use tokio::sync::{broadcast, watch};
@@ -584,23 +584,34 @@ async fn sync<S: Storage>(
         }
     }
     app.metrics.docs_sent.inc_by(pull.chunks.len() as u64);
+    // A fresh device's first page says how much is coming; the device keeps the figure.
+    let total = if req.cursor == Cursor::Start && pull.more {
+        Some(app.storage.doc_count(who.business).await?)
+    } else {
+        None
+    };
     let resp = SyncResponse {
         cursor: pull.cursor,
         more: pull.more,
         pull: pull.chunks,
         accepted,
+        total_docs: None,
     };
     let bytes = wire::encode(&resp);
     app.metrics.sync_bytes_out.inc_by(bytes.len() as u64);
     touch(&app, who.device).await;
-    Ok(([(CONTENT_TYPE, wire::MEDIA_TYPE)], bytes).into_response())
+    let mut response = ([(CONTENT_TYPE, wire::MEDIA_TYPE)], bytes).into_response();
+    if let Some(n) = total {
+        response.headers_mut().insert(wire::TOTAL_HEADER, n.into());
+    }
+    Ok(response)
 }
 
 /// What the device lacks from `cursor`: one page, never its own changes.
 async fn pull_for<S: Storage>(
     app: &App<S>,
     who: &Authed,
-    cursor: kartka_core::sync::wire::Cursor,
+    cursor: Cursor,
 ) -> Result<crate::storage::Pull, StorageError> {
     app.storage
         .pull(

@@ -257,6 +257,7 @@ fn a_server_that_refuses_compressed_bodies_gets_plain_ones() {
             more: false,
             pull: vec![],
             accepted: 1,
+            total_docs: None,
         });
         for conn in listener.incoming() {
             let mut conn = BufReader::new(conn.unwrap());

@@ -22,6 +22,7 @@ mod reread;
 pub mod schema;
 mod search;
 mod sync;
+mod sync_state;
 mod visits;
 mod wipe;
 
@@ -70,6 +71,8 @@ pub struct Store {
     staff_id: Option<Uuid>,
     business: Option<BusinessContext>,
     clock: Option<Clock>,
+    /// What this process's sync is doing now (the rest of the sync status is in the book).
+    sync_activity: crate::sync::status::Activity,
 }
 
 /// Where a store reads the time, when not from the system (simulations and tests that move
@@ -143,6 +146,7 @@ impl Store {
             staff_id,
             business: None,
             clock: None,
+            sync_activity: Default::default(),
         };
         if upgraded {
             store.rebuild_projection()?;

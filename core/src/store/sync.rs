@@ -328,6 +328,7 @@ impl Store {
         if rank(resp.cursor) > rank(current) {
             meta_set(&tx, "sync.cursor", &resp.cursor.to_text())?;
         }
+        super::sync_state::count_received(&tx, outbox.cursor, resp.pull.len(), resp.total_docs)?;
         self.checkpointer.commit(tx)?;
         if erasing {
             self.scrub(false)?;

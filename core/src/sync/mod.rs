@@ -10,6 +10,7 @@
 //! network, so the UI keeps writing while a sync is out. See ARCHITECTURE.md, "Sync protocol".
 
 pub mod remote;
+pub mod status;
 pub mod wire;
 
 use std::cell::RefCell;
@@ -223,7 +224,33 @@ fn sync_and_wait_progress(
     Ok(waited)
 }
 
+/// One sync, its outcome kept in the book for the status line ([`status`]).
 fn round(
+    access: &impl StoreAccess,
+    remote: &Remote,
+    wait: Option<Duration>,
+    on_page: &mut dyn FnMut(&SyncReport),
+) -> Result<SyncReport> {
+    access.with_store(|s| s.set_sync_activity(status::Activity::Syncing));
+    let outcome = pages(access, remote, wait, on_page);
+    access.with_store(|s| {
+        s.set_sync_activity(status::Activity::Idle);
+        match &outcome {
+            Ok(_) => s.record_sync_outcome(Ok(())),
+            Err(e) => {
+                // The sync's own error is the one to report; a book that cannot keep the
+                // status has that error again on the next write.
+                if let Err(kept) = s.record_sync_outcome(Err(e)) {
+                    tracing::warn!(error = %kept, "could not keep the sync status");
+                }
+                Ok(())
+            }
+        }
+    })?;
+    outcome
+}
+
+fn pages(
     access: &impl StoreAccess,
     remote: &Remote,
     wait: Option<Duration>,

@@ -4,7 +4,7 @@
 //! blocking client keeps the core free of an async runtime the apps would have to drive.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -18,14 +18,26 @@ use super::wire::{
 };
 use crate::error::{Error, Result};
 
-/// How long a request may take before it counts as a network failure (a long-poll adds its wait).
-const TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a request may take before it counts as timed out (a long-poll adds its wait), in
+/// seconds: 60 unless [`set_request_timeout`] says otherwise.
+static TIMEOUT_SECS: AtomicU64 = AtomicU64::new(60);
+
+/// Sets how long requests made from now on wait for an answer (the CLI's `--timeout`). One
+/// setting for the process: every remote of a book behaves the same.
+pub fn set_request_timeout(timeout: Duration) {
+    TIMEOUT_SECS.store(timeout.as_secs().max(1), Ordering::Relaxed);
+}
+
+fn timeout() -> Duration {
+    Duration::from_secs(TIMEOUT_SECS.load(Ordering::Relaxed))
+}
 
 #[derive(Clone)]
 pub struct Remote {
     http: Client,
     base: String,
     token: Option<String>,
+    timeout: Duration,
     /// Cleared when a server answers 415 to a compressed body (one that predates compression or
     /// a proxy that refuses it): the request is repeated plain, and later ones go plain.
     compress: Arc<AtomicBool>,
@@ -40,16 +52,21 @@ impl Remote {
                 "must be an http:// or https:// URL",
             ));
         }
+        let timeout = timeout();
         let http = Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(Duration::from_secs(10))
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10).min(timeout))
             .user_agent(concat!("kartka/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(net)?;
+            .map_err(|e| Error::Network {
+                server: base.clone(),
+                detail: e.to_string(),
+            })?;
         Ok(Remote {
             http,
             base,
             token,
+            timeout,
             compress: Arc::new(AtomicBool::new(true)),
         })
     }
@@ -64,20 +81,20 @@ impl Remote {
     }
 
     pub fn create_business(&self, req: &CreateBusiness) -> Result<Paired> {
-        json(self.http.post(self.url("/v1/businesses")).json(req).send())
+        self.json(self.http.post(self.url("/v1/businesses")).json(req).send())
     }
 
     pub fn join(&self, req: &JoinBusiness) -> Result<Paired> {
-        json(self.http.post(self.url("/v1/join")).json(req).send())
+        self.json(self.http.post(self.url("/v1/join")).json(req).send())
     }
 
     pub fn invite(&self) -> Result<Invite> {
-        json(self.authed(self.http.post(self.url("/v1/invites")))?.send())
+        self.json(self.authed(self.http.post(self.url("/v1/invites")))?.send())
     }
 
     /// The signed link where the client confirms or cancels this visit.
     pub fn confirm_link(&self, client: Uuid, visit: Uuid) -> Result<ConfirmLink> {
-        json(
+        self.json(
             self.authed(self.http.post(self.url("/v1/confirm-links")))?
                 .json(&ConfirmLinkRequest { client, visit })
                 .send(),
@@ -86,7 +103,7 @@ impl Remote {
 
     /// The signed Telegram start link of a client or a staff member.
     pub fn telegram_link(&self, req: &TelegramLinkRequest) -> Result<TelegramLink> {
-        json(
+        self.json(
             self.authed(self.http.post(self.url("/v1/telegram-links")))?
                 .json(req)
                 .send(),
@@ -94,14 +111,14 @@ impl Remote {
     }
 
     pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
-        json(self.authed(self.http.get(self.url("/v1/devices")))?.send())
+        self.json(self.authed(self.http.get(self.url("/v1/devices")))?.send())
     }
 
     pub fn revoke(&self, device: Uuid) -> Result<()> {
         let resp = self
             .authed(self.http.delete(self.url(&format!("/v1/devices/{device}"))))?
             .send();
-        checked(resp).map(|_| ())
+        self.checked(resp).map(|_| ())
     }
 
     /// Asks the server to erase these clients' documents everywhere.
@@ -109,7 +126,7 @@ impl Remote {
         let req = Erase {
             docs: docs.to_vec(),
         };
-        json(
+        self.json(
             self.authed(self.http.post(self.url("/v1/erasures")))?
                 .json(&req)
                 .send(),
@@ -138,8 +155,19 @@ impl Remote {
             None => self.post_sync(body, false, wait)?,
         };
         // reqwest has already inflated a zstd answer (it asked for one with Accept-Encoding).
-        let bytes = checked(Ok(resp))?.bytes().map_err(net)?;
-        wire::decode(&bytes).map_err(|e| Error::Protocol(e.to_string()))
+        let total = resp
+            .headers()
+            .get(wire::TOTAL_HEADER)
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let wait_secs = wait.map_or(0, |w| w.as_secs());
+        let bytes = self
+            .checked(Ok(resp))?
+            .bytes()
+            .map_err(|e| self.net(e, wait_secs))?;
+        let mut resp: SyncResponse =
+            wire::decode(&bytes).map_err(|e| Error::Protocol(e.to_string()))?;
+        resp.total_docs = total;
+        Ok(resp)
     }
 
     fn post_sync(&self, body: Vec<u8>, zstd: bool, wait: Option<Duration>) -> Result<Response> {
@@ -147,7 +175,7 @@ impl Remote {
             Some(w) => self
                 .http
                 .post(self.url(&format!("/v1/sync?wait={}", w.as_secs())))
-                .timeout(TIMEOUT + w),
+                .timeout(self.timeout + w),
             None => self.http.post(self.url("/v1/sync")),
         };
         let mut rb = self
@@ -156,38 +184,88 @@ impl Remote {
         if zstd {
             rb = rb.header(CONTENT_ENCODING, HeaderValue::from_static("zstd"));
         }
-        rb.body(body).send().map_err(net)
+        let wait_secs = wait.map_or(0, |w| w.as_secs());
+        rb.body(body).send().map_err(|e| self.net(e, wait_secs))
+    }
+
+    /// A failed request in the words a master reads: the server was not reached, did not
+    /// answer in time, or the connection broke. `extra_secs` is a long-poll's wait, which the
+    /// request's time limit includes.
+    fn net(&self, e: reqwest::Error, extra_secs: u64) -> Error {
+        let server = self.base.clone();
+        if e.is_timeout() {
+            return Error::TimedOut {
+                server,
+                secs: self.timeout.as_secs() + extra_secs,
+            };
+        }
+        if e.is_connect() {
+            return Error::Unreachable {
+                server,
+                reason: root_cause(&e),
+            };
+        }
+        // reqwest's text names the URL, never a body: no personal data.
+        Error::Network {
+            server,
+            detail: root_cause(&e),
+        }
+    }
+
+    fn checked(&self, resp: reqwest::Result<Response>) -> Result<Response> {
+        let resp = resp.map_err(|e| self.net(e, 0))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let body: Option<ErrorBody> = resp.json().ok();
+        let (code, detail, doc) = match body {
+            Some(b) => (b.error, b.detail, b.doc),
+            None => ("http".to_string(), status.to_string(), None),
+        };
+        Err(Error::Server {
+            status: status.as_u16(),
+            code,
+            detail,
+            doc,
+        })
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(&self, resp: reqwest::Result<Response>) -> Result<T> {
+        self.checked(resp)?
+            .json()
+            .map_err(|e| Error::Protocol(e.to_string()))
     }
 }
 
-fn net(e: reqwest::Error) -> Error {
-    // reqwest's text names the URL, never a body: no personal data.
-    Error::Network {
-        detail: e.to_string(),
+/// The innermost cause of a failed request, worded for a person: "connection refused" rather
+/// than hyper's chain of wrappers ending in "tcp connect error: Connection refused (os error 111)".
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
     }
-}
-
-fn checked(resp: reqwest::Result<Response>) -> Result<Response> {
-    let resp = resp.map_err(net)?;
-    let status = resp.status();
-    if status.is_success() {
-        return Ok(resp);
+    if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+        use std::io::ErrorKind::*;
+        let said = match io.kind() {
+            ConnectionRefused => Some("connection refused"),
+            ConnectionReset => Some("connection reset"),
+            ConnectionAborted => Some("connection aborted"),
+            HostUnreachable => Some("host unreachable"),
+            NetworkUnreachable => Some("network unreachable"),
+            NetworkDown => Some("network down"),
+            AddrNotAvailable => Some("address not available"),
+            TimedOut => Some("connection timed out"),
+            _ => None,
+        };
+        if let Some(said) = said {
+            return said.to_string();
+        }
     }
-    let body: Option<ErrorBody> = resp.json().ok();
-    let (code, detail, doc) = match body {
-        Some(b) => (b.error, b.detail, b.doc),
-        None => ("http".to_string(), status.to_string(), None),
-    };
-    Err(Error::Server {
-        status: status.as_u16(),
-        code,
-        detail,
-        doc,
-    })
-}
-
-fn json<T: serde::de::DeserializeOwned>(resp: reqwest::Result<Response>) -> Result<T> {
-    checked(resp)?
-        .json()
-        .map_err(|e| Error::Protocol(e.to_string()))
+    let text = cause.to_string();
+    // A name that does not resolve: getaddrinfo's words vary by platform.
+    if text.contains("failed to lookup address") || text.contains("Name or service not known") {
+        return "no such host".to_string();
+    }
+    text
 }

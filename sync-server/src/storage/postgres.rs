@@ -622,6 +622,18 @@ impl Storage for PgStorage {
         Ok(erased)
     }
 
+    async fn doc_count(&self, business: Uuid) -> Result<u64> {
+        let client = self.pool.get().await?;
+        let n: i64 = client
+            .query_one(
+                "SELECT count(*) FROM docs WHERE business_id = $1",
+                &[&business],
+            )
+            .await?
+            .get(0);
+        Ok(n as u64)
+    }
+
     async fn read_doc(&self, business: Uuid, doc: Uuid) -> Result<Option<Vec<u8>>> {
         let client = self.pool.get().await?;
         Ok(client

@@ -442,6 +442,16 @@ impl Storage for SqliteStorage {
         Ok(erased)
     }
 
+    async fn doc_count(&self, business: Uuid) -> Result<u64> {
+        self.read(move |conn| {
+            let n: i64 = conn
+                .prepare_cached("SELECT count(*) FROM docs WHERE business_id = ?1")?
+                .query_row(params![business], |r| r.get(0))?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
     async fn read_doc(&self, business: Uuid, doc: Uuid) -> Result<Option<Vec<u8>>> {
         self.read(move |conn| {
             Ok(conn
