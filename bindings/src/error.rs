@@ -29,7 +29,8 @@ pub enum ApiError {
     Unsupported { detail: String },
     #[error("storage error: {detail}")]
     Storage { detail: String },
-    /// The server could not be reached: the book keeps working; sync retries later.
+    /// The server could not be reached, did not answer in time, or the connection broke: the
+    /// book keeps working; sync retries later. `sync_state()` says which.
     #[error("network error: {detail}")]
     Network { detail: String },
     /// The book is not paired with a server yet.
@@ -76,7 +77,11 @@ impl From<Error> for ApiError {
             Error::NotPaired => ApiError::NotPaired,
             Error::Revoked => ApiError::Revoked,
             Error::WrongKey => ApiError::WrongKey,
-            e @ (Error::Network { .. } | Error::Protocol(_)) => ApiError::Network {
+            // The kind (unreachable, timed out, broken) is in the sync status for the screens.
+            e @ (Error::Unreachable { .. }
+            | Error::TimedOut { .. }
+            | Error::Network { .. }
+            | Error::Protocol(_)) => ApiError::Network {
                 detail: e.to_string(),
             },
             Error::Server { code, detail, .. } => ApiError::Server { code, detail },

@@ -12,10 +12,11 @@ mod money;
 mod privacy;
 mod records;
 mod settings;
+mod status;
 mod sync;
 mod visits;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use kartka_core::Store;
@@ -53,6 +54,8 @@ pub struct ClientBook {
     listener: Mutex<Option<Arc<dyn ChangeListener>>>,
     /// The stop flag of the background sync loop, while one runs.
     sync_stop: Mutex<Option<Arc<std::sync::atomic::AtomicBool>>>,
+    /// The subscriber to the sync status ([`status`]).
+    sync_observer: status::Observer,
 }
 
 pub(crate) fn instant(s: &str) -> Result<DateTime<Utc>, ApiError> {
@@ -76,6 +79,7 @@ impl ClientBook {
             store: Mutex::new(store),
             listener: Mutex::new(None),
             sync_stop: Mutex::new(None),
+            sync_observer: status::Observer::default(),
         })
     }
 
@@ -90,13 +94,15 @@ impl ClientBook {
         }
     }
 
-    fn store(&self) -> Result<MutexGuard<'_, Store>, ApiError> {
+    fn store(&self) -> Result<status::BookGuard<'_>, ApiError> {
         // A panic while holding the lock leaves the book as the last committed transaction
         // left it; the store itself is consistent, so the poison is cleared.
-        Ok(self
-            .store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()))
+        Ok(status::BookGuard::new(
+            self.store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            &self.sync_observer,
+        ))
     }
 }
 

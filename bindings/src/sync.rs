@@ -243,7 +243,7 @@ impl ClientBook {
     /// other threads meanwhile (it is locked only to build a request and to apply its answer);
     /// the change listener hears about clients that changed. Blocks on the network.
     pub fn sync_now(&self) -> Result<SyncReportRec, ApiError> {
-        let report = sync::sync_now(&self.store)?;
+        let report = sync::sync_now(self)?;
         self.after_sync(&report);
         Ok((&report).into())
     }
@@ -258,7 +258,7 @@ impl ClientBook {
         let book = self.clone();
         std::thread::spawn(move || {
             let wait = Duration::from_secs(u64::from(wait_seconds.clamp(1, 30)));
-            let _ = sync::run_loop(&book.store, &stop, wait, |status| match status {
+            let _ = sync::run_loop(&*book, &stop, wait, |status| match status {
                 SyncStatus::Progress { so_far } => listener.sync_status(SyncStatusRec::Progress {
                     so_far: so_far.into(),
                 }),
