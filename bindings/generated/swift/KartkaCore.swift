@@ -1120,6 +1120,24 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func templates() throws  -> [TemplateRec]
     
     /**
+     * Subscribes `listener` to the sync status (one subscriber; a second replaces the first).
+     * It is told the current status at once, then every change: a sync's start, pages and
+     * end, a failure, an edit that changes what waits to be sent.
+     */
+    func observeSyncState(listener: SyncStateListener) throws 
+    
+    /**
+     * Ends the subscription.
+     */
+    func stopObservingSyncState() 
+    
+    /**
+     * The sync status, read from the book (no network): for the status line on the client
+     * list and the card.
+     */
+    func syncState() throws  -> SyncStateRec
+    
+    /**
      * The signed link where the client confirms or cancels this visit, for the master to
      * send by hand from the visit (the server signs it). Blocks on the network.
      */
@@ -2091,6 +2109,44 @@ open func templates()throws  -> [TemplateRec]  {
 }
     
     /**
+     * Subscribes `listener` to the sync status (one subscriber; a second replaces the first).
+     * It is told the current status at once, then every change: a sync's start, pages and
+     * end, a failure, an edit that changes what waits to be sent.
+     */
+open func observeSyncState(listener: SyncStateListener)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_observe_sync_state(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncStateListener_lower(listener),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Ends the subscription.
+     */
+open func stopObservingSyncState()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_stop_observing_sync_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The sync status, read from the book (no network): for the status line on the client
+     * list and the card.
+     */
+open func syncState()throws  -> SyncStateRec  {
+    return try  FfiConverterTypeSyncStateRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_sync_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The signed link where the client confirms or cancels this visit, for the master to
      * send by hand from the visit (the server signs it). Blocks on the network.
      */
@@ -2293,6 +2349,212 @@ public func FfiConverterTypeClientBook_lift(_ handle: UInt64) throws -> ClientBo
 #endif
 public func FfiConverterTypeClientBook_lower(_ value: ClientBook) -> UInt64 {
     return FfiConverterTypeClientBook.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Told the sync status whenever it changes, on the thread that changed it (post to the UI
+ * thread).
+ */
+public protocol SyncStateListener: AnyObject, Sendable {
+    
+    func syncStateChanged(state: SyncStateRec) 
+    
+}
+/**
+ * Told the sync status whenever it changes, on the thread that changed it (post to the UI
+ * thread).
+ */
+open class SyncStateListenerImpl: SyncStateListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_kartka_ffi_fn_clone_syncstatelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_kartka_ffi_fn_free_syncstatelistener(handle, $0) }
+    }
+
+    
+
+    
+open func syncStateChanged(state: SyncStateRec)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_syncstatelistener_sync_state_changed(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncStateRec_lower(state),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSyncStateListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSyncStateListener = UniffiVTableCallbackInterfaceSyncStateListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSyncStateListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SyncStateListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSyncStateListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SyncStateListener: handle missing in uniffiClone")
+            }
+        },
+        syncStateChanged: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncStateListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.syncStateChanged(
+                     state: try FfiConverterTypeSyncStateRec_lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSyncStateListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSyncStateListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSyncStateListener() {
+    uniffi_kartka_ffi_fn_init_callback_vtable_syncstatelistener(UniffiCallbackInterfaceSyncStateListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStateListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SyncStateListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncStateListener
+
+    public static func lift(_ handle: UInt64) throws -> SyncStateListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncStateListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SyncStateListener) -> UInt64 {
+         if let rustImpl = value as? SyncStateListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStateListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncStateListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStateListener_lift(_ handle: UInt64) throws -> SyncStateListener {
+    return try FfiConverterTypeSyncStateListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStateListener_lower(_ value: SyncStateListener) -> UInt64 {
+    return FfiConverterTypeSyncStateListener.lower(value)
 }
 
 
@@ -4714,6 +4976,64 @@ public func FfiConverterTypeQuickMessageRec_lower(_ value: QuickMessageRec) -> R
 }
 
 
+/**
+ * A fresh device's first sync: `received` of `total` records (`total` unknown from an older
+ * server).
+ */
+public struct ReceivingRec: Equatable, Hashable {
+    public var received: UInt64
+    public var total: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(received: UInt64, total: UInt64?) {
+        self.received = received
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReceivingRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReceivingRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReceivingRec {
+        return
+            try ReceivingRec(
+                received: FfiConverterUInt64.read(from: &buf), 
+                total: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReceivingRec, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.received, into: &buf)
+        FfiConverterOptionUInt64.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceivingRec_lift(_ buf: RustBuffer) throws -> ReceivingRec {
+    return try FfiConverterTypeReceivingRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceivingRec_lower(_ value: ReceivingRec) -> RustBuffer {
+    return FfiConverterTypeReceivingRec.lower(value)
+}
+
+
 public struct RuleRec: Equatable, Hashable {
     /**
      * Empty for a new rule.
@@ -5145,6 +5465,76 @@ public func FfiConverterTypeSyncInfoRec_lower(_ value: SyncInfoRec) -> RustBuffe
 }
 
 
+public struct SyncProblemRec: Equatable, Hashable {
+    public var kind: SyncProblemKind
+    /**
+     * The error's words in English, for a detail line or a report.
+     */
+    public var detail: String
+    /**
+     * RFC 3339.
+     */
+    public var at: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kind: SyncProblemKind, 
+        /**
+         * The error's words in English, for a detail line or a report.
+         */detail: String, 
+        /**
+         * RFC 3339.
+         */at: String) {
+        self.kind = kind
+        self.detail = detail
+        self.at = at
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncProblemRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncProblemRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncProblemRec {
+        return
+            try SyncProblemRec(
+                kind: FfiConverterTypeSyncProblemKind.read(from: &buf), 
+                detail: FfiConverterString.read(from: &buf), 
+                at: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncProblemRec, into buf: inout [UInt8]) {
+        FfiConverterTypeSyncProblemKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.detail, into: &buf)
+        FfiConverterString.write(value.at, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProblemRec_lift(_ buf: RustBuffer) throws -> SyncProblemRec {
+    return try FfiConverterTypeSyncProblemRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProblemRec_lower(_ value: SyncProblemRec) -> RustBuffer {
+    return FfiConverterTypeSyncProblemRec.lower(value)
+}
+
+
 public struct SyncReportRec: Equatable, Hashable {
     /**
      * Documents sent with changes.
@@ -5236,6 +5626,118 @@ public func FfiConverterTypeSyncReportRec_lift(_ buf: RustBuffer) throws -> Sync
 #endif
 public func FfiConverterTypeSyncReportRec_lower(_ value: SyncReportRec) -> RustBuffer {
     return FfiConverterTypeSyncReportRec.lower(value)
+}
+
+
+/**
+ * The book's sync as a status line shows it ("Synced 2 min ago", "Offline — 3 changes
+ * waiting", "Receiving 12,000 of 50,000 clients").
+ */
+public struct SyncStateRec: Equatable, Hashable {
+    public var paired: Bool
+    public var server: String?
+    public var link: SyncLink
+    /**
+     * RFC 3339: the end of the last sync that went through.
+     */
+    public var lastSyncedAt: String?
+    /**
+     * Everything of the business has arrived at least once.
+     */
+    public var hasSynced: Bool
+    /**
+     * Records (cards, the business's settings) with edits the server has not acknowledged:
+     * safe in the book, sent with the next sync.
+     */
+    public var pending: UInt64
+    /**
+     * A sync request is out right now.
+     */
+    public var syncing: Bool
+    public var receiving: ReceivingRec?
+    public var lastError: SyncProblemRec?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(paired: Bool, server: String?, link: SyncLink, 
+        /**
+         * RFC 3339: the end of the last sync that went through.
+         */lastSyncedAt: String?, 
+        /**
+         * Everything of the business has arrived at least once.
+         */hasSynced: Bool, 
+        /**
+         * Records (cards, the business's settings) with edits the server has not acknowledged:
+         * safe in the book, sent with the next sync.
+         */pending: UInt64, 
+        /**
+         * A sync request is out right now.
+         */syncing: Bool, receiving: ReceivingRec?, lastError: SyncProblemRec?) {
+        self.paired = paired
+        self.server = server
+        self.link = link
+        self.lastSyncedAt = lastSyncedAt
+        self.hasSynced = hasSynced
+        self.pending = pending
+        self.syncing = syncing
+        self.receiving = receiving
+        self.lastError = lastError
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncStateRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStateRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStateRec {
+        return
+            try SyncStateRec(
+                paired: FfiConverterBool.read(from: &buf), 
+                server: FfiConverterOptionString.read(from: &buf), 
+                link: FfiConverterTypeSyncLink.read(from: &buf), 
+                lastSyncedAt: FfiConverterOptionString.read(from: &buf), 
+                hasSynced: FfiConverterBool.read(from: &buf), 
+                pending: FfiConverterUInt64.read(from: &buf), 
+                syncing: FfiConverterBool.read(from: &buf), 
+                receiving: FfiConverterOptionTypeReceivingRec.read(from: &buf), 
+                lastError: FfiConverterOptionTypeSyncProblemRec.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncStateRec, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.paired, into: &buf)
+        FfiConverterOptionString.write(value.server, into: &buf)
+        FfiConverterTypeSyncLink.write(value.link, into: &buf)
+        FfiConverterOptionString.write(value.lastSyncedAt, into: &buf)
+        FfiConverterBool.write(value.hasSynced, into: &buf)
+        FfiConverterUInt64.write(value.pending, into: &buf)
+        FfiConverterBool.write(value.syncing, into: &buf)
+        FfiConverterOptionTypeReceivingRec.write(value.receiving, into: &buf)
+        FfiConverterOptionTypeSyncProblemRec.write(value.lastError, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStateRec_lift(_ buf: RustBuffer) throws -> SyncStateRec {
+    return try FfiConverterTypeSyncStateRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStateRec_lower(_ value: SyncStateRec) -> RustBuffer {
+    return FfiConverterTypeSyncStateRec.lower(value)
 }
 
 
@@ -5647,7 +6149,8 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Storage(detail: String
     )
     /**
-     * The server could not be reached: the book keeps working; sync retries later.
+     * The server could not be reached, did not answer in time, or the connection broke: the
+     * book keeps working; sync retries later. `sync_state()` says which.
      */
     case Network(detail: String
     )
@@ -5822,6 +6325,222 @@ public func FfiConverterTypeApiError_lower(_ value: ApiError) -> RustBuffer {
 }
 
 
+/**
+ * Whether the server answered the last attempt.
+ */
+
+public enum SyncLink: Equatable, Hashable {
+    
+    /**
+     * Not paired, or no attempt yet.
+     */
+    case unknown
+    /**
+     * RFC 3339: answering since then.
+     */
+    case connected(since: String
+    )
+    /**
+     * RFC 3339: not reached since then (the first failure in a row).
+     */
+    case offline(since: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncLink: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncLink: FfiConverterRustBuffer {
+    typealias SwiftType = SyncLink
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncLink {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .unknown
+        
+        case 2: return .connected(since: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .offline(since: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncLink, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .connected(since):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(since, into: &buf)
+            
+        
+        case let .offline(since):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(since, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncLink_lift(_ buf: RustBuffer) throws -> SyncLink {
+    return try FfiConverterTypeSyncLink.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncLink_lower(_ value: SyncLink) -> RustBuffer {
+    return FfiConverterTypeSyncLink.lower(value)
+}
+
+
+
+/**
+ * What went wrong, for the app to word in the master's language.
+ */
+
+public enum SyncProblemKind: Equatable, Hashable {
+    
+    /**
+     * No connection (no network, the server down or the address wrong).
+     */
+    case unreachable
+    /**
+     * The server did not answer in time.
+     */
+    case timedOut
+    /**
+     * The connection broke mid-way.
+     */
+    case connectionLost
+    /**
+     * The server refused (a used invite, a request it does not take).
+     */
+    case refused
+    /**
+     * The server failed; it is not this device's doing.
+     */
+    case serverFault
+    /**
+     * The owner removed this device.
+     */
+    case revoked
+    /**
+     * This device's own book could not be read or written.
+     */
+    case local
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncProblemKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncProblemKind: FfiConverterRustBuffer {
+    typealias SwiftType = SyncProblemKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncProblemKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .unreachable
+        
+        case 2: return .timedOut
+        
+        case 3: return .connectionLost
+        
+        case 4: return .refused
+        
+        case 5: return .serverFault
+        
+        case 6: return .revoked
+        
+        case 7: return .local
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncProblemKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .unreachable:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .timedOut:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .connectionLost:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .serverFault:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .local:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProblemKind_lift(_ buf: RustBuffer) throws -> SyncProblemKind {
+    return try FfiConverterTypeSyncProblemKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProblemKind_lower(_ value: SyncProblemKind) -> RustBuffer {
+    return FfiConverterTypeSyncProblemKind.lower(value)
+}
+
+
+
 
 public enum SyncStatusRec: Equatable, Hashable {
     
@@ -5972,6 +6691,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
     typealias SwiftType = Int64?
 
@@ -6036,6 +6779,54 @@ fileprivate struct FfiConverterOptionTypeChangeListener: FfiConverterRustBuffer 
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeChangeListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeReceivingRec: FfiConverterRustBuffer {
+    typealias SwiftType = ReceivingRec?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeReceivingRec.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeReceivingRec.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSyncProblemRec: FfiConverterRustBuffer {
+    typealias SwiftType = SyncProblemRec?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncProblemRec.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncProblemRec.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6916,6 +7707,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_templates() != 24647) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_observe_sync_state() != 38093) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_stop_observing_sync_state() != 22095) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_sync_state() != 7146) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kartka_ffi_checksum_method_clientbook_confirmation_link() != 24501) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6952,6 +7752,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kartka_ffi_checksum_method_clientbook_update_visit() != 21396) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kartka_ffi_checksum_method_syncstatelistener_sync_state_changed() != 60642) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kartka_ffi_checksum_method_syncstatuslistener_sync_status() != 15572) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6963,6 +7766,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitChangeListener()
+    uniffiCallbackInitSyncStateListener()
     uniffiCallbackInitSyncStatusListener()
     return InitializationResult.ok
 }()

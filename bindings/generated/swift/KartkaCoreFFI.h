@@ -250,6 +250,13 @@ typedef void (*UniffiCallbackInterfaceChangeListenerMethod0)(uint64_t, RustBuffe
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STATE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STATE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceSyncStateListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STATUS_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STATUS_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceSyncStatusListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -264,6 +271,15 @@ typedef struct UniffiVTableCallbackInterfaceChangeListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceChangeListenerMethod0 _Nonnull clientsChanged;
 } UniffiVTableCallbackInterfaceChangeListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STATE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STATE_LISTENER
+typedef struct UniffiVTableCallbackInterfaceSyncStateListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSyncStateListenerMethod0 _Nonnull syncStateChanged;
+} UniffiVTableCallbackInterfaceSyncStateListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STATUS_LISTENER
@@ -635,6 +651,21 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_telegram_bot_link(uint64_t ptr
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_templates(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_OBSERVE_SYNC_STATE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_OBSERVE_SYNC_STATE
+void uniffi_kartka_ffi_fn_method_clientbook_observe_sync_state(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_STOP_OBSERVING_SYNC_STATE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_STOP_OBSERVING_SYNC_STATE
+void uniffi_kartka_ffi_fn_method_clientbook_stop_observing_sync_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SYNC_STATE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SYNC_STATE
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_sync_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CONFIRMATION_LINK
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CONFIRMATION_LINK
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_confirmation_link(uint64_t ptr, RustBuffer visit_id, RustCallStatus *_Nonnull out_status
@@ -693,6 +724,26 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_sync_now(uint64_t ptr, RustCal
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_UPDATE_VISIT
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_UPDATE_VISIT
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_update_visit(uint64_t ptr, RustBuffer visit_id, RustBuffer patch, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_CLONE_SYNCSTATELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_CLONE_SYNCSTATELISTENER
+uint64_t uniffi_kartka_ffi_fn_clone_syncstatelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_FREE_SYNCSTATELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_FREE_SYNCSTATELISTENER
+void uniffi_kartka_ffi_fn_free_syncstatelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_INIT_CALLBACK_VTABLE_SYNCSTATELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_INIT_CALLBACK_VTABLE_SYNCSTATELISTENER
+void uniffi_kartka_ffi_fn_init_callback_vtable_syncstatelistener(const UniffiVTableCallbackInterfaceSyncStateListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_SYNCSTATELISTENER_SYNC_STATE_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_SYNCSTATELISTENER_SYNC_STATE_CHANGED
+void uniffi_kartka_ffi_fn_method_syncstatelistener_sync_state_changed(uint64_t ptr, RustBuffer state, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_CLONE_SYNCSTATUSLISTENER
@@ -1376,6 +1427,24 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_templates(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_OBSERVE_SYNC_STATE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_OBSERVE_SYNC_STATE
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_observe_sync_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_STOP_OBSERVING_SYNC_STATE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_STOP_OBSERVING_SYNC_STATE
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_stop_observing_sync_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SYNC_STATE
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SYNC_STATE
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_sync_state(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CONFIRMATION_LINK
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CONFIRMATION_LINK
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_confirmation_link(void
@@ -1445,6 +1514,12 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_sync_now(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_VISIT
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_VISIT
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_update_visit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_SYNCSTATELISTENER_SYNC_STATE_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_SYNCSTATELISTENER_SYNC_STATE_CHANGED
+uint16_t uniffi_kartka_ffi_checksum_method_syncstatelistener_sync_state_changed(void
     
 );
 #endif

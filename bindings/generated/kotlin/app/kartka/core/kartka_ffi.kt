@@ -653,6 +653,9 @@ internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
 internal interface UniffiCallbackInterfaceChangeListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`clientIds`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceSyncStateListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceSyncStatusListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -672,6 +675,25 @@ internal open class UniffiVTableCallbackInterfaceChangeListener(
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `clientsChanged` = other.`clientsChanged`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "syncStateChanged")
+internal open class UniffiVTableCallbackInterfaceSyncStateListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `syncStateChanged`: UniffiCallbackInterfaceSyncStateListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `syncStateChanged`: UniffiCallbackInterfaceSyncStateListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceSyncStateListener(`uniffiFree`,`uniffiClone`,`syncStateChanged`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSyncStateListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `syncStateChanged` = other.`syncStateChanged`
     }
 
 }
@@ -851,6 +873,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_templates(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_observe_sync_state(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_stop_observing_sync_state(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_sync_state(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_confirmation_link(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_confirmation_request(
@@ -875,6 +903,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_update_visit(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_syncstatelistener_sync_state_changed(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_syncstatuslistener_sync_status(
     ): Int
     external fun uniffi_kartka_ffi_checksum_constructor_clientbook_open(
@@ -898,6 +928,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "kartka_ffi"))
         uniffiCallbackInterfaceChangeListener.register(this)
+        uniffiCallbackInterfaceSyncStateListener.register(this)
         uniffiCallbackInterfaceSyncStatusListener.register(this)
         
     }
@@ -1047,6 +1078,12 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_templates(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_observe_sync_state(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_kartka_ffi_fn_method_clientbook_stop_observing_sync_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_kartka_ffi_fn_method_clientbook_sync_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_confirmation_link(`ptr`: Long,`visitId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_confirmation_request(`ptr`: Long,`visitId`: RustBuffer.ByValue,`templateId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1071,6 +1108,14 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_update_visit(`ptr`: Long,`visitId`: RustBuffer.ByValue,`patch`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_clone_syncstatelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_kartka_ffi_fn_free_syncstatelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_kartka_ffi_fn_init_callback_vtable_syncstatelistener(`vtable`: UniffiVTableCallbackInterfaceSyncStateListener,
+    ): Unit
+    external fun uniffi_kartka_ffi_fn_method_syncstatelistener_sync_state_changed(`ptr`: Long,`state`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_kartka_ffi_fn_clone_syncstatuslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_kartka_ffi_fn_free_syncstatuslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1398,6 +1443,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_templates() and 0xFFFF) != 24647) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_observe_sync_state() and 0xFFFF) != 38093) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_stop_observing_sync_state() and 0xFFFF) != 22095) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_sync_state() and 0xFFFF) != 7146) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_confirmation_link() and 0xFFFF) != 24501) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1432,6 +1486,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_update_visit() and 0xFFFF) != 21396) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_syncstatelistener_sync_state_changed() and 0xFFFF) != 60642) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_syncstatuslistener_sync_status() and 0xFFFF) != 15572) {
@@ -2530,6 +2587,24 @@ public interface ClientBookInterface {
     fun `telegramBotLink`(`clientId`: kotlin.String): kotlin.String
     
     fun `templates`(): List<TemplateRec>
+    
+    /**
+     * Subscribes `listener` to the sync status (one subscriber; a second replaces the first).
+     * It is told the current status at once, then every change: a sync's start, pages and
+     * end, a failure, an edit that changes what waits to be sent.
+     */
+    fun `observeSyncState`(`listener`: SyncStateListener)
+    
+    /**
+     * Ends the subscription.
+     */
+    fun `stopObservingSyncState`()
+    
+    /**
+     * The sync status, read from the book (no network): for the status line on the client
+     * list and the card.
+     */
+    fun `syncState`(): SyncStateRec
     
     /**
      * The signed link where the client confirms or cancels this visit, for the master to
@@ -3846,6 +3921,58 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
 
     
     /**
+     * Subscribes `listener` to the sync status (one subscriber; a second replaces the first).
+     * It is told the current status at once, then every change: a sync's start, pages and
+     * end, a failure, an edit that changes what waits to be sent.
+     */
+    @Throws(ApiException::class)override fun `observeSyncState`(`listener`: SyncStateListener)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_observe_sync_state(
+        it,
+        
+        FfiConverterTypeSyncStateListener.lower(`listener`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Ends the subscription.
+     */override fun `stopObservingSyncState`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_stop_observing_sync_state(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The sync status, read from the book (no network): for the status line on the client
+     * list and the card.
+     */
+    @Throws(ApiException::class)override fun `syncState`(): SyncStateRec {
+            return FfiConverterTypeSyncStateRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_sync_state(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The signed link where the client confirms or cancels this visit, for the master to
      * send by hand from the visit (the server signs it). Blocks on the network.
      */
@@ -4129,6 +4256,325 @@ public object FfiConverterTypeClientBook: FfiConverter<ClientBook, Long> {
     override fun allocationSize(value: ClientBook) = 8UL
 
     override fun write(value: ClientBook, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Told the sync status whenever it changes, on the thread that changed it (post to the UI
+ * thread).
+ */
+public interface SyncStateListener {
+    
+    fun `syncStateChanged`(`state`: SyncStateRec)
+    
+    companion object
+}
+
+/**
+ * Told the sync status whenever it changes, on the thread that changed it (post to the UI
+ * thread).
+ */
+open class SyncStateListenerImpl: Disposable, AutoCloseable, SyncStateListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_kartka_ffi_fn_free_syncstatelistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_kartka_ffi_fn_clone_syncstatelistener(handle, status)
+        }
+    }
+
+    override fun `syncStateChanged`(`state`: SyncStateRec)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_syncstatelistener_sync_state_changed(
+        it,
+        
+        FfiConverterTypeSyncStateRec.lower(`state`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceSyncStateListener {
+    internal object `syncStateChanged`: UniffiCallbackInterfaceSyncStateListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSyncStateListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`syncStateChanged`(
+                    FfiConverterTypeSyncStateRec.lift(`state`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeSyncStateListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeSyncStateListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceSyncStateListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `syncStateChanged`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_kartka_ffi_fn_init_callback_vtable_syncstatelistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncStateListener: FfiConverter<SyncStateListener, Long> {
+    internal val handleMap = UniffiHandleMap<SyncStateListener>()
+
+    override fun lower(value: SyncStateListener): Long {
+        if (value is SyncStateListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): SyncStateListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncStateListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): SyncStateListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SyncStateListener) = 8UL
+
+    override fun write(value: SyncStateListener, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -6235,6 +6681,48 @@ public object FfiConverterTypeQuickMessageRec: FfiConverterRustBuffer<QuickMessa
 
 
 
+/**
+ * A fresh device's first sync: `received` of `total` records (`total` unknown from an older
+ * server).
+ */
+data class ReceivingRec (
+    var `received`: kotlin.ULong
+    , 
+    var `total`: kotlin.ULong?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReceivingRec: FfiConverterRustBuffer<ReceivingRec> {
+    override fun read(buf: ByteBuffer): ReceivingRec {
+        return ReceivingRec(
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReceivingRec) = (
+            FfiConverterULong.allocationSize(value.`received`) +
+            FfiConverterOptionalULong.allocationSize(value.`total`)
+    )
+
+    override fun write(value: ReceivingRec, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`received`, buf)
+            FfiConverterOptionalULong.write(value.`total`, buf)
+    }
+}
+
+
+
 data class RuleRec (
     /**
      * Empty for a new rule.
@@ -6561,6 +7049,55 @@ public object FfiConverterTypeSyncInfoRec: FfiConverterRustBuffer<SyncInfoRec> {
 
 
 
+data class SyncProblemRec (
+    var `kind`: SyncProblemKind
+    , 
+    /**
+     * The error's words in English, for a detail line or a report.
+     */
+    var `detail`: kotlin.String
+    , 
+    /**
+     * RFC 3339.
+     */
+    var `at`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncProblemRec: FfiConverterRustBuffer<SyncProblemRec> {
+    override fun read(buf: ByteBuffer): SyncProblemRec {
+        return SyncProblemRec(
+            FfiConverterTypeSyncProblemKind.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncProblemRec) = (
+            FfiConverterTypeSyncProblemKind.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`detail`) +
+            FfiConverterString.allocationSize(value.`at`)
+    )
+
+    override fun write(value: SyncProblemRec, buf: ByteBuffer) {
+            FfiConverterTypeSyncProblemKind.write(value.`kind`, buf)
+            FfiConverterString.write(value.`detail`, buf)
+            FfiConverterString.write(value.`at`, buf)
+    }
+}
+
+
+
 data class SyncReportRec (
     /**
      * Documents sent with changes.
@@ -6623,6 +7160,96 @@ public object FfiConverterTypeSyncReportRec: FfiConverterRustBuffer<SyncReportRe
             FfiConverterUInt.write(value.`concurrent`, buf)
             FfiConverterUInt.write(value.`roundTrips`, buf)
             FfiConverterSequenceString.write(value.`staffAlertsMoved`, buf)
+    }
+}
+
+
+
+/**
+ * The book's sync as a status line shows it ("Synced 2 min ago", "Offline — 3 changes
+ * waiting", "Receiving 12,000 of 50,000 clients").
+ */
+data class SyncStateRec (
+    var `paired`: kotlin.Boolean
+    , 
+    var `server`: kotlin.String?
+    , 
+    var `link`: SyncLink
+    , 
+    /**
+     * RFC 3339: the end of the last sync that went through.
+     */
+    var `lastSyncedAt`: kotlin.String?
+    , 
+    /**
+     * Everything of the business has arrived at least once.
+     */
+    var `hasSynced`: kotlin.Boolean
+    , 
+    /**
+     * Records (cards, the business's settings) with edits the server has not acknowledged:
+     * safe in the book, sent with the next sync.
+     */
+    var `pending`: kotlin.ULong
+    , 
+    /**
+     * A sync request is out right now.
+     */
+    var `syncing`: kotlin.Boolean
+    , 
+    var `receiving`: ReceivingRec?
+    , 
+    var `lastError`: SyncProblemRec?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncStateRec: FfiConverterRustBuffer<SyncStateRec> {
+    override fun read(buf: ByteBuffer): SyncStateRec {
+        return SyncStateRec(
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeSyncLink.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalTypeReceivingRec.read(buf),
+            FfiConverterOptionalTypeSyncProblemRec.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncStateRec) = (
+            FfiConverterBoolean.allocationSize(value.`paired`) +
+            FfiConverterOptionalString.allocationSize(value.`server`) +
+            FfiConverterTypeSyncLink.allocationSize(value.`link`) +
+            FfiConverterOptionalString.allocationSize(value.`lastSyncedAt`) +
+            FfiConverterBoolean.allocationSize(value.`hasSynced`) +
+            FfiConverterULong.allocationSize(value.`pending`) +
+            FfiConverterBoolean.allocationSize(value.`syncing`) +
+            FfiConverterOptionalTypeReceivingRec.allocationSize(value.`receiving`) +
+            FfiConverterOptionalTypeSyncProblemRec.allocationSize(value.`lastError`)
+    )
+
+    override fun write(value: SyncStateRec, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`paired`, buf)
+            FfiConverterOptionalString.write(value.`server`, buf)
+            FfiConverterTypeSyncLink.write(value.`link`, buf)
+            FfiConverterOptionalString.write(value.`lastSyncedAt`, buf)
+            FfiConverterBoolean.write(value.`hasSynced`, buf)
+            FfiConverterULong.write(value.`pending`, buf)
+            FfiConverterBoolean.write(value.`syncing`, buf)
+            FfiConverterOptionalTypeReceivingRec.write(value.`receiving`, buf)
+            FfiConverterOptionalTypeSyncProblemRec.write(value.`lastError`, buf)
     }
 }
 
@@ -7001,7 +7628,8 @@ sealed class ApiException: kotlin.Exception() {
     }
     
     /**
-     * The server could not be reached: the book keeps working; sync retries later.
+     * The server could not be reached, did not answer in time, or the connection broke: the
+     * book keeps working; sync retries later. `sync_state()` says which.
      */
     class Network(
         
@@ -7244,6 +7872,178 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
 
 
 
+/**
+ * Whether the server answered the last attempt.
+ */
+sealed class SyncLink {
+    
+    /**
+     * Not paired, or no attempt yet.
+     */
+    object Unknown : SyncLink()
+    
+    
+    /**
+     * RFC 3339: answering since then.
+     */
+    data class Connected(
+        val `since`: kotlin.String) : SyncLink()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * RFC 3339: not reached since then (the first failure in a row).
+     */
+    data class Offline(
+        val `since`: kotlin.String) : SyncLink()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncLink : FfiConverterRustBuffer<SyncLink>{
+    override fun read(buf: ByteBuffer): SyncLink {
+        return when(buf.getInt()) {
+            1 -> SyncLink.Unknown
+            2 -> SyncLink.Connected(
+                FfiConverterString.read(buf),
+                )
+            3 -> SyncLink.Offline(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: SyncLink): ULong = when(value) {
+        is SyncLink.Unknown -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is SyncLink.Connected -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`since`)
+            )
+        }
+        is SyncLink.Offline -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`since`)
+            )
+        }
+    }
+
+    override fun write(value: SyncLink, buf: ByteBuffer) {
+        when(value) {
+            is SyncLink.Unknown -> {
+                buf.putInt(1)
+                Unit
+            }
+            is SyncLink.Connected -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`since`, buf)
+                Unit
+            }
+            is SyncLink.Offline -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`since`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What went wrong, for the app to word in the master's language.
+ */
+
+enum class SyncProblemKind {
+    
+    /**
+     * No connection (no network, the server down or the address wrong).
+     */
+    UNREACHABLE,
+    /**
+     * The server did not answer in time.
+     */
+    TIMED_OUT,
+    /**
+     * The connection broke mid-way.
+     */
+    CONNECTION_LOST,
+    /**
+     * The server refused (a used invite, a request it does not take).
+     */
+    REFUSED,
+    /**
+     * The server failed; it is not this device's doing.
+     */
+    SERVER_FAULT,
+    /**
+     * The owner removed this device.
+     */
+    REVOKED,
+    /**
+     * This device's own book could not be read or written.
+     */
+    LOCAL;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncProblemKind: FfiConverterRustBuffer<SyncProblemKind> {
+    override fun read(buf: ByteBuffer) = try {
+        SyncProblemKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SyncProblemKind) = 4UL
+
+    override fun write(value: SyncProblemKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 sealed class SyncStatusRec {
     
     /**
@@ -7447,6 +8247,38 @@ public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
+    override fun read(buf: ByteBuffer): kotlin.ULong? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterULong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ULong?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterULong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterULong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
     override fun read(buf: ByteBuffer): kotlin.Long? {
         if (buf.get().toInt() == 0) {
@@ -7533,6 +8365,70 @@ public object FfiConverterOptionalTypeChangeListener: FfiConverterRustBuffer<Cha
         } else {
             buf.put(1)
             FfiConverterTypeChangeListener.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeReceivingRec: FfiConverterRustBuffer<ReceivingRec?> {
+    override fun read(buf: ByteBuffer): ReceivingRec? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeReceivingRec.read(buf)
+    }
+
+    override fun allocationSize(value: ReceivingRec?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeReceivingRec.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ReceivingRec?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeReceivingRec.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeSyncProblemRec: FfiConverterRustBuffer<SyncProblemRec?> {
+    override fun read(buf: ByteBuffer): SyncProblemRec? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSyncProblemRec.read(buf)
+    }
+
+    override fun allocationSize(value: SyncProblemRec?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSyncProblemRec.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SyncProblemRec?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSyncProblemRec.write(value, buf)
         }
     }
 }
