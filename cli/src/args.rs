@@ -22,6 +22,10 @@ pub struct Cli {
     /// Print JSON instead of text (shapes in cli/README.md).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Seconds to wait for the sync server's answer before saying it did not answer.
+    #[arg(long, global = true, env = "KARTKA_TIMEOUT", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
     #[command(subcommand)]
     pub cmd: Cmd,
 }
@@ -118,6 +122,8 @@ pub enum Cmd {
     /// The devices of the business, or remove one (owner only).
     #[command(subcommand)]
     Devices(DevicesCmd),
+    /// The book's sync: the server, connected or not, the last sync, what waits to be sent.
+    Status,
     /// Sync with the server now; with --watch, keep syncing and show changes as they come.
     Sync {
         #[arg(long)]

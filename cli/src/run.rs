@@ -19,6 +19,12 @@ use crate::output::Out;
 pub enum CliError {
     Core(Error),
     Input(String),
+    /// The server was not reached or did not answer; `pending` records wait in the book
+    /// (`None`: the book is not paired, so nothing was changed).
+    Offline {
+        error: Box<Error>,
+        pending: Option<u64>,
+    },
 }
 
 impl CliError {
@@ -39,6 +45,7 @@ impl CliError {
                     status: 400..=499, ..
                 },
             ) => 2,
+            CliError::Offline { .. } => 3,
             CliError::Core(_) => 1,
         }
     }
@@ -49,6 +56,22 @@ impl std::fmt::Display for CliError {
         match self {
             CliError::Core(e) => write!(f, "{e}"),
             CliError::Input(s) => f.write_str(s),
+            CliError::Offline { error, pending } => {
+                write!(f, "{error}; ")?;
+                match pending {
+                    None => f.write_str("the book is not paired yet: try again when it is back"),
+                    Some(0) => f.write_str(
+                        "nothing is waiting to be sent: this book will sync when it is back",
+                    ),
+                    Some(1) => {
+                        f.write_str("1 change is kept in this book and will sync when it is back")
+                    }
+                    Some(n) => write!(
+                        f,
+                        "{n} changes are kept in this book and will sync when it is back"
+                    ),
+                }
+            }
         }
     }
 }
@@ -83,6 +106,7 @@ pub fn run(cli: Cli) -> Result<()> {
         None => Store::open(&db)?,
     };
     let out = Out { json: cli.json };
+    kartka_core::sync::remote::set_request_timeout(std::time::Duration::from_secs(cli.timeout));
     crate::output::phone_corrections(&mut store)?;
     match cli.cmd {
         Cmd::Init {
@@ -180,6 +204,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Invite => crate::sync::invite(&store, &out)?,
         Cmd::Devices(d) => crate::sync::devices(&store, &out, d)?,
         Cmd::Sync { watch, wait } => crate::sync::sync(store, &out, watch, wait)?,
+        Cmd::Status => crate::sync::status(&store, &out)?,
         Cmd::Whoami { staff } => {
             if let Some(s) = staff {
                 let id = crate::staff::find(&store, &s)?;
