@@ -789,11 +789,23 @@ struct LocalServer {
 
 fn local_server() -> LocalServer {
     let dir = tempfile::tempdir().unwrap();
+    let (url, outbox, rt) = local_server_in(dir.path(), "127.0.0.1:0");
+    LocalServer {
+        url,
+        outbox,
+        _dir: dir,
+        _rt: rt,
+    }
+}
+
+/// A server on `bind` keeping its database in `dir`: started again there, it is the same server
+/// at the same address. Stopped when the runtime is dropped.
+fn local_server_in(dir: &Path, bind: &str) -> (String, PathBuf, tokio::runtime::Runtime) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let outbox = dir.path().join("outbox.jsonl");
+    let outbox = dir.join("outbox.jsonl");
     let config = kartka_server::Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: format!("sqlite://{}", dir.path().join("server.db").display()),
+        bind: bind.parse().unwrap(),
+        database_url: format!("sqlite://{}", dir.join("server.db").display()),
         notify: kartka_server::config::Notify {
             outbox: outbox.clone(),
             ..Default::default()
@@ -816,12 +828,7 @@ fn local_server() -> LocalServer {
     let running = rt.block_on(kartka_server::start(config)).unwrap();
     let url = running.url();
     rt.spawn(running.wait());
-    LocalServer {
-        url,
-        outbox,
-        _dir: dir,
-        _rt: rt,
-    }
+    (url, outbox, rt)
 }
 
 #[test]
@@ -1462,29 +1469,147 @@ fn a_closed_pipe_ends_the_output_quietly() {
     let b = Book::new();
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("many.csv");
-    let rows: String = (0..1500)
+    let rows: String = (0..10_000)
         .map(|i| format!("Клієнтка Номер {i},+38067{:07}\n", 1_000_000 + i))
         .collect();
     std::fs::write(&csv, format!("name,phone\n{rows}")).unwrap();
     assert_eq!(
         b.json(&["import", "csv", csv.to_str().unwrap()])["imported"],
-        1500
+        10_000
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_kartka"))
         .arg("--db")
         .arg(&b.path)
-        .args(["--json", "client", "list", "--limit", "1500"])
+        .args(["--json", "client", "list", "--limit", "10000"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Like `head -c 100`: read a little, then close the pipe. The list is far longer than the
+    // Like `head -c 10`: read a little, then close the pipe. The list is far longer than the
     // pipe's buffer, so the command is still printing.
-    let mut first = [0u8; 100];
+    let mut first = [0u8; 10];
     child.stdout.take().unwrap().read_exact(&mut first).unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(141), "{stderr}");
     assert!(first.starts_with(b"["));
+}
+
+/// The exit status of "server unreachable or timed out" (cli/README.md, "Exit codes").
+const OFFLINE: i32 = 3;
+
+fn error_line(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    lines[0].to_string()
+}
+
+/// With the server away, `sync`, `invite` and `devices list` say it is unreachable and that the
+/// edits are kept; a server that accepts and never answers is "no answer … in N s". Both exit
+/// 3, and `kartka status` tells the same.
+#[test]
+fn an_absent_or_silent_server_is_said_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _, rt) = local_server_in(dir.path(), "127.0.0.1:0");
+    let a = Book::new();
+    a.ok(&["pair", "--server", &url, "--create-business", "--device-name", "A"]);
+    let st = a.json(&["status"]);
+    assert_eq!((st["connected"].clone(), st["pending"].clone()), (Value::Bool(true), 0.into()));
+    assert!(st["last_synced_at"].is_string() && st["last_error"].is_null(), "{st}");
+    drop(rt);
+
+    for n in 0..3 {
+        a.add(&["--name", &format!("Офлайн {n}")]);
+    }
+    let out = a.run(&["sync"]);
+    assert_eq!(out.status.code(), Some(OFFLINE));
+    assert_eq!(
+        error_line(&out),
+        format!(
+            "error: server {url} unreachable (connection refused); 3 changes are kept in this \
+             book and will sync when it is back"
+        )
+    );
+    for args in [&["invite"][..], &["devices", "list"]] {
+        let out = a.run(args);
+        assert_eq!(out.status.code(), Some(OFFLINE), "{args:?}");
+        assert!(error_line(&out).contains("unreachable (connection refused); 3 changes"));
+    }
+    let st = a.json(&["status"]);
+    assert_eq!(st["connected"], false);
+    assert_eq!(st["pending"], 3);
+    assert_eq!(st["last_error"]["kind"], "unreachable");
+    let human = a.ok(&["status"]);
+    assert!(human.contains("offline since"), "{human}");
+    assert!(human.contains("3 changes, kept in this book"), "{human}");
+
+    // Something at the address that never answers.
+    let silent = std::net::TcpListener::bind(url.trim_start_matches("http://")).unwrap();
+    let held = std::thread::spawn(move || {
+        let conns: Vec<_> = silent.incoming().take(1).collect();
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        drop(conns);
+    });
+    let out = a.run(&["--timeout", "1", "sync"]);
+    assert_eq!(out.status.code(), Some(OFFLINE));
+    assert_eq!(
+        error_line(&out),
+        format!(
+            "error: no answer from {url} in 1 s; 3 changes are kept in this book and will sync \
+             when it is back"
+        )
+    );
+    assert_eq!(a.json(&["status"])["last_error"]["kind"], "timed_out");
+    held.join().unwrap();
+
+    // A book never paired, pointed at nothing: nothing was changed.
+    let b = Book::new();
+    let out = b.run(&["pair", "--server", &url, "--create-business", "--device-name", "B"]);
+    assert_eq!(out.status.code(), Some(OFFLINE));
+    assert!(
+        error_line(&out).ends_with("the book is not paired yet: try again when it is back"),
+        "{}",
+        error_line(&out)
+    );
+    assert_eq!(b.json(&["status"])["paired"], false);
+}
+
+/// `sync --watch` keeps going while the server is away and says when it is back; the edits made
+/// meanwhile go up.
+#[test]
+fn watch_says_when_the_server_is_back() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _, rt) = local_server_in(dir.path(), "127.0.0.1:0");
+    let a = Book::new();
+    a.ok(&["pair", "--server", &url, "--create-business", "--device-name", "A"]);
+    drop(rt);
+    a.add(&["--name", "Поки сервера нема"]);
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_kartka"))
+        .arg("--db")
+        .arg(&a.path)
+        .args(["sync", "--watch", "--wait", "1"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watch.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.starts_with(&format!("server {url} unreachable (connection refused); 1 waiting")),
+        "{first}"
+    );
+    let (_, _, back) = local_server_in(dir.path(), url.trim_start_matches("http://"));
+    let reconnected = lines
+        .map(Result::unwrap)
+        .find(|l| l.starts_with("reconnected"))
+        .expect("told when the server is back");
+    assert_eq!(reconnected, format!("reconnected to {url}"));
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+    assert_eq!(a.json(&["status"])["pending"], 0);
+    drop(back);
 }

@@ -155,3 +155,70 @@ def test_replies_notes_and_mailings_through_a_real_server(tmp_path, server):
     assert [n.body for n in b.notes(c.id)] == ["Олена closed the conversation", "Записала на п'ятницю"]
     assert b.mailings()[0].sent == 1
     assert [s.name for s in b.staff()] == ["Олена"]
+
+
+class States(k.SyncStateListener):
+    def __init__(self):
+        self.seen = []
+
+    def sync_state_changed(self, state):
+        self.seen.append(state)
+
+
+def start_server(d, bind="127.0.0.1:0"):
+    p = subprocess.Popen(
+        [os.environ["KARTKA_SERVER_BIN"], "--bind", bind],
+        cwd=d, stdout=subprocess.PIPE, env={**os.environ, "KARTKA_LOG": "warn"},
+    )
+    line = p.stdout.readline().decode().strip()
+    assert line.startswith("listening on "), line
+    return p, line.removeprefix("listening on ")
+
+
+def test_the_sync_state_follows_the_server_away_and_back(tmp_path):
+    d = tmp_path / "server"
+    d.mkdir()
+    p, url = start_server(d)
+    a = owner_book(tmp_path, url)
+    heard = States()
+    a.observe_sync_state(heard)
+    # Told at once: never paired, the settings waiting.
+    first = heard.seen[0]
+    assert (first.paired, first.pending, first.link.is_unknown()) == (False, 1, True)
+
+    a.pair_create_business(url, "phone A")
+    a.sync_now()
+    st = a.sync_state()
+    assert st.link.is_connected() and st.pending == 0 and st.has_synced
+    assert st.last_synced_at is not None and st.last_error is None
+    assert heard.seen[-1] == st
+    assert any(s.syncing for s in heard.seen), "the sync under way is told"
+
+    p.kill()
+    p.wait()
+    told = len(heard.seen)
+    a.add_client(new_client("Офлайн 1"))
+    a.add_client(new_client("Офлайн 2"))
+    # Every edit moves the count at once, without a sync.
+    assert [s.pending for s in heard.seen[told:]] == [1, 2]
+    with pytest.raises(k.ApiError.Network) as e:
+        a.sync_now()
+    assert "unreachable (connection refused)" in e.value.detail
+    st = a.sync_state()
+    assert st.link.is_offline() and st.pending == 2
+    assert st.last_error.kind == k.SyncProblemKind.UNREACHABLE
+    assert heard.seen[-1] == st
+
+    p, again = start_server(d, url.removeprefix("http://"))
+    assert again == url
+    try:
+        a.sync_now()
+        st = a.sync_state()
+        assert st.link.is_connected() and st.pending == 0 and st.last_error is None
+        a.stop_observing_sync_state()
+        told = len(heard.seen)
+        a.add_client(new_client("Після"))
+        assert len(heard.seen) == told, "no one is told after unsubscribing"
+    finally:
+        p.terminate()
+        p.wait(timeout=30)

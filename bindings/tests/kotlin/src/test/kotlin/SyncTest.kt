@@ -6,6 +6,10 @@ import app.kartka.core.ChangeListener
 import app.kartka.core.ClientBook
 import app.kartka.core.NewBusinessRec
 import app.kartka.core.NewClientRec
+import app.kartka.core.SyncLink
+import app.kartka.core.SyncProblemKind
+import app.kartka.core.SyncStateListener
+import app.kartka.core.SyncStateRec
 import app.kartka.core.SyncStatusListener
 import app.kartka.core.SyncStatusRec
 import java.nio.file.Files
@@ -108,5 +112,36 @@ class SyncTest {
         assertEquals("Марта", b.getClient(marta.id).name)
         b.stopSync()
         assertTrue(stopped.await(20, TimeUnit.SECONDS))
+    }
+
+    @Test
+    fun theSyncStateCountsOfflineEditsAndNamesTheFailure() {
+        val a = owner()
+        val heard = java.util.Collections.synchronizedList(mutableListOf<SyncStateRec>())
+        a.observeSyncState(object : SyncStateListener {
+            override fun syncStateChanged(state: SyncStateRec) {
+                heard.add(state)
+            }
+        })
+        assertEquals(false, heard.first().paired)
+        a.pairCreateBusiness(url, "phone A")
+        a.syncNow()
+        val synced = a.syncState()
+        assertTrue(synced.link is SyncLink.Connected, "${synced.link}")
+        assertEquals(0uL, synced.pending)
+        assertTrue(synced.hasSynced)
+        assertEquals(synced, heard.last())
+
+        server.destroy()
+        server.waitFor(30, TimeUnit.SECONDS)
+        a.addClient(client("Офлайн"))
+        assertEquals(1uL, heard.last().pending)
+        val e = assertFailsWith<ApiException.Network> { a.syncNow() }
+        assertTrue(e.detail.contains("unreachable (connection refused)"), e.detail)
+        val offline = a.syncState()
+        assertTrue(offline.link is SyncLink.Offline, "${offline.link}")
+        assertEquals(SyncProblemKind.UNREACHABLE, offline.lastError?.kind)
+        assertEquals(1uL, offline.pending)
+        assertEquals(offline, heard.last())
     }
 }
