@@ -105,6 +105,7 @@ pub fn create_business(store: &mut Store, server: &str, device_name: &str) -> Re
         device_name: device_name.to_string(),
     })?;
     store.set_sync_config(&config(server, &paired), wire::Cursor::Feed(0))?;
+    store.name_this_device(device_name)?;
     Ok(paired)
 }
 
@@ -122,6 +123,7 @@ pub fn join(store: &mut Store, server: &str, code: &str, device_name: &str) -> R
         device_name: device_name.to_string(),
     })?;
     store.set_sync_config(&config(server, &paired), wire::Cursor::Start)?;
+    store.name_this_device(device_name)?;
     Ok(paired)
 }
 
