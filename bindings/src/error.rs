@@ -43,6 +43,10 @@ pub enum ApiError {
     /// The owner removed this device: the book has been erased (show the pairing screen).
     #[error("this device was removed from the business; the book was erased")]
     Revoked,
+    /// Nothing to settle: the field has one value (settled meanwhile, maybe on another
+    /// device). Refresh the card.
+    #[error("{field} has no conflict to settle")]
+    NoConflict { field: String },
     /// The server refused: `code` is stable (`device_revoked`, `invite_invalid`, `rate_limited`…).
     #[error("server refused: {code}")]
     Server { code: String, detail: String },
@@ -73,6 +77,11 @@ impl From<Error> for ApiError {
             }
             e @ (Error::Sqlite(_) | Error::Automerge(_) | Error::Io(_)) => ApiError::Storage {
                 detail: e.to_string(),
+            },
+            Error::NoConflict { field } => ApiError::NoConflict { field },
+            Error::NoSuchValue { count, .. } => ApiError::Validation {
+                field: "keep".into(),
+                reason: format!("the conflict has {count} values"),
             },
             Error::NotPaired => ApiError::NotPaired,
             Error::Revoked => ApiError::Revoked,

@@ -4,6 +4,7 @@
 //! (Kotlin: `Dispatchers.IO`; Swift: a background task), as ARCHITECTURE.md explains.
 
 mod card;
+mod conflicts;
 mod dates;
 mod error;
 mod inbox;
@@ -29,6 +30,7 @@ use kartka_core::store::{MessageText, Page, VisitFilter};
 use uuid::Uuid;
 
 pub use card::*;
+pub use conflicts::*;
 pub use error::ApiError;
 use error::bad;
 pub use inbox::*;

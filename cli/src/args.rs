@@ -389,6 +389,17 @@ pub enum ClientCmd {
         #[arg(long)]
         clear_comment: bool,
     },
+    /// Settle a field two devices changed while apart (`client show` lists them): keep value
+    /// N, or for phones `all` (every number of both lists). An ordinary edit: it clears the
+    /// conflict on every device at their next sync.
+    Settle {
+        id: String,
+        /// name, phones, comment, birthday, or visit-time:<visit id>.
+        field: String,
+        /// The number of the value to keep, as `client show` lists them; `all` for phones.
+        #[arg(long)]
+        keep: String,
+    },
     /// Delete (a tombstone that syncs; the card stays readable and can be restored).
     Delete {
         id: String,

@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use kartka_core::model::{
     Business, Client, ClientClass, ConsentState, StaffMember, Visit, WEEKDAYS, format_day_hours,
 };
+use kartka_core::store::{Conflict, ConflictField, FieldValue};
 use kartka_core::{Store, money};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -221,6 +222,50 @@ impl Out {
         }
     }
 
+    /// The card, then the fields devices changed apart (in JSON: the client's object with a
+    /// `conflicts` array, empty when there are none).
+    pub fn client_with_conflicts(&self, store: &Store, c: &Client, conflicts: &[Conflict]) {
+        if self.json {
+            let mut v = serde_json::to_value(c).expect("serialisable");
+            if let Value::Object(m) = &mut v {
+                m.insert(
+                    "conflicts".into(),
+                    Value::Array(conflicts.iter().map(conflict_json).collect()),
+                );
+            }
+            return print_json(&v);
+        }
+        self.client(store, c);
+        let zone = store.zone().ok();
+        for k in conflicts {
+            let shown = match k.current {
+                Some(_) => "one is shown (marked *), the others are kept here until you choose",
+                None => "every number of both is kept on the card until you choose",
+            };
+            println!(
+                "conflict {}: changed on two devices at once; {shown}",
+                k.field
+            );
+            for (i, v) in k.values.iter().enumerate() {
+                let value = match &v.value {
+                    FieldValue::Time(t) => local(*t, zone),
+                    other => other.display(),
+                };
+                let mark = if k.current == Some(i) { "*" } else { " " };
+                println!("  {mark}{i}  {value}  — by {}", v.author.display());
+            }
+            let all = if k.field == ConflictField::Phones {
+                " (or --keep all)"
+            } else {
+                ""
+            };
+            println!(
+                "  settle: kartka client settle {} {} --keep N{all}",
+                c.id, k.field
+            );
+        }
+    }
+
     pub fn consent(&self, c: &ConsentState) {
         if self.json {
             return print_json(&consent_json(c));
@@ -346,4 +391,32 @@ pub fn phone_corrections(store: &mut Store) -> kartka_core::Result<()> {
         );
     }
     store.mark_phone_corrections_seen()
+}
+
+fn conflict_json(k: &Conflict) -> Value {
+    let values: Vec<Value> = k
+        .values
+        .iter()
+        .map(|v| {
+            let value = match &v.value {
+                FieldValue::Text(s) | FieldValue::Birthday(s) => json!(s),
+                FieldValue::Phones(list) => json!(
+                    list.iter()
+                        .map(|p| json!({"raw": p.raw, "label": p.label}))
+                        .collect::<Vec<_>>()
+                ),
+                FieldValue::Time(t) => json!(t.to_rfc3339()),
+            };
+            json!({
+                "value": value,
+                "display": v.value.display(),
+                "by": {
+                    "device": v.author.device,
+                    "this_device": v.author.this_device,
+                    "name": v.author.name,
+                },
+            })
+        })
+        .collect();
+    json!({"field": k.field.key(), "current": k.current, "values": values})
 }

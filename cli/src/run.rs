@@ -8,7 +8,7 @@ use kartka_core::model::{
     Birthday, ClientClass, ClientPatch, ConsentSource, ConsentSubject, NewBusiness, NewClient,
     NewVisit, ReminderOverride, ServiceLine, VisitPatch, VisitStatus, WEEKDAYS,
 };
-use kartka_core::store::{ClientFilter, Page, VisitFilter};
+use kartka_core::store::{ClientFilter, ConflictField, Keep, Page, VisitFilter};
 use kartka_core::{Error, Store, money};
 use uuid::Uuid;
 
@@ -39,6 +39,8 @@ impl CliError {
                 | Error::NoConsent { .. }
                 | Error::NoAddress { .. }
                 | Error::WhatsAppWindowClosed
+                | Error::NoConflict { .. }
+                | Error::NoSuchValue { .. }
                 | Error::NotPaired
                 | Error::Revoked
                 | Error::Server {
@@ -352,8 +354,28 @@ fn client(store: &mut Store, out: &Out, cmd: ClientCmd) -> Result<()> {
             }
         }
         ClientCmd::Show { id } => {
-            let c = store.get_client(client_id(store, &id)?)?;
-            out.client(store, &c);
+            let id = client_id(store, &id)?;
+            let c = store.get_client(id)?;
+            let conflicts = store.conflicts(id)?;
+            out.client_with_conflicts(store, &c, &conflicts);
+        }
+        ClientCmd::Settle { id, field, keep } => {
+            let id = client_id(store, &id)?;
+            let field = ConflictField::parse(&field).ok_or_else(|| {
+                input(format!(
+                    "unknown field {field:?}: name, phones, comment, birthday or \
+                     visit-time:<visit id>"
+                ))
+            })?;
+            let keep = match keep.trim() {
+                "all" | "both" => Keep::All,
+                n => Keep::Value(n.parse().map_err(|_| {
+                    input("--keep takes the number of a value as `client show` lists it, or all")
+                })?),
+            };
+            let c = store.settle(id, &field, keep)?;
+            let conflicts = store.conflicts(id)?;
+            out.client_with_conflicts(store, &c, &conflicts);
         }
         ClientCmd::Edit {
             id,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 struct Book {
     _dir: tempfile::TempDir,
@@ -1612,4 +1612,166 @@ fn watch_says_when_the_server_is_back() {
     watch.wait().unwrap();
     assert_eq!(a.json(&["status"])["pending"], 0);
     drop(back);
+}
+
+#[test]
+fn edits_made_on_two_devices_at_once_are_listed_and_settled_once() {
+    let server = local_server();
+    let a = Book::new();
+    let id = a.add(&["--name", "Anna Koval", "--phone", "+380671111111"]);
+    a.ok(&[
+        "pair",
+        "--server",
+        &server.url,
+        "--create-business",
+        "--device-name",
+        "laptop",
+    ]);
+    let code = a.json(&["invite"])["code"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let b = Book { _dir: dir, path };
+    b.ok(&[
+        "pair",
+        "--server",
+        &server.url,
+        "--invite",
+        &code,
+        "--device-name",
+        "phone B",
+    ]);
+    assert_eq!(b.json(&["client", "show", &id])["conflicts"], json!([]));
+
+    // Apart: both rename her and both replace her number.
+    a.ok(&[
+        "client",
+        "edit",
+        &id,
+        "--name",
+        "Anna Kovalenko",
+        "--phone",
+        "+380672222222",
+    ]);
+    b.ok(&[
+        "client",
+        "edit",
+        &id,
+        "--name",
+        "Ганна Коваль",
+        "--phone",
+        "+380673333333",
+    ]);
+    a.ok(&["sync"]);
+    b.ok(&["sync"]);
+    a.ok(&["sync"]);
+
+    let (ca, cb) = (
+        a.json(&["client", "show", &id]),
+        b.json(&["client", "show", &id]),
+    );
+    // The merged card, the same on both: one name, both numbers.
+    assert_eq!(ca["name"], cb["name"]);
+    assert_eq!(ca["phones"], cb["phones"]);
+    assert_eq!(ca["phones"].as_array().unwrap().len(), 2);
+    for card in [&ca, &cb] {
+        let conflicts = card["conflicts"].as_array().unwrap();
+        assert_eq!(conflicts.len(), 2, "{card}");
+        let name = &conflicts[0];
+        assert_eq!(name["field"], "name");
+        let shown = name["current"].as_u64().unwrap() as usize;
+        assert_eq!(name["values"][shown]["value"], card["name"]);
+        let mut who: Vec<(String, String)> = name["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["value"].as_str().unwrap().to_string(),
+                    v["by"]["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        who.sort();
+        assert_eq!(
+            who,
+            [
+                ("Anna Kovalenko".to_string(), "laptop".to_string()),
+                ("Ганна Коваль".to_string(), "phone B".to_string())
+            ]
+        );
+        let phones = &conflicts[1];
+        assert_eq!(phones["field"], "phones");
+        assert_eq!(phones["current"], Value::Null);
+    }
+    assert_eq!(ca["conflicts"][0]["values"], {
+        // The same values in the same order on both; only "this device" differs.
+        let mut v = cb["conflicts"][0]["values"].clone();
+        for x in v.as_array_mut().unwrap() {
+            let mine = x["by"]["name"] == "laptop";
+            x["by"]["this_device"] = json!(mine);
+        }
+        v
+    });
+    let shown = b.ok(&["client", "show", &id]);
+    assert!(
+        shown.contains("conflict name: changed on two devices at once"),
+        "{shown}"
+    );
+    assert!(shown.contains("Anna Kovalenko  — by laptop"), "{shown}");
+    assert!(
+        shown.contains("Ганна Коваль  — by phone B (this device)"),
+        "{shown}"
+    );
+    assert!(shown.contains(&format!(
+        "kartka client settle {id} phones --keep N (or --keep all)"
+    )));
+
+    // Bad choices: one line, exit 2, nothing changed.
+    assert!(
+        b.bad(&["client", "settle", &id, "email", "--keep", "0"])
+            .contains("unknown field")
+    );
+    assert!(
+        b.bad(&["client", "settle", &id, "name", "--keep", "7"])
+            .contains("no value 7")
+    );
+    assert!(
+        b.bad(&["client", "settle", &id, "name", "--keep", "all"])
+            .contains("keep")
+    );
+    assert!(
+        b.bad(&["client", "settle", &id, "comment", "--keep", "0"])
+            .contains("nothing to settle")
+    );
+
+    // B keeps A's name and every number.
+    let keep = cb["conflicts"][0]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|v| v["value"] == "Anna Kovalenko")
+        .unwrap()
+        .to_string();
+    let settled = b.json(&["client", "settle", &id, "name", "--keep", &keep]);
+    assert_eq!(settled["name"], "Anna Kovalenko");
+    assert_eq!(settled["conflicts"].as_array().unwrap().len(), 1);
+    let settled = b.json(&["client", "settle", &id, "phones", "--keep", "all"]);
+    assert_eq!(settled["conflicts"], json!([]));
+    assert_eq!(settled["phones"], cb["phones"]);
+    // A lists them until it hears of it.
+    assert_eq!(
+        a.json(&["client", "show", &id])["conflicts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    b.ok(&["sync"]);
+    a.ok(&["sync"]);
+    let ca = a.json(&["client", "show", &id]);
+    assert_eq!(ca["conflicts"], json!([]));
+    assert_eq!(ca["name"], "Anna Kovalenko");
+    assert_eq!(ca["phones"], cb["phones"]);
+    assert!(!a.ok(&["client", "show", &id]).contains("conflict"));
 }

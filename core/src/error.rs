@@ -31,6 +31,15 @@ pub enum Error {
     )]
     WhatsAppWindowClosed,
 
+    /// Settling a field of a card that has no conflict (it was settled, here or on another
+    /// device, or never had one).
+    #[error("nothing to settle: {field} has no conflicting values")]
+    NoConflict { field: String },
+
+    /// Settling with a value a conflict does not have.
+    #[error("no value {index} to keep: the conflict has {count} values (0 to {})", .count.saturating_sub(1))]
+    NoSuchValue { index: usize, count: usize },
+
     #[error("this book has no business yet: run `init` first")]
     NotInitialized,
 

@@ -943,6 +943,18 @@ public protocol ClientBookProtocol: AnyObject, Sendable {
     func updateClient(clientId: String, patch: ClientPatchRec) throws  -> ClientRec
     
     /**
+     * The fields of a client's card that devices changed apart and nobody has settled yet.
+     */
+    func clientConflicts(clientId: String) throws  -> [ConflictRec]
+    
+    /**
+     * Settles a conflict: keeps the value at `keep` (an index into `values`), or with `None`
+     * every number of every list (phones only). An ordinary edit: it clears the conflict on
+     * every device once synced. `ApiError.NoConflict` when it was settled meanwhile.
+     */
+    func settleConflict(clientId: String, field: String, keep: UInt32?) throws  -> ClientRec
+    
+    /**
      * "вівторок, 1 грудня 2026": a day, `YYYY-MM-DD`.
      */
     func formatDay(day: String, language: String) throws  -> String
@@ -1610,6 +1622,36 @@ open func updateClient(clientId: String, patch: ClientPatchRec)throws  -> Client
             self.uniffiCloneHandle(),
         FfiConverterString.lower(clientId),
         FfiConverterTypeClientPatchRec_lower(patch),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The fields of a client's card that devices changed apart and nobody has settled yet.
+     */
+open func clientConflicts(clientId: String)throws  -> [ConflictRec]  {
+    return try  FfiConverterSequenceTypeConflictRec.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_client_conflicts(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Settles a conflict: keeps the value at `keep` (an index into `values`), or with `None`
+     * every number of every list (phones only). An ordinary edit: it clears the conflict on
+     * every device once synced. `ApiError.NoConflict` when it was settled meanwhile.
+     */
+open func settleConflict(clientId: String, field: String, keep: UInt32?)throws  -> ClientRec  {
+    return try  FfiConverterTypeClientRec_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_kartka_ffi_fn_method_clientbook_settle_conflict(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(clientId),
+        FfiConverterString.lower(field),
+        FfiConverterOptionUInt32.lower(keep),uniffiCallStatus
     )
 })
 }
@@ -3256,6 +3298,232 @@ public func FfiConverterTypeClientRec_lift(_ buf: RustBuffer) throws -> ClientRe
 #endif
 public func FfiConverterTypeClientRec_lower(_ value: ClientRec) -> RustBuffer {
     return FfiConverterTypeClientRec.lower(value)
+}
+
+
+/**
+ * A field of a card two or more devices changed apart.
+ */
+public struct ConflictRec: Equatable, Hashable {
+    /**
+     * `name`, `phones`, `comment`, `birthday` or `visit-time:<visit id>`: give it back to
+     * `settle_conflict`.
+     */
+    public var field: String
+    /**
+     * `name`, `phones`, `comment`, `birthday` or `visit_time`: the word to show.
+     */
+    public var kind: String
+    /**
+     * The visit whose time it is.
+     */
+    public var visitId: String?
+    /**
+     * In the same order on every device; `settle_conflict` keeps one by its index.
+     */
+    public var values: [ConflictValueRec]
+    /**
+     * The index of the value the card shows now (automerge's pick, the same on every
+     * device); `None` for phones, where the card shows every number of every list.
+     */
+    public var current: UInt32?
+    /**
+     * `settle_conflict` can keep every value (phone lists: keep both numbers).
+     */
+    public var canKeepAll: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `name`, `phones`, `comment`, `birthday` or `visit-time:<visit id>`: give it back to
+         * `settle_conflict`.
+         */field: String, 
+        /**
+         * `name`, `phones`, `comment`, `birthday` or `visit_time`: the word to show.
+         */kind: String, 
+        /**
+         * The visit whose time it is.
+         */visitId: String?, 
+        /**
+         * In the same order on every device; `settle_conflict` keeps one by its index.
+         */values: [ConflictValueRec], 
+        /**
+         * The index of the value the card shows now (automerge's pick, the same on every
+         * device); `None` for phones, where the card shows every number of every list.
+         */current: UInt32?, 
+        /**
+         * `settle_conflict` can keep every value (phone lists: keep both numbers).
+         */canKeepAll: Bool) {
+        self.field = field
+        self.kind = kind
+        self.visitId = visitId
+        self.values = values
+        self.current = current
+        self.canKeepAll = canKeepAll
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConflictRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConflictRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConflictRec {
+        return
+            try ConflictRec(
+                field: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                visitId: FfiConverterOptionString.read(from: &buf), 
+                values: FfiConverterSequenceTypeConflictValueRec.read(from: &buf), 
+                current: FfiConverterOptionUInt32.read(from: &buf), 
+                canKeepAll: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConflictRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.field, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.visitId, into: &buf)
+        FfiConverterSequenceTypeConflictValueRec.write(value.values, into: &buf)
+        FfiConverterOptionUInt32.write(value.current, into: &buf)
+        FfiConverterBool.write(value.canKeepAll, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConflictRec_lift(_ buf: RustBuffer) throws -> ConflictRec {
+    return try FfiConverterTypeConflictRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConflictRec_lower(_ value: ConflictRec) -> RustBuffer {
+    return FfiConverterTypeConflictRec.lower(value)
+}
+
+
+/**
+ * One of the values devices wrote to a field while apart.
+ */
+public struct ConflictValueRec: Equatable, Hashable {
+    /**
+     * The value as one line: the text, the birthday (`1990-05-17`, `--05-17`), the numbers
+     * as typed joined by ", ", or a visit's time (RFC 3339; `time` has it for formatting).
+     */
+    public var display: String
+    /**
+     * A phone list's numbers as typed, primary first (empty for other fields).
+     */
+    public var phones: [String]
+    /**
+     * A visit's start, RFC 3339 (visit times only).
+     */
+    public var time: String?
+    /**
+     * The device that wrote it.
+     */
+    public var deviceId: String?
+    /**
+     * This device wrote it (word it "this phone").
+     */
+    public var byThisDevice: Bool
+    /**
+     * The staff member working on that device, else the name it was paired under; `None`:
+     * the book knows no name for it.
+     */
+    public var byName: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The value as one line: the text, the birthday (`1990-05-17`, `--05-17`), the numbers
+         * as typed joined by ", ", or a visit's time (RFC 3339; `time` has it for formatting).
+         */display: String, 
+        /**
+         * A phone list's numbers as typed, primary first (empty for other fields).
+         */phones: [String], 
+        /**
+         * A visit's start, RFC 3339 (visit times only).
+         */time: String?, 
+        /**
+         * The device that wrote it.
+         */deviceId: String?, 
+        /**
+         * This device wrote it (word it "this phone").
+         */byThisDevice: Bool, 
+        /**
+         * The staff member working on that device, else the name it was paired under; `None`:
+         * the book knows no name for it.
+         */byName: String?) {
+        self.display = display
+        self.phones = phones
+        self.time = time
+        self.deviceId = deviceId
+        self.byThisDevice = byThisDevice
+        self.byName = byName
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConflictValueRec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConflictValueRec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConflictValueRec {
+        return
+            try ConflictValueRec(
+                display: FfiConverterString.read(from: &buf), 
+                phones: FfiConverterSequenceString.read(from: &buf), 
+                time: FfiConverterOptionString.read(from: &buf), 
+                deviceId: FfiConverterOptionString.read(from: &buf), 
+                byThisDevice: FfiConverterBool.read(from: &buf), 
+                byName: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConflictValueRec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.display, into: &buf)
+        FfiConverterSequenceString.write(value.phones, into: &buf)
+        FfiConverterOptionString.write(value.time, into: &buf)
+        FfiConverterOptionString.write(value.deviceId, into: &buf)
+        FfiConverterBool.write(value.byThisDevice, into: &buf)
+        FfiConverterOptionString.write(value.byName, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConflictValueRec_lift(_ buf: RustBuffer) throws -> ConflictValueRec {
+    return try FfiConverterTypeConflictValueRec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConflictValueRec_lower(_ value: ConflictValueRec) -> RustBuffer {
+    return FfiConverterTypeConflictValueRec.lower(value)
 }
 
 
@@ -6168,6 +6436,12 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Revoked
     /**
+     * Nothing to settle: the field has one value (settled meanwhile, maybe on another
+     * device). Refresh the card.
+     */
+    case NoConflict(field: String
+    )
+    /**
      * The server refused: `code` is stable (`device_revoked`, `invite_invalid`, `rate_limited`…).
      */
     case Server(code: String, detail: String
@@ -6228,7 +6502,10 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
         case 10: return .NotPaired
         case 11: return .WrongKey
         case 12: return .Revoked
-        case 13: return .Server(
+        case 13: return .NoConflict(
+            field: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .Server(
             code: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
@@ -6300,8 +6577,13 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(12))
         
         
-        case let .Server(code,detail):
+        case let .NoConflict(field):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(field, into: &buf)
+            
+        
+        case let .Server(code,detail):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
@@ -6983,6 +7265,56 @@ fileprivate struct FfiConverterSequenceTypeClientRec: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeConflictRec: FfiConverterRustBuffer {
+    typealias SwiftType = [ConflictRec]
+
+    public static func write(_ value: [ConflictRec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeConflictRec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ConflictRec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ConflictRec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeConflictRec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeConflictValueRec: FfiConverterRustBuffer {
+    typealias SwiftType = [ConflictValueRec]
+
+    public static func write(_ value: [ConflictValueRec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeConflictValueRec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ConflictValueRec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ConflictValueRec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeConflictValueRec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeConsentEventRec: FfiConverterRustBuffer {
     typealias SwiftType = [ConsentEventRec]
 
@@ -7588,6 +7920,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_update_client() != 30152) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_client_conflicts() != 19115) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kartka_ffi_checksum_method_clientbook_settle_conflict() != 19157) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kartka_ffi_checksum_method_clientbook_format_day() != 20377) {

@@ -456,6 +456,16 @@ RustBuffer uniffi_kartka_ffi_fn_method_clientbook_render_template(uint64_t ptr, 
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_update_client(uint64_t ptr, RustBuffer client_id, RustBuffer patch, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CLIENT_CONFLICTS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_CLIENT_CONFLICTS
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_client_conflicts(uint64_t ptr, RustBuffer client_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SETTLE_CONFLICT
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_SETTLE_CONFLICT
+RustBuffer uniffi_kartka_ffi_fn_method_clientbook_settle_conflict(uint64_t ptr, RustBuffer client_id, RustBuffer field, RustBuffer keep, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORMAT_DAY
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_FN_METHOD_CLIENTBOOK_FORMAT_DAY
 RustBuffer uniffi_kartka_ffi_fn_method_clientbook_format_day(uint64_t ptr, RustBuffer day, RustBuffer language, RustCallStatus *_Nonnull out_status
@@ -1190,6 +1200,18 @@ uint16_t uniffi_kartka_ffi_checksum_method_clientbook_render_template(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_CLIENT
 #define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_UPDATE_CLIENT
 uint16_t uniffi_kartka_ffi_checksum_method_clientbook_update_client(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CLIENT_CONFLICTS
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_CLIENT_CONFLICTS
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_client_conflicts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SETTLE_CONFLICT
+#define UNIFFI_FFIDEF_UNIFFI_KARTKA_FFI_CHECKSUM_METHOD_CLIENTBOOK_SETTLE_CONFLICT
+uint16_t uniffi_kartka_ffi_checksum_method_clientbook_settle_conflict(void
     
 );
 #endif

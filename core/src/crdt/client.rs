@@ -37,6 +37,7 @@ use automerge::{ActorId, Automerge, ObjType, ROOT, ReadDoc};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::conflicts::{self, ListedPhone, PHONES_SET};
 use super::{MapReader, SCHEMA_VERSION, change, existing_map, put_opt_str, put_time};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -51,7 +52,7 @@ const DEFAULT_LABEL: &str = "mobile";
 const TAG: &str = "tag:";
 const CONSENT: &str = "consent:";
 const CONSENT_EVENT: &str = "ce:";
-const VISIT: &str = "visit:";
+pub(crate) const VISIT: &str = "visit:";
 const MESSAGE: &str = "msg:";
 const NOTE: &str = "note:";
 
@@ -220,29 +221,11 @@ fn write_card(
     }
     if changed!(phones) {
         let old_phones = old.map(|o| o.phones.as_slice()).unwrap_or_default();
-        for p in old_phones {
-            if !new.phones.iter().any(|n| n.key() == p.key()) {
-                tx.delete(ROOT, format!("{PHONE}{}", p.key()))?;
-            }
-        }
-        for p in &new.phones {
-            let same = |o: &&Phone| o.key() == p.key() && o.raw == p.raw && o.label == p.label;
-            if old_phones.iter().any(|o| same(&o)) {
-                continue;
-            }
-            let obj = tx.put_object(ROOT, format!("{PHONE}{}", p.key()), ObjType::Map)?;
-            tx.put(&obj, "raw", p.raw.as_str())?;
-            if p.label != DEFAULT_LABEL {
-                tx.put(&obj, "label", p.label.as_str())?;
-            }
-            if let Some(e) = &p.e164 {
-                tx.put(&obj, "e164", e.as_str())?;
-            }
-        }
-        let primary = new.phones.iter().find(|p| p.primary).map(Phone::key);
-        let old_primary = old_phones.iter().find(|p| p.primary).map(Phone::key);
-        if primary != old_primary {
-            put_opt_str(tx, &ROOT, "primary_phone", primary.as_deref())?;
+        write_phones(tx, old_phones, &new.phones, false)?;
+        // An edit of the list says what the list is now (see `crdt::conflicts`); a new card's
+        // list needs no register until someone changes it, and imports save the operation.
+        if old.is_some() {
+            put_phone_list(tx, &new.phones)?;
         }
     }
     if changed!(tags) {
@@ -262,6 +245,70 @@ fn write_card(
         put_time(tx, &ROOT, "updated", at)?;
     }
     Ok(())
+}
+
+/// Writes the numbers of `new` that `old` lacks or holds differently, deletes the ones it no
+/// longer has, and the primary number when it changed (always when `force`: settling must
+/// overwrite a concurrent choice of primary even when it keeps the shown one).
+fn write_phones(
+    tx: &mut Transaction<'_>,
+    old_phones: &[Phone],
+    new_phones: &[Phone],
+    force: bool,
+) -> Result<()> {
+    for p in old_phones {
+        if !new_phones.iter().any(|n| n.key() == p.key()) {
+            tx.delete(ROOT, format!("{PHONE}{}", p.key()))?;
+        }
+    }
+    for p in new_phones {
+        let same = |o: &&Phone| o.key() == p.key() && o.raw == p.raw && o.label == p.label;
+        if old_phones.iter().any(|o| same(&o)) {
+            continue;
+        }
+        let obj = tx.put_object(ROOT, format!("{PHONE}{}", p.key()), ObjType::Map)?;
+        tx.put(&obj, "raw", p.raw.as_str())?;
+        if p.label != DEFAULT_LABEL {
+            tx.put(&obj, "label", p.label.as_str())?;
+        }
+        if let Some(e) = &p.e164 {
+            tx.put(&obj, "e164", e.as_str())?;
+        }
+    }
+    let primary = new_phones.iter().find(|p| p.primary).map(Phone::key);
+    let old_primary = old_phones.iter().find(|p| p.primary).map(Phone::key);
+    if force || primary != old_primary {
+        put_opt_str(tx, &ROOT, "primary_phone", primary.as_deref())?;
+    }
+    Ok(())
+}
+
+fn put_phone_list(tx: &mut Transaction<'_>, phones: &[Phone]) -> Result<()> {
+    let list: Vec<ListedPhone> = phones
+        .iter()
+        .map(|p| ListedPhone {
+            raw: p.raw.clone(),
+            label: p.label.clone(),
+        })
+        .collect();
+    tx.put(ROOT, PHONES_SET, conflicts::phone_list_json(&list))?;
+    Ok(())
+}
+
+/// Settles concurrent replacements of the phone list: the card holds exactly `phones` (one
+/// side's list, or the union), and the register and the primary number are written afresh so
+/// no concurrent value of either survives.
+pub fn settle_phones(
+    doc: &mut Automerge,
+    old: &Card,
+    phones: &[Phone],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    change(doc, at, |tx| {
+        write_phones(tx, &old.phones, phones, true)?;
+        put_phone_list(tx, phones)?;
+        put_time(tx, &ROOT, "updated", at)
+    })
 }
 
 /// Edits the card: writes what differs between `old` and `new`.

@@ -12,6 +12,7 @@
 
 pub mod business;
 pub mod client;
+pub mod conflicts;
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};

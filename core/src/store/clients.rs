@@ -227,11 +227,20 @@ impl Store {
     pub fn update_client(&mut self, id: Uuid, patch: ClientPatch) -> Result<Client> {
         let ctx = self.ctx()?.clone();
         let now = self.now();
+        let author = self.author()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         with_client(&tx, &self.actor, id, |doc, rec| {
             let new = apply_patch(&ctx, &rec.card, patch)?;
+            let (o, n) = (&rec.card, &new);
+            if o.name != n.name
+                || o.phones != n.phones
+                || o.comment != n.comment
+                || o.birthday != n.birthday
+            {
+                super::conflicts::name_author(doc, &author, now)?;
+            }
             if new != rec.card {
                 client_doc::edit_card(doc, &rec.card, &new, now)?;
             }

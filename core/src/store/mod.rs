@@ -8,6 +8,7 @@
 mod checkpoint;
 mod cipher;
 mod clients;
+mod conflicts;
 mod conversations;
 mod docs;
 mod erase;
@@ -40,6 +41,9 @@ use crate::model::{Business, Channel, NewBusiness, Rule, StaffMember, Template};
 
 pub use crate::model::Audience;
 pub use cipher::BookKey;
+pub use conflicts::{
+    Author, Conflict, ConflictField, ConflictValue, FieldValue, Keep, ListedPhone,
+};
 pub use conversations::{ConversationChange, InboxEntry, ReplyText, WHATSAPP_WINDOW_HOURS};
 pub use import::{
     BatchConsent, ImportOutcome, ImportPreview, ImportStatus, PreviewItem, PreviewPhone,

@@ -169,6 +169,7 @@ impl Store {
         let client =
             client_of_visit(&self.conn, id)?.ok_or(Error::NotFound { kind: "visit", id })?;
         let now = self.now();
+        let author = self.author()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -217,6 +218,9 @@ impl Store {
                 v.deleted = d;
             }
             check_visit(&v)?;
+            if v.start != old.start {
+                super::conflicts::name_author(doc, &author, now)?;
+            }
             if &v != old {
                 client_doc::put_visit(doc, client, Some(old), &v, now)?;
             }

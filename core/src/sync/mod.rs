@@ -106,6 +106,7 @@ pub fn create_business(store: &mut Store, server: &str, device_name: &str) -> Re
         device_name: device_name.to_string(),
     })?;
     store.set_sync_config(&config(server, &paired), wire::Cursor::Feed(0))?;
+    store.name_this_device(device_name)?;
     Ok(paired)
 }
 
@@ -123,6 +124,7 @@ pub fn join(store: &mut Store, server: &str, code: &str, device_name: &str) -> R
         device_name: device_name.to_string(),
     })?;
     store.set_sync_config(&config(server, &paired), wire::Cursor::Start)?;
+    store.name_this_device(device_name)?;
     Ok(paired)
 }
 

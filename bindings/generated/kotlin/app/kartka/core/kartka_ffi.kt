@@ -795,6 +795,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_update_client(
     ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_client_conflicts(
+    ): Int
+    external fun uniffi_kartka_ffi_checksum_method_clientbook_settle_conflict(
+    ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_format_day(
     ): Int
     external fun uniffi_kartka_ffi_checksum_method_clientbook_format_moment(
@@ -999,6 +1003,10 @@ internal object UniffiLib {
     external fun uniffi_kartka_ffi_fn_method_clientbook_render_template(`ptr`: Long,`templateId`: RustBuffer.ByValue,`clientId`: RustBuffer.ByValue,`visitId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_update_client(`ptr`: Long,`clientId`: RustBuffer.ByValue,`patch`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_client_conflicts(`ptr`: Long,`clientId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kartka_ffi_fn_method_clientbook_settle_conflict(`ptr`: Long,`clientId`: RustBuffer.ByValue,`field`: RustBuffer.ByValue,`keep`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kartka_ffi_fn_method_clientbook_format_day(`ptr`: Long,`day`: RustBuffer.ByValue,`language`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1324,6 +1332,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_update_client() and 0xFFFF) != 30152) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_client_conflicts() and 0xFFFF) != 19115) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_settle_conflict() and 0xFFFF) != 19157) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kartka_ffi_checksum_method_clientbook_format_day() and 0xFFFF) != 20377) {
@@ -2412,6 +2426,18 @@ public interface ClientBookInterface {
     fun `updateClient`(`clientId`: kotlin.String, `patch`: ClientPatchRec): ClientRec
     
     /**
+     * The fields of a client's card that devices changed apart and nobody has settled yet.
+     */
+    fun `clientConflicts`(`clientId`: kotlin.String): List<ConflictRec>
+    
+    /**
+     * Settles a conflict: keeps the value at `keep` (an index into `values`), or with `None`
+     * every number of every list (phones only). An ordinary edit: it clears the conflict on
+     * every device once synced. `ApiError.NoConflict` when it was settled meanwhile.
+     */
+    fun `settleConflict`(`clientId`: kotlin.String, `field`: kotlin.String, `keep`: kotlin.UInt?): ClientRec
+    
+    /**
      * "вівторок, 1 грудня 2026": a day, `YYYY-MM-DD`.
      */
     fun `formatDay`(`day`: kotlin.String, `language`: kotlin.String): kotlin.String
@@ -3224,6 +3250,46 @@ open class ClientBook: Disposable, AutoCloseable, ClientBookInterface
         
         FfiConverterString.lower(`clientId`),
         FfiConverterTypeClientPatchRec.lower(`patch`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The fields of a client's card that devices changed apart and nobody has settled yet.
+     */
+    @Throws(ApiException::class)override fun `clientConflicts`(`clientId`: kotlin.String): List<ConflictRec> {
+            return FfiConverterSequenceTypeConflictRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_client_conflicts(
+        it,
+        
+        FfiConverterString.lower(`clientId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Settles a conflict: keeps the value at `keep` (an index into `values`), or with `None`
+     * every number of every list (phones only). An ordinary edit: it clears the conflict on
+     * every device once synced. `ApiError.NoConflict` when it was settled meanwhile.
+     */
+    @Throws(ApiException::class)override fun `settleConflict`(`clientId`: kotlin.String, `field`: kotlin.String, `keep`: kotlin.UInt?): ClientRec {
+            return FfiConverterTypeClientRec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_kartka_ffi_fn_method_clientbook_settle_conflict(
+        it,
+        
+        FfiConverterString.lower(`clientId`),
+        FfiConverterString.lower(`field`),
+        FfiConverterOptionalUInt.lower(`keep`),_status)
 }
     }
     )
@@ -5307,6 +5373,168 @@ public object FfiConverterTypeClientRec: FfiConverterRustBuffer<ClientRec> {
             FfiConverterUByte.write(value.`discountPercent`, buf)
             FfiConverterOptionalString.write(value.`lastVisit`, buf)
             FfiConverterOptionalString.write(value.`nextVisit`, buf)
+    }
+}
+
+
+
+/**
+ * A field of a card two or more devices changed apart.
+ */
+data class ConflictRec (
+    /**
+     * `name`, `phones`, `comment`, `birthday` or `visit-time:<visit id>`: give it back to
+     * `settle_conflict`.
+     */
+    var `field`: kotlin.String
+    , 
+    /**
+     * `name`, `phones`, `comment`, `birthday` or `visit_time`: the word to show.
+     */
+    var `kind`: kotlin.String
+    , 
+    /**
+     * The visit whose time it is.
+     */
+    var `visitId`: kotlin.String?
+    , 
+    /**
+     * In the same order on every device; `settle_conflict` keeps one by its index.
+     */
+    var `values`: List<ConflictValueRec>
+    , 
+    /**
+     * The index of the value the card shows now (automerge's pick, the same on every
+     * device); `None` for phones, where the card shows every number of every list.
+     */
+    var `current`: kotlin.UInt?
+    , 
+    /**
+     * `settle_conflict` can keep every value (phone lists: keep both numbers).
+     */
+    var `canKeepAll`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConflictRec: FfiConverterRustBuffer<ConflictRec> {
+    override fun read(buf: ByteBuffer): ConflictRec {
+        return ConflictRec(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeConflictValueRec.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ConflictRec) = (
+            FfiConverterString.allocationSize(value.`field`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`visitId`) +
+            FfiConverterSequenceTypeConflictValueRec.allocationSize(value.`values`) +
+            FfiConverterOptionalUInt.allocationSize(value.`current`) +
+            FfiConverterBoolean.allocationSize(value.`canKeepAll`)
+    )
+
+    override fun write(value: ConflictRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`field`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`visitId`, buf)
+            FfiConverterSequenceTypeConflictValueRec.write(value.`values`, buf)
+            FfiConverterOptionalUInt.write(value.`current`, buf)
+            FfiConverterBoolean.write(value.`canKeepAll`, buf)
+    }
+}
+
+
+
+/**
+ * One of the values devices wrote to a field while apart.
+ */
+data class ConflictValueRec (
+    /**
+     * The value as one line: the text, the birthday (`1990-05-17`, `--05-17`), the numbers
+     * as typed joined by ", ", or a visit's time (RFC 3339; `time` has it for formatting).
+     */
+    var `display`: kotlin.String
+    , 
+    /**
+     * A phone list's numbers as typed, primary first (empty for other fields).
+     */
+    var `phones`: List<kotlin.String>
+    , 
+    /**
+     * A visit's start, RFC 3339 (visit times only).
+     */
+    var `time`: kotlin.String?
+    , 
+    /**
+     * The device that wrote it.
+     */
+    var `deviceId`: kotlin.String?
+    , 
+    /**
+     * This device wrote it (word it "this phone").
+     */
+    var `byThisDevice`: kotlin.Boolean
+    , 
+    /**
+     * The staff member working on that device, else the name it was paired under; `None`:
+     * the book knows no name for it.
+     */
+    var `byName`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConflictValueRec: FfiConverterRustBuffer<ConflictValueRec> {
+    override fun read(buf: ByteBuffer): ConflictValueRec {
+        return ConflictValueRec(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ConflictValueRec) = (
+            FfiConverterString.allocationSize(value.`display`) +
+            FfiConverterSequenceString.allocationSize(value.`phones`) +
+            FfiConverterOptionalString.allocationSize(value.`time`) +
+            FfiConverterOptionalString.allocationSize(value.`deviceId`) +
+            FfiConverterBoolean.allocationSize(value.`byThisDevice`) +
+            FfiConverterOptionalString.allocationSize(value.`byName`)
+    )
+
+    override fun write(value: ConflictValueRec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`display`, buf)
+            FfiConverterSequenceString.write(value.`phones`, buf)
+            FfiConverterOptionalString.write(value.`time`, buf)
+            FfiConverterOptionalString.write(value.`deviceId`, buf)
+            FfiConverterBoolean.write(value.`byThisDevice`, buf)
+            FfiConverterOptionalString.write(value.`byName`, buf)
     }
 }
 
@@ -7668,6 +7896,18 @@ sealed class ApiException: kotlin.Exception() {
     }
     
     /**
+     * Nothing to settle: the field has one value (settled meanwhile, maybe on another
+     * device). Refresh the card.
+     */
+    class NoConflict(
+        
+        val `field`: kotlin.String
+        ) : ApiException() {
+        override val message
+            get() = "field=${ `field` }"
+    }
+    
+    /**
      * The server refused: `code` is stable (`device_revoked`, `invite_invalid`, `rate_limited`…).
      */
     class Server(
@@ -7726,7 +7966,10 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             10 -> ApiException.NotPaired()
             11 -> ApiException.WrongKey()
             12 -> ApiException.Revoked()
-            13 -> ApiException.Server(
+            13 -> ApiException.NoConflict(
+                FfiConverterString.read(buf),
+                )
+            14 -> ApiException.Server(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
@@ -7791,6 +8034,11 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             is ApiException.Revoked -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+            )
+            is ApiException.NoConflict -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`field`)
             )
             is ApiException.Server -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7859,8 +8107,13 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 buf.putInt(12)
                 Unit
             }
-            is ApiException.Server -> {
+            is ApiException.NoConflict -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`field`, buf)
+                Unit
+            }
+            is ApiException.Server -> {
+                buf.putInt(14)
                 FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
@@ -8605,6 +8858,62 @@ public object FfiConverterSequenceTypeClientRec: FfiConverterRustBuffer<List<Cli
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeClientRec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeConflictRec: FfiConverterRustBuffer<List<ConflictRec>> {
+    override fun read(buf: ByteBuffer): List<ConflictRec> {
+        val len = buf.getInt()
+        return List<ConflictRec>(len) {
+            FfiConverterTypeConflictRec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ConflictRec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeConflictRec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ConflictRec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeConflictRec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeConflictValueRec: FfiConverterRustBuffer<List<ConflictValueRec>> {
+    override fun read(buf: ByteBuffer): List<ConflictValueRec> {
+        val len = buf.getInt()
+        return List<ConflictValueRec>(len) {
+            FfiConverterTypeConflictValueRec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ConflictValueRec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeConflictValueRec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ConflictValueRec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeConflictValueRec.write(it, buf)
         }
     }
 }
