@@ -9,6 +9,7 @@ mod import;
 mod notify;
 mod peer;
 mod phone;
+mod status;
 mod sync;
 
 use std::path::{Path, PathBuf};
@@ -120,6 +121,15 @@ enum Cmd {
         #[arg(long)]
         db: PathBuf,
     },
+    /// What the sync status costs: reads through the FFI on the `store` book, and a subscribed
+    /// book left idle with its sync loop live.
+    Status {
+        #[command(flatten)]
+        book: BookArgs,
+        /// Seconds the subscribed book is left idle.
+        #[arg(long, default_value_t = 60)]
+        idle: u64,
+    },
     /// Child process of `store`: open a book cold, read the first page, report peak RSS.
     FirstPage {
         #[arg(long)]
@@ -164,6 +174,10 @@ fn write_json(out: Option<PathBuf>, figures: &impl Serialize) {
 fn main() {
     match Cli::parse().cmd {
         Cmd::Serve { db } => peer::serve(&db),
+        Cmd::Status { book, idle } => status::run(
+            &ensure_book(&book.dir, book.clients, book.visits_per_client),
+            idle,
+        ),
         Cmd::Peer {
             clients,
             visits_per_client,

@@ -37,6 +37,7 @@ pub use inbox::*;
 pub use merge::*;
 pub use records::*;
 pub use settings::*;
+pub use status::*;
 pub use sync::*;
 pub use visits::*;
 

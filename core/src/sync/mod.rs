@@ -233,7 +233,6 @@ fn round(
     wait: Option<Duration>,
     on_page: &mut dyn FnMut(&SyncReport),
 ) -> Result<SyncReport> {
-    access.with_store(|s| s.set_sync_activity(status::Activity::Syncing));
     let outcome = pages(access, remote, wait, on_page);
     access.with_store(|s| {
         s.set_sync_activity(status::Activity::Idle);
@@ -263,7 +262,16 @@ fn pages(
     let mut wait = wait;
     send_erasures(access, remote)?;
     loop {
-        let outbox = access.with_store(|s| s.sync_outbox(PUSH_BUDGET))?;
+        let outbox = access.with_store(|s| {
+            let outbox = s.sync_outbox(PUSH_BUDGET)?;
+            // "Syncing" is something moving: edits going up here, or (below) changes coming
+            // down. A quiet check, or a long-poll waiting on the server, leaves the status
+            // line as it is rather than flashing it every few seconds.
+            if !outbox.chunks.is_empty() {
+                s.set_sync_activity(status::Activity::Syncing);
+            }
+            Ok::<_, Error>(outbox)
+        })?;
         let req = SyncRequest {
             cursor: outbox.cursor,
             push: outbox.chunks.clone(),
@@ -286,7 +294,12 @@ fn pages(
             }
             Err(e) => return Err(refused(access, e)?),
         };
-        let applied = access.with_store(|s| s.sync_apply(&outbox, &resp))?;
+        let applied = access.with_store(|s| {
+            if resp.more {
+                s.set_sync_activity(status::Activity::Syncing);
+            }
+            s.sync_apply(&outbox, &resp)
+        })?;
         report.add(outbox.chunks.len(), applied);
         if !resp.more && !outbox.more {
             return Ok(report);
