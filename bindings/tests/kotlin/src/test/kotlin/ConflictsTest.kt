@@ -7,8 +7,6 @@ import app.kartka.core.ClientBook
 import app.kartka.core.ClientPatchRec
 import app.kartka.core.NewBusinessRec
 import app.kartka.core.NewClientRec
-import java.nio.file.Files
-import java.util.concurrent.TimeUnit
 import kotlin.test.AfterTest
 import kotlin.test.BeforeTest
 import kotlin.test.Test
@@ -18,30 +16,16 @@ import kotlin.test.assertNull
 import kotlin.test.assertTrue
 
 class ConflictsTest {
-    private lateinit var server: Process
-    private lateinit var url: String
+    private lateinit var running: TestServer
+    private val url get() = running.url
 
     @BeforeTest
     fun startServer() {
-        val bin = System.getenv("KARTKA_SERVER_BIN") ?: error("KARTKA_SERVER_BIN is not set")
-        val dir = Files.createTempDirectory("kartka-server").toFile()
-        val pb = ProcessBuilder(bin, "--bind", "127.0.0.1:0").directory(dir)
-        pb.environment()["KARTKA_LOG"] = "warn"
-        pb.redirectError(ProcessBuilder.Redirect.INHERIT)
-        server = pb.start()
-        val line = server.inputStream.bufferedReader().readLine()
-        assertTrue(line.startsWith("listening on "), line)
-        url = line.removePrefix("listening on ")
+        running = TestServer()
     }
 
     @AfterTest
-    fun stopServer() {
-        server.destroy()
-        server.waitFor(30, TimeUnit.SECONDS)
-    }
-
-    private fun book(name: String): ClientBook =
-        ClientBook.open(Files.createTempDirectory("kartka").resolve("$name.db").toString())
+    fun stopServer() = running.stop()
 
     @Test
     fun conflictsAreReadWithWhoMadeThemAndSettledOnce() {

@@ -12,7 +12,6 @@ import app.kartka.core.SyncStateListener
 import app.kartka.core.SyncStateRec
 import app.kartka.core.SyncStatusListener
 import app.kartka.core.SyncStatusRec
-import java.nio.file.Files
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import kotlin.test.AfterTest
@@ -23,30 +22,17 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertTrue
 
 class SyncTest {
-    private lateinit var server: Process
-    private lateinit var url: String
+    private lateinit var running: TestServer
+    private val server get() = running.process
+    private val url get() = running.url
 
     @BeforeTest
     fun startServer() {
-        val bin = System.getenv("KARTKA_SERVER_BIN") ?: error("KARTKA_SERVER_BIN is not set")
-        val dir = Files.createTempDirectory("kartka-server").toFile()
-        val pb = ProcessBuilder(bin, "--bind", "127.0.0.1:0").directory(dir)
-        pb.environment()["KARTKA_LOG"] = "warn"
-        pb.redirectError(ProcessBuilder.Redirect.INHERIT)
-        server = pb.start()
-        val line = server.inputStream.bufferedReader().readLine()
-        assertTrue(line.startsWith("listening on "), line)
-        url = line.removePrefix("listening on ")
+        running = TestServer()
     }
 
     @AfterTest
-    fun stopServer() {
-        server.destroy()
-        server.waitFor(30, TimeUnit.SECONDS)
-    }
-
-    private fun book(name: String): ClientBook =
-        ClientBook.open(Files.createTempDirectory("kartka").resolve("$name.db").toString())
+    fun stopServer() = running.stop()
 
     private fun owner(): ClientBook {
         val a = book("a")
