@@ -15,14 +15,17 @@ func L(_ key: String, _ args: CVarArg...) -> String {
 /// "1 візит / 2 візити / 5 візитів": `key.one`, `key.few` or `key.many` by the rule of the
 /// language the strings are read in (the same CLDR rules as android/app-logic's Strings).
 func LP(_ key: String, _ n: Int) -> String {
+    L("\(key).\(pluralForm(n))", n)
+}
+
+/// `one`, `few` or `many` for `n` in the language the strings are read in.
+func pluralForm(_ n: Int) -> String {
     let language = Bundle.module.preferredLocalizations.first ?? "en"
     let (mod10, mod100) = (n % 10, n % 100)
     let few = (2...4).contains(mod10) && !(12...14).contains(mod100)
-    let form: String
     switch language {
-    case "uk", "ru": form = mod10 == 1 && mod100 != 11 ? "one" : few ? "few" : "many"
-    case "pl": form = n == 1 ? "one" : few ? "few" : "many"
-    default: form = n == 1 ? "one" : "many"
+    case "uk", "ru": return mod10 == 1 && mod100 != 11 ? "one" : few ? "few" : "many"
+    case "pl": return n == 1 ? "one" : few ? "few" : "many"
+    default: return n == 1 ? "one" : "many"
     }
-    return L("\(key).\(form)", n)
 }

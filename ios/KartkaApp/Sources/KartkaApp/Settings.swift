@@ -80,37 +80,70 @@ final class SettingsModel: ObservableObject {
     }
 }
 
-/// The sync line: the core's loop while the app is in the foreground; mirrors SyncController.kt.
-/// Background refresh (BGAppRefreshTask) calls `syncNow` in KartkaMain.
-final class SyncModel: ObservableObject, SyncStatusListener, @unchecked Sendable {
-    @Published private(set) var lastSynced: Date?
-    @Published private(set) var lastError: String?
-    @Published private(set) var progress: String?
+/// The app's one subscriber to the book's sync status (the core keeps one) and the foreground
+/// sync loop; mirrors SyncController.kt. Background refresh (BGAppRefreshTask) calls `syncNow`
+/// in KartkaMain; pull to refresh (`.refreshable`) calls `syncNow()` here.
+final class SyncModel: ObservableObject, SyncStatusListener, SyncStateListener, @unchecked Sendable {
+    /// The book's sync status as the core last told it (paired, link, last sync, edits waiting,
+    /// a fresh device's progress, the last problem).
+    @Published private(set) var state: SyncStateRec?
+    /// A sync the master asked for is under way.
+    @Published private(set) var refreshing = false
     @Published private(set) var conflictsResolved = 0
     @Published var notice: String?
+    /// Moves "2 min ago" on while a screen is open.
+    @Published private(set) var now = Date()
     private let book: ClientBook
+    private var ticker: Timer?
 
-    init(book: ClientBook) { self.book = book }
+    init(book: ClientBook) {
+        self.book = book
+        // Told the current status at once, then every change, on the thread that made it.
+        try? book.observeSyncState(listener: self)
+        ticker = Timer.scheduledTimer(withTimeInterval: 30, repeats: true) { [weak self] _ in self?.now = Date() }
+    }
+
+    /// The line's words for the list and the card.
+    var line: SyncLine? {
+        guard let s = state else { return nil }
+        let b = book
+        let language = Bundle.module.preferredLocalizations.first ?? "en"
+        return SyncLine.of(s, now: now, refreshing: refreshing) { at in try? b.formatMoment(at: at, language: language) }
+    }
 
     func start() { book.startSync(waitSeconds: 25, listener: self) }
     func stop() { book.stopSync() }
 
+    /// Pull to refresh: one push and pull now, off the main thread. A failure is kept in the
+    /// book's status and worded by the line ("Offline — 3 changes waiting").
+    @MainActor
+    func syncNow() async {
+        guard state?.paired == true else { return }
+        refreshing = true
+        let b = book
+        if case let .success(report) = await offMain({ try b.syncNow() }) { synced(report) }
+        refreshing = false
+        now = Date()
+    }
+
+    func syncStateChanged(state: SyncStateRec) {
+        DispatchQueue.main.async { [self] in self.state = state; now = Date() }
+    }
+
     func syncStatus(status: SyncStatusRec) {
         DispatchQueue.main.async { [self] in
-            switch status {
-            case let .progress(soFar): progress = L("sync.progress", String(soFar.pulled))
-            case let .synced(report):
-                progress = nil; lastSynced = Date(); lastError = nil
-                conflictsResolved += Int(report.concurrent)
-                if report.concurrent > 0 { notice = LP("sync.merged", Int(report.concurrent)) }
-                // A staff link opened in another chat: say whose alerts moved, by name (issue 25).
-                if !report.staffAlertsMoved.isEmpty {
-                    let names = Dictionary(((try? book.staff()) ?? []).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
-                    notice = L("sync.alerts_moved", report.staffAlertsMoved.map { names[$0] ?? $0 }.joined(separator: ", "))
-                }
-            case let .failed(error, _): progress = nil; lastError = error
-            case .stopped: progress = nil
-            }
+            // Pages and failures reach the line through the book's status.
+            if case let .synced(report) = status { synced(report) }
+        }
+    }
+
+    private func synced(_ report: SyncReportRec) {
+        conflictsResolved += Int(report.concurrent)
+        if report.concurrent > 0 { notice = LP("sync.merged", Int(report.concurrent)) }
+        // A staff link opened in another chat: say whose alerts moved, by name (issue 25).
+        if !report.staffAlertsMoved.isEmpty {
+            let names = Dictionary(((try? book.staff()) ?? []).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+            notice = L("sync.alerts_moved", report.staffAlertsMoved.map { names[$0] ?? $0 }.joined(separator: ", "))
         }
     }
 }

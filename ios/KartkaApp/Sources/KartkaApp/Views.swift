@@ -15,7 +15,7 @@ public struct RootView: View {
                 .tabItem { Label(L("list.title"), systemImage: "person.2") }
             NavigationStack { AgendaView(model: AgendaModel(book: book)) }
                 .tabItem { Label(L("list.agenda"), systemImage: "calendar") }
-            NavigationStack { InboxView(model: InboxModel(book: book), book: book) }
+            NavigationStack { InboxView(model: InboxModel(book: book), book: book, sync: sync) }
                 .tabItem { Label(L("list.inbox"), systemImage: "tray") }
             NavigationStack { MessageLogView(model: MessageLogModel(book: book)) }
                 .tabItem { Label(L("list.messages"), systemImage: "bubble.left.and.bubble.right") }
@@ -39,8 +39,7 @@ struct ClientListView: View {
 
     var body: some View {
         List {
-            Text(sync.progress ?? sync.lastError.map { L("sync.offline", $0) } ?? sync.lastSynced.map { L("sync.synced", $0.formatted(.relative(presentation: .named))) } ?? L("sync.not_synced"))
-                .font(.caption)
+            SyncLineView(sync: sync)
             Picker("Class", selection: $model.clientClass) {
                 Text(L("list.all")).tag(String?.none)
                 Text(L("list.vip")).tag(String?.some("vip"))
@@ -58,10 +57,12 @@ struct ClientListView: View {
                 .task { if c.id == model.rows.last?.id { await model.loadMore() } }
             }
         }
+        // Pulled down: sync now; the list then shows what arrived.
+        .refreshable { await sync.syncNow(); await model.reload() }
         .searchable(text: $model.query, prompt: L("list.search"))
         .onChange(of: model.query) { _ in Task { await model.reload() } }
         .onChange(of: model.clientClass) { _ in Task { await model.reload() } }
-        .navigationDestination(for: String.self) { id in ClientCardView(model: ClientCardModel(book: book, clientId: id), book: book) }
+        .navigationDestination(for: String.self) { id in ClientCardView(model: ClientCardModel(book: book, clientId: id), book: book, sync: sync) }
         .navigationTitle(L("list.title"))
         .toolbar { Button(L("list.new_client")) { adding = true } }
         .alert(L("list.new_client"), isPresented: $adding) {
@@ -92,9 +93,34 @@ func correctionLine(_ c: PhoneCorrectionRec) -> String {
     }
 }
 
+/// The quiet sync line ("Synced 2 min ago", "Offline — 3 changes waiting"); a tap syncs now,
+/// as the pull does, for those who do not drag.
+struct SyncLineView: View {
+    @ObservedObject var sync: SyncModel
+
+    var body: some View {
+        if let line = sync.line {
+            Button { Task { await sync.syncNow() } } label: {
+                Text(line.text).font(.caption).foregroundStyle(color(line.tone))
+            }
+            .buttonStyle(.plain)
+            .accessibilityHint(L("sync.now"))
+        }
+    }
+
+    private func color(_ tone: SyncTone) -> Color {
+        switch tone {
+        case .quiet, .busy: return .secondary
+        case .waiting: return .orange
+        case .problem: return .red
+        }
+    }
+}
+
 struct ClientCardView: View {
     @StateObject var model: ClientCardModel
     let book: ClientBook
+    @ObservedObject var sync: SyncModel
     @Environment(\.openURL) private var openURL
     @State private var asking: (channel: String, granted: Bool)?
     @State private var source = consentSources[0]
@@ -110,6 +136,7 @@ struct ClientCardView: View {
             if let c = model.client {
                 Section {
                     Text((c.clientClass == "vip" ? "★ " : "") + c.name).font(.title2)
+                    SyncLineView(sync: sync)
                     ForEach(c.phones, id: \.raw) { Text($0.raw) }
                     if let e = c.email { Text(e) }
                     if let b = c.birthday { Text(L("card.birthday", b)) }
@@ -189,6 +216,8 @@ struct ClientCardView: View {
                 }
             }
         }
+        // Pulled down: sync now, then show the card as it is after the sync.
+        .refreshable { await sync.syncNow(); await model.load() }
         .toolbar { Button(L("card.edit")) { editing = model.form() } }
         .sheet(isPresented: Binding(get: { editing != nil }, set: { if !$0 { editing = nil } })) {
             if let f = editing {
@@ -355,7 +384,7 @@ struct SettingsView: View {
             }
             Section(L("settings.sync")) {
                 if let s = model.sync { Text(s.paired ? L("settings.paired", s.server ?? "", LP("waiting", Int(s.unsynced))) : L("settings.not_paired")) }
-                if let e = sync.lastError { Text("Last error: \(e)").font(.caption) }
+                SyncLineView(sync: sync)
                 TextField(L("settings.server"), text: $server).textInputAutocapitalization(.never)
                 TextField(L("settings.code"), text: $code)
                 Button(L("settings.create")) { Task { await model.createOnServer(server, device: UIDevice.current.name); sync.start() } }
@@ -385,6 +414,7 @@ struct SettingsView: View {
 struct InboxView: View {
     @StateObject var model: InboxModel
     let book: ClientBook
+    @ObservedObject var sync: SyncModel
     @State private var attaching: String?
     @State private var candidates: [ClientRec] = []
 
@@ -422,7 +452,7 @@ struct InboxView: View {
             }
         }
         .navigationTitle(L("list.inbox"))
-        .navigationDestination(for: String.self) { id in ClientCardView(model: ClientCardModel(book: book, clientId: id), book: book) }
+        .navigationDestination(for: String.self) { id in ClientCardView(model: ClientCardModel(book: book, clientId: id), book: book, sync: sync) }
         .confirmationDialog("Attach to", isPresented: Binding(get: { attaching != nil }, set: { if !$0 { attaching = nil } })) {
             ForEach(candidates, id: \.id) { c in
                 Button(c.name) { if let lead = attaching { Task { await model.attach(lead, to: c.id) } } }

@@ -22,6 +22,12 @@ class Strings private constructor(val language: String) {
     /** "1 візит / 2 візити / 5 візитів": [key] names the `.one`, `.few` and `.many` forms. */
     fun plural(key: String, n: Long): String = format("$key.${pluralForm(language, n)}", n)
 
+    /** A count as this language writes it: 12,000 in English, 12 000 in Ukrainian. */
+    fun number(n: Long): String = java.text.NumberFormat.getIntegerInstance(java.util.Locale.forLanguageTag(language)).format(n)
+
+    /** [plural] with the count written by [number] ("12,000 changes waiting"): keys take `%s`. */
+    fun count(key: String, n: Long): String = format("$key.${pluralForm(language, n)}", number(n))
+
     /** A core channel name (`sms`, `whatsapp`, …) as the buttons show it. */
     fun channel(channel: String): String = table["channel.$channel"] ?: channel
 

@@ -26,7 +26,10 @@ class ClientCardActivity : ScreenActivity() {
         val money = text()
         val next = text()
         val error = text()
-        page.addView(header); page.addView(details); page.addView(money); page.addView(next); page.addView(error)
+        page.addView(header)
+        // Under the name: whether what this card shows is what the other phones have.
+        page.addView(syncLine { vm.load() })
+        page.addView(details); page.addView(money); page.addView(next); page.addView(error)
         // What a master needs at a glance: the message buttons right under name, phone,
         // money and the next visit; editing is below them.
         val actions = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }

@@ -21,8 +21,8 @@ class ClientListActivity : ScreenActivity() {
         }
         vm = ClientListViewModel(kartka.book, kartka.io)
         page.addView(text(kartka.book.business().name, 22f))
-        val syncLine = text(size = 12f)
-        page.addView(syncLine)
+        // Pulled down (or the line tapped): sync now; the list refreshes through the change listener too.
+        page.addView(syncLine { vm.refresh() })
         page.addView(row(
             button(s["list.agenda"]) { startActivity(Intent(this, AgendaActivity::class.java)) },
             button(s["list.import"]) { startActivity(Intent(this, ImportActivity::class.java)) },
@@ -57,12 +57,7 @@ class ClientListActivity : ScreenActivity() {
                 })
             }
         }
-        kartka.sync.state.render { st ->
-            syncLine.text = st.progress ?: st.lastError?.let { s.format("sync.offline", it) }
-                ?: st.lastSynced?.let { s.format("sync.synced", android.text.format.DateUtils.getRelativeTimeSpanString(it.toEpochMilli())) }
-                ?: s["sync.not_synced"]
-            st.notice?.let { toast(it); kartka.sync.noticeShown() }
-        }
+        kartka.sync.state.render { st -> st.notice?.let { toast(it); kartka.sync.noticeShown() } }
         // Edits here and those arriving from other phones refresh the list.
         kartka.book.setChangeListener(object : ChangeListener {
             override fun clientsChanged(clientIds: List<String>) {

@@ -19,6 +19,7 @@ import android.widget.TextView
 import android.widget.Toast
 import app.kartka.app.LaunchSpec
 import app.kartka.app.Strings
+import app.kartka.app.SyncTone
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.MainScope
 import kotlinx.coroutines.cancel
@@ -34,6 +35,9 @@ abstract class ScreenActivity : Activity() {
     protected val scope: CoroutineScope = MainScope()
     protected lateinit var page: LinearLayout
 
+    /** The page's frame: pulled down at the top, it syncs once a screen gives it [PullToRefresh.onRefresh]. */
+    protected lateinit var pull: PullToRefresh
+
     /** The words of this screen in the device's language (uk, ru, pl; English otherwise). */
     protected val s: Strings by lazy { strings }
 
@@ -46,7 +50,37 @@ abstract class ScreenActivity : Activity() {
             orientation = LinearLayout.VERTICAL
             setPadding(dp(16), dp(16), dp(16), dp(16))
         }
-        setContentView(ScrollView(this).apply { addView(page) })
+        pull = PullToRefresh(this, ScrollView(this).apply { addView(page) }, s["sync.now"])
+        setContentView(pull)
+    }
+
+    /**
+     * The quiet sync line ("Synced 2 min ago", "Offline — 3 changes waiting"), worded by
+     * app-logic's [app.kartka.app.SyncLineWords] from the book's status, and the pull to
+     * refresh that syncs now (a tap on the line does the same, for those who do not drag).
+     * [afterSync] reloads what the screen shows.
+     */
+    protected fun syncLine(afterSync: suspend () -> Unit): TextView {
+        val line = text(size = 13f).apply {
+            minHeight = dp(48)
+            gravity = android.view.Gravity.CENTER_VERTICAL
+            setOnClickListener { scope.launch { if (kartka.sync.syncNow()) afterSync() } }
+        }
+        val quiet = line.textColors
+        fun show() {
+            val l = kartka.sync.line() ?: return
+            line.text = l.text
+            when (l.tone) {
+                SyncTone.QUIET, SyncTone.BUSY -> line.setTextColor(quiet)
+                SyncTone.WAITING -> line.setTextColor(0xFFB26A00.toInt())
+                SyncTone.PROBLEM -> line.setTextColor(0xFFC62828.toInt())
+            }
+        }
+        kartka.sync.state.render { show() }
+        // "2 min ago" ages while the screen is open.
+        scope.launch { while (true) { kotlinx.coroutines.delay(30_000); show() } }
+        pull.onRefresh = { scope.launch { if (kartka.sync.syncNow()) afterSync() } }
+        return line
     }
 
     override fun onDestroy() {

@@ -65,6 +65,9 @@ fun settle(what: String = "the screen", condition: () -> Boolean) {
  */
 fun dayHeading(day: java.time.LocalDate, language: String): String =
     day.format(java.time.format.DateTimeFormatter.ofPattern("EEEE, d MMMM yyyy", java.util.Locale.forLanguageTag(language)))
+        // Java's CLDR writes "пʼятниця" with the modifier letter apostrophe (U+02BC), the core's
+        // chrono data with the typewriter one: both are Ukrainian; the check is of the words.
+        .replace('\u02bc', '\'')
 
 fun Activity.waitFor(text: String) = settle("\"$text\" on ${javaClass.simpleName} (shown: ${texts()})") {
     texts().any { it.contains(text) }

@@ -5,6 +5,12 @@ import android.graphics.Bitmap
 import android.graphics.Canvas
 import android.view.View
 import app.kartka.app.AgendaViewModel
+import app.kartka.app.LoopbackServer
+import app.kartka.app.SetupViewModel
+import app.kartka.core.ClientBook
+import app.kartka.core.ClientPatchRec
+import app.kartka.core.SyncStateListener
+import app.kartka.core.SyncStateRec
 import app.kartka.core.NewClientRec
 import app.kartka.core.ServiceRec
 import org.junit.Test
@@ -57,6 +63,76 @@ class ScreenshotTest {
         val ids = sampleBook()
         shoot(Robolectric.buildActivity(ClientListActivity::class.java).setup().get(), "$name-list", "Олена Коваленко")
         shoot(openCard(ids.first(), "Олена Коваленко"), "$name-card", "Олена Коваленко")
+    }
+
+    /**
+     * The sync line in each state a master meets, each produced for real: a book never paired;
+     * paired with a real server and synced; that server SIGKILLed and three edits made, one
+     * sync tried; and (below) a fresh phone mid-way through its first sync.
+     */
+    @Test @Config(qualifiers = "en-$PHONE")
+    fun theSyncLineInEachState() = LoopbackServer().use { server ->
+        val ids = sampleBook()
+        val list = Robolectric.buildActivity(ClientListActivity::class.java).setup().get()
+        shoot(list, "en-sync-not-paired", "Not paired — nothing leaves this phone")
+        app.book.pairCreateBusiness(server.url, "Phone A")
+        app.book.syncNow()
+        shoot(list, "en-sync-synced", "Synced just now")
+        server.kill()
+        app.book.updateClient(ids[0], ClientPatchRec(comment = "алергія на латекс"))
+        app.book.addClient(NewClientRec("Андрій Мельник", listOf("063 222 33 44"), null, null, null, null, emptyList()))
+        app.book.addClient(NewClientRec("Katarzyna Wójcik", listOf("+48 512 345 678"), null, null, null, null, emptyList()))
+        kotlinx.coroutines.runBlocking { app.sync.syncNow() }
+        shoot(list, "en-sync-offline", "Offline — 3 changes waiting · Server unreachable")
+        shoot(openCard(ids[0], "алергія на латекс"), "en-sync-offline-card", "Offline — 3 changes waiting")
+    }
+
+    /**
+     * A fresh phone joins a business of 150 clients from a server answering in 4 KB pages. Its
+     * first sync runs on a thread of its own, as the app's would; a listener between the book
+     * and the app's line passes every status on and holds the syncs (this thread's and the
+     * foreground loop's) at a page a third of the way in, while the list is drawn with what has
+     * arrived, then lets them finish.
+     */
+    @Test @Config(qualifiers = "en-$PHONE")
+    fun theSyncLineWhileAFreshPhoneReceives() = LoopbackServer(limits = "pull_budget = 4096\nsync_per_second = 1000").use { server ->
+        val first = ClientBook.open(java.nio.file.Files.createTempDirectory("kartka-a").resolve("book.db").toString())
+        first.initBusiness(SetupViewModel.businessFor("Студія", java.util.Locale("uk", "UA"), "Europe/Kyiv"))
+        val names = listOf("Олена", "Марія", "Ірина", "Оксана", "Наталія", "Тетяна", "Юлія", "Світлана", "Anna", "Zofia")
+        val surnames = listOf("Коваленко", "Шевченко", "Бондаренко", "Ткаченко", "Кравченко", "Мельник", "Nowak", "Wójcik", "Lysenko", "Savchuk", "Petrenko", "Hnatiuk", "Moroz", "Kowalska", "Rudenko")
+        for (i in 0 until 150) {
+            first.addClient(NewClientRec("${names[i % names.size]} ${surnames[i / names.size]}", listOf("067 1%02d %02d %02d".format(i / 100, i % 100, i % 7)), null, null, null, null, emptyList()))
+        }
+        first.pairCreateBusiness(server.url, "Phone A")
+        first.syncNow()
+
+        app.book.pairJoin(server.url, first.invite().code, "Phone B")
+        val held = java.util.concurrent.CountDownLatch(1)
+        val release = java.util.concurrent.CountDownLatch(1)
+        app.book.observeSyncState(object : SyncStateListener {
+            override fun syncStateChanged(state: SyncStateRec) {
+                app.sync.syncStateChanged(state)
+                val r = state.receiving ?: return
+                val total = r.total ?: return
+                if (r.received >= total) return
+                if (held.count == 1L && r.received * 3u >= total && app.hasBusiness()) held.countDown()
+                // Every sync of this book waits here once held: the app's own foreground loop
+                // starts with the list (the book is paired by then) and would finish the job.
+                if (held.count == 0L) release.await(60, java.util.concurrent.TimeUnit.SECONDS)
+            }
+        })
+        val sync = Thread { app.book.syncNow() }.apply { start() }
+        try {
+            assertTrue(held.await(60, java.util.concurrent.TimeUnit.SECONDS), "the first sync never got a third of the way")
+            val list = Robolectric.buildActivity(ClientListActivity::class.java).setup().get()
+            shoot(list, "en-sync-receiving", "Receiving ")
+            assertTrue(list.texts().any { Regex("Receiving [0-9]+ of [0-9]+ clients").matches(it) }, "${list.texts()}")
+        } finally {
+            release.countDown()
+            sync.join(60_000)
+            app.book.observeSyncState(app.sync)
+        }
+        assertTrue(app.book.syncState().hasSynced)
     }
 
     /** A studio's book as it looks after a few weeks: clients, consent, visits, a reply. */
