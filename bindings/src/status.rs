@@ -54,7 +54,7 @@ pub struct SyncProblemRec {
     pub at: String,
 }
 
-/// A fresh device's first sync: `received` of `total` records (`total` unknown from an older
+/// A fresh device's first sync: `received` of `total` client cards (`total` unknown from an older
 /// server).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ReceivingRec {

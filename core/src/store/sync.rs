@@ -212,6 +212,8 @@ impl Store {
         }
         let mut applied = Applied::default();
         let mut business_changed = false;
+        // Client cards taken in, for a fresh device's "receiving N of M clients".
+        let mut cards_in_page = 0;
         // Documents new to this device (their first appearance in the page) are decoded on
         // every core first; the rest merge with what is stored, in order.
         let mut seen = std::collections::HashSet::new();
@@ -303,7 +305,10 @@ impl Store {
                 };
                 applied.pulled += 1;
                 match kind {
-                    docs::Kind::Client => applied.changed_clients.push(chunk.doc),
+                    docs::Kind::Client => {
+                        cards_in_page += 1;
+                        applied.changed_clients.push(chunk.doc)
+                    }
                     docs::Kind::Business => business_changed = true,
                 }
                 if was_dirty == Some(true) || pushed.contains(&chunk.doc) {
@@ -328,7 +333,7 @@ impl Store {
         if rank(resp.cursor) > rank(current) {
             meta_set(&tx, "sync.cursor", &resp.cursor.to_text())?;
         }
-        super::sync_state::count_received(&tx, outbox.cursor, resp.pull.len(), resp.total_docs)?;
+        super::sync_state::count_received(&tx, outbox.cursor, cards_in_page, resp.total_docs)?;
         self.checkpointer.commit(tx)?;
         if erasing {
             self.scrub(false)?;

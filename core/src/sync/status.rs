@@ -58,7 +58,7 @@ pub enum Activity {
     Syncing,
 }
 
-/// A fresh device's progress through the business: `received` of `total` records.
+/// A fresh device's progress through the business: `received` of `total` client cards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Receiving {
     pub received: u64,

@@ -88,8 +88,8 @@ pub struct SyncResponse {
     pub pull: Vec<Chunk>,
     /// How many pushed chunks brought the server something new.
     pub accepted: u32,
-    /// On a fresh device's first page: how many documents the business holds, for "receiving
-    /// 12,000 of 50,000". Carried in the [`TOTAL_HEADER`] header, not the body, so that servers
+    /// On a fresh device's first page: how many client cards the business holds, for
+    /// "receiving 12,000 of 50,000 clients". Carried in the [`TOTAL_HEADER`] header, not the body, so that servers
     /// and devices of either age read each other's bodies unchanged.
     #[serde(skip)]
     pub total_docs: Option<u64>,

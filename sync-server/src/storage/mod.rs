@@ -152,8 +152,8 @@ pub trait Storage: outbox::Outbox + Clone + Send + Sync + 'static {
         budget: usize,
     ) -> impl Future<Output = Result<Pull>> + Send;
 
-    /// How many documents a fresh device pages through for `business` (erased ones too: their
-    /// empty rows are sent), for its "receiving 12,000 of 50,000".
+    /// How many client cards a fresh device receives of `business` (erased ones are not cards
+    /// any more), for its "receiving 12,000 of 50,000 clients".
     fn doc_count(&self, business: Uuid) -> impl Future<Output = Result<u64>> + Send;
 
     /// A document whole, if it is this business's.

@@ -626,7 +626,7 @@ impl Storage for PgStorage {
         let client = self.pool.get().await?;
         let n: i64 = client
             .query_one(
-                "SELECT count(*) FROM docs WHERE business_id = $1",
+                "SELECT count(*) FROM docs WHERE business_id = $1 AND kind = 'client'",
                 &[&business],
             )
             .await?

@@ -445,7 +445,9 @@ impl Storage for SqliteStorage {
     async fn doc_count(&self, business: Uuid) -> Result<u64> {
         self.read(move |conn| {
             let n: i64 = conn
-                .prepare_cached("SELECT count(*) FROM docs WHERE business_id = ?1")?
+                .prepare_cached(
+                    "SELECT count(*) FROM docs WHERE business_id = ?1 AND kind = 'client'",
+                )?
                 .query_row(params![business], |r| r.get(0))?;
             Ok(n as u64)
         })
