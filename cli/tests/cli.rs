@@ -1515,10 +1515,23 @@ fn an_absent_or_silent_server_is_said_plainly() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _, rt) = local_server_in(dir.path(), "127.0.0.1:0");
     let a = Book::new();
-    a.ok(&["pair", "--server", &url, "--create-business", "--device-name", "A"]);
+    a.ok(&[
+        "pair",
+        "--server",
+        &url,
+        "--create-business",
+        "--device-name",
+        "A",
+    ]);
     let st = a.json(&["status"]);
-    assert_eq!((st["connected"].clone(), st["pending"].clone()), (Value::Bool(true), 0.into()));
-    assert!(st["last_synced_at"].is_string() && st["last_error"].is_null(), "{st}");
+    assert_eq!(
+        (st["connected"].clone(), st["pending"].clone()),
+        (Value::Bool(true), 0.into())
+    );
+    assert!(
+        st["last_synced_at"].is_string() && st["last_error"].is_null(),
+        "{st}"
+    );
     drop(rt);
 
     for n in 0..3 {
@@ -1567,7 +1580,14 @@ fn an_absent_or_silent_server_is_said_plainly() {
 
     // A book never paired, pointed at nothing: nothing was changed.
     let b = Book::new();
-    let out = b.run(&["pair", "--server", &url, "--create-business", "--device-name", "B"]);
+    let out = b.run(&[
+        "pair",
+        "--server",
+        &url,
+        "--create-business",
+        "--device-name",
+        "B",
+    ]);
     assert_eq!(out.status.code(), Some(OFFLINE));
     assert!(
         error_line(&out).ends_with("the book is not paired yet: try again when it is back"),
@@ -1585,7 +1605,14 @@ fn watch_says_when_the_server_is_back() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _, rt) = local_server_in(dir.path(), "127.0.0.1:0");
     let a = Book::new();
-    a.ok(&["pair", "--server", &url, "--create-business", "--device-name", "A"]);
+    a.ok(&[
+        "pair",
+        "--server",
+        &url,
+        "--create-business",
+        "--device-name",
+        "A",
+    ]);
     drop(rt);
     a.add(&["--name", "Поки сервера нема"]);
     let mut watch = Command::new(env!("CARGO_BIN_EXE_kartka"))
@@ -1599,7 +1626,9 @@ fn watch_says_when_the_server_is_back() {
     let mut lines = BufReader::new(watch.stderr.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     assert!(
-        first.starts_with(&format!("server {url} unreachable (connection refused); 1 waiting")),
+        first.starts_with(&format!(
+            "server {url} unreachable (connection refused); 1 waiting"
+        )),
         "{first}"
     );
     let (_, _, back) = local_server_in(dir.path(), url.trim_start_matches("http://"));
