@@ -1448,8 +1448,8 @@ fn numbers_read_again_on_upgrade_are_told_once() {
     }
     let conn = rusqlite::Connection::open(&b.path).unwrap();
     conn.execute_batch(
-        "DROP TABLE phone_corrections; DELETE FROM meta WHERE key = 'phone_reader';
-         PRAGMA user_version = 6;",
+        "DROP TABLE phone_corrections; DROP TABLE phone_digits;
+         DELETE FROM meta WHERE key = 'phone_reader'; PRAGMA user_version = 6;",
     )
     .unwrap();
     drop(conn);
