@@ -196,8 +196,7 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
             "INSERT OR IGNORE INTO phone_keys (key, sort_key, client_rid) VALUES (?1, ?2, ?3)",
         )?;
         let mut digits_in = conn.prepare_cached(
-            "INSERT OR IGNORE INTO phone_digits (digits, sort_key, client_rid)
-             VALUES (?1, ?2, ?3)",
+            "INSERT OR IGNORE INTO phone_digits (digits, client_rid) VALUES (?1, ?2)",
         )?;
         for p in &c.phones {
             let keys: Vec<String> = match &p.e164 {
@@ -209,7 +208,7 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
                 keys_in.execute(params![k, sort_key, rid])?;
             }
             for d in phone::inner_digits(&keys) {
-                digits_in.execute(params![d, sort_key, rid])?;
+                digits_in.execute(params![d, rid])?;
             }
         }
     }
