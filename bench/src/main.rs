@@ -525,7 +525,8 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
     // Digits from inside the number, as a master remembers them: the last four ("45 67" of
     // +380671234567), the subscriber part's start without the operator code ("123 45"), and
     // three digits from its middle ("345", the widest such query: ~7 in 1,000 numbers hold it).
-    let inside: [(&str, fn(&str) -> String); 3] = [
+    type Typed = fn(&str) -> String;
+    let inside: [(&str, Typed); 3] = [
         ("last4", |e| format!("{} {}", &e[9..11], &e[11..13])),
         ("middle", |e| format!("{} {}", &e[6..9], &e[9..11])),
         ("three", |e| e[8..11].to_string()),
