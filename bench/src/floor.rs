@@ -103,6 +103,17 @@ pub fn search_phone(conn: &Connection, e164_prefix: &str) -> usize {
         .count()
 }
 
+/// Digits anywhere in the number: a scan of every row (no index a hand-written app would add
+/// finds a substring).
+pub fn search_phone_inside(conn: &Connection, digits: &str) -> usize {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, name, phone FROM clients WHERE instr(phone, ?1) > 0 ORDER BY name LIMIT 50",
+        )
+        .unwrap();
+    stmt.query_map(params![digits], |_| Ok(())).unwrap().count()
+}
+
 pub fn first_page(conn: &Connection) -> usize {
     let mut stmt = conn
         .prepare_cached("SELECT * FROM clients WHERE deleted = 0 ORDER BY name LIMIT 50")

@@ -374,6 +374,10 @@ struct Report {
     search_name_floor: Stat,
     search_phone: Stat,
     search_phone_floor: Stat,
+    search_phone_last4: Stat,
+    search_phone_middle: Stat,
+    search_phone_three: Stat,
+    search_phone_inside_floor: Stat,
     first_page_after_open: Stat,
     first_page_floor: Stat,
     cold_open_first_page: Stat,
@@ -389,6 +393,12 @@ struct Report {
     size_mib: f64,
     size_docs_mib: f64,
     size_floor_mib: f64,
+    /// Bytes of the index of inner digits (`phone_digits` and its by-client index).
+    size_phone_digits: u64,
+    /// Bytes of `phone_keys` and its index, with the sort key (schema 9) and without it (as
+    /// before, rebuilt from the same rows in a scratch file).
+    size_phone_keys: u64,
+    size_phone_keys_before: u64,
 }
 
 /// Removes a scratch database and its WAL and shared-memory files.
@@ -438,6 +448,32 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
             .query_row("SELECT sum(length(data)) FROM docs", [], |x| x.get(0))
             .unwrap();
         r.size_docs_mib = docs as f64 / MIB;
+        let pages = |schema: &str, tables: &str| -> u64 {
+            conn.query_row(
+                &format!(
+                    "SELECT coalesce(sum(pgsize), 0) FROM dbstat('{schema}') WHERE name IN ({tables})"
+                ),
+                [],
+                |x| x.get::<_, i64>(0),
+            )
+            .unwrap() as u64
+        };
+        r.size_phone_digits = pages("main", "'phone_digits', 'phone_digits_by_client'");
+        r.size_phone_keys = pages("main", "'phone_keys', 'phone_keys_by_client'");
+        let before = dir.join("phone-keys-before.db");
+        remove_db(&before);
+        conn.execute("ATTACH ?1 AS before", [before.to_str().unwrap()])
+            .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE before.phone_keys (key TEXT NOT NULL, client_rid INTEGER NOT NULL,
+                 PRIMARY KEY (key, client_rid)) WITHOUT ROWID;
+             CREATE INDEX before.phone_keys_by_client ON phone_keys (client_rid);
+             INSERT INTO before.phone_keys SELECT key, client_rid FROM main.phone_keys;",
+        )
+        .unwrap();
+        r.size_phone_keys_before = pages("before", "'phone_keys', 'phone_keys_by_client'");
+        conn.execute("DETACH before", []).unwrap();
+        remove_db(&before);
     }
 
     let mut rng = StdRng::seed_from_u64(7);
@@ -498,6 +534,36 @@ fn store_bench(clients: usize, visits_per_client: usize, dir: &Path) -> Report {
         phones
             .iter()
             .map(|e| timed(|| floor::search_phone(&fl, &e[..9])).0)
+            .collect(),
+    );
+    // Digits from inside the number, as a master remembers them: the last four ("45 67" of
+    // +380671234567), the subscriber part's start without the operator code ("123 45"), and
+    // three digits from its middle ("345", the widest such query: ~7 in 1,000 numbers hold it).
+    type Typed = fn(&str) -> String;
+    let inside: [(&str, Typed); 3] = [
+        ("last4", |e| format!("{} {}", &e[9..11], &e[11..13])),
+        ("middle", |e| format!("{} {}", &e[6..9], &e[9..11])),
+        ("three", |e| e[8..11].to_string()),
+    ];
+    for (kind, query) in inside {
+        let mut d = Vec::new();
+        for e in &phones {
+            let q = query(e);
+            let (t, res) = timed(|| store.search(&q, Page::default()).unwrap());
+            assert!(!res.is_empty(), "{q}");
+            d.push(t);
+        }
+        match kind {
+            "last4" => r.search_phone_last4 = stat(d),
+            "middle" => r.search_phone_middle = stat(d),
+            _ => r.search_phone_three = stat(d),
+        }
+    }
+    r.search_phone_inside_floor = stat(
+        phones
+            .iter()
+            .take(100)
+            .map(|e| timed(|| floor::search_phone_inside(&fl, &e[9..13])).0)
             .collect(),
     );
 
@@ -688,6 +754,21 @@ impl Report {
                 ms(self.search_phone_floor),
             ),
             (
+                "search by the last 4 digits (`45 67`), p50 / p99",
+                ms(self.search_phone_last4),
+                ms(self.search_phone_inside_floor),
+            ),
+            (
+                "search by middle digits (`123 45`), p50 / p99",
+                ms(self.search_phone_middle),
+                ms(self.search_phone_inside_floor),
+            ),
+            (
+                "search by 3 middle digits (`345`), p50 / p99",
+                ms(self.search_phone_three),
+                ms(self.search_phone_inside_floor),
+            ),
+            (
                 "first page (50 by name) after open, p50 / p99",
                 ms(self.first_page_after_open),
                 ms(self.first_page_floor),
@@ -736,6 +817,13 @@ impl Report {
         s += &format!(
             "\nsize ratio Kartka / floor: {:.2}\n",
             self.size_mib / self.size_floor_mib
+        );
+        s += &format!(
+            "index of inner phone digits: {} bytes ({:.1} MiB); phone keys {} bytes with sort keys, {} without\n",
+            self.size_phone_digits,
+            self.size_phone_digits as f64 / MIB,
+            self.size_phone_keys,
+            self.size_phone_keys_before
         );
         s
     }

@@ -97,6 +97,21 @@ fn names(v: &Value) -> Vec<String> {
 }
 
 #[test]
+fn search_finds_a_client_by_the_end_or_the_middle_of_the_number() {
+    let b = Book::new();
+    b.add(&["--name", "Олена Коваленко", "--phone", "067 555 12 34"]);
+    b.add(&["--name", "Ірина Бойко", "--phone", "050 987 65 55"]);
+    for q in ["1234", "12 34", "555 12", "5551234"] {
+        assert_eq!(names(&b.json(&["search", q])), ["Олена Коваленко"], "{q}");
+    }
+    // Both numbers hold 555 inside.
+    assert_eq!(names(&b.json(&["search", "555"])).len(), 2);
+    // Two digits, or a `+`, look only at the start of numbers.
+    assert!(names(&b.json(&["search", "+5551234"])).is_empty());
+    assert!(names(&b.json(&["search", "34"])).is_empty());
+}
+
+#[test]
 fn clients_are_added_shown_and_found_as_people_type() {
     let b = Book::new();
     let olena = b.add(&[
@@ -1440,8 +1455,8 @@ fn numbers_read_again_on_upgrade_are_told_once() {
     }
     let conn = rusqlite::Connection::open(&b.path).unwrap();
     conn.execute_batch(
-        "DROP TABLE phone_corrections; DELETE FROM meta WHERE key = 'phone_reader';
-         PRAGMA user_version = 6;",
+        "DROP TABLE phone_corrections; DROP TABLE phone_digits;
+         DELETE FROM meta WHERE key = 'phone_reader'; PRAGMA user_version = 6;",
     )
     .unwrap();
     drop(conn);

@@ -220,21 +220,67 @@ pub fn search_keys(e164: &str) -> Vec<String> {
     out
 }
 
-/// The digits of a query that looks like a phone number (digits in any script, spaces, every
-/// dash and `+()./`, at least three digits), or `None` for any other query.
-pub fn query_digits(query: &str) -> Option<String> {
-    let q = query.trim();
-    let separator = |c: char| c.is_whitespace() || "+()./".contains(c) || is_dash(c);
-    if !q.chars().all(|c| digit_value(c).is_some() || separator(c)) {
-        return None;
+/// Runs of digits inside a stored number that do not start any of its `keys`
+/// ([`search_keys`]): every tail of a key of three digits or more (`1234567`, `34567` … `567`
+/// of `0671234567`) that is not itself a key, since keys are matched by prefix already. A query
+/// found at the start of one of these is found in the middle or at the end of the number.
+pub fn inner_digits(keys: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for k in keys {
+        // Keys are ASCII digits, so every byte offset is a character boundary.
+        for i in 1..k.len().saturating_sub(2) {
+            let tail = &k[i..];
+            if !keys.iter().any(|x| x == tail) && !out.iter().any(|x| x == tail) {
+                out.push(tail.to_string());
+            }
+        }
     }
-    let digits = ascii_digits(q);
-    // `00` is the international prefix people type instead of `+`.
-    let digits = digits
-        .strip_prefix("00")
-        .map(str::to_string)
-        .unwrap_or(digits);
-    (digits.len() >= 3).then_some(digits)
+    out
+}
+
+/// A query that looks like a phone number: digits in any script, spaces, every dash and
+/// `+()./`, at least three digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneQuery {
+    /// Every digit typed, in ASCII.
+    digits: String,
+    /// Typed with a leading `+`: the digits are the start of an international number.
+    plus: bool,
+}
+
+impl PhoneQuery {
+    /// Reads `query` as digits of a number, or `None` for any other query.
+    pub fn parse(query: &str) -> Option<PhoneQuery> {
+        let q = query.trim();
+        let separator = |c: char| c.is_whitespace() || "+()./".contains(c) || is_dash(c);
+        if !q.chars().all(|c| digit_value(c).is_some() || separator(c)) {
+            return None;
+        }
+        let digits = ascii_digits(q);
+        (digits.len() >= 3).then(|| PhoneQuery {
+            plus: q.starts_with('+'),
+            digits,
+        })
+    }
+
+    /// The digits a number starting with this query starts with, matched against the keys by
+    /// prefix: `00` is the international prefix people type instead of `+`, so it is dropped.
+    /// `None` when fewer than three digits are left.
+    pub fn start(&self) -> Option<&str> {
+        let d = if self.plus {
+            &self.digits
+        } else {
+            self.digits.strip_prefix("00").unwrap_or(&self.digits)
+        };
+        (d.len() >= 3).then_some(d)
+    }
+
+    /// The digits to look for inside numbers (the end, the subscriber part, the middle):
+    /// `None` after a `+`, which says the master typed the start of the number. A leading `00`
+    /// is kept here: `00 12` is as likely the end of `067 555 00 12`.
+    pub fn inside(&self) -> Option<&str> {
+        (!self.plus).then_some(self.digits.as_str())
+    }
 }
 
 /// Every dash keyboards produce: hyphen-minus, hyphens, figure and en/em dashes, minus signs.
@@ -454,11 +500,46 @@ mod tests {
     }
 
     #[test]
-    fn query_digits_only_for_number_like_queries() {
-        assert_eq!(query_digits("067 123").as_deref(), Some("067123"));
-        assert_eq!(query_digits("+38067123").as_deref(), Some("38067123"));
-        assert_eq!(query_digits("(067) 12").as_deref(), Some("06712"));
-        assert_eq!(query_digits("Олена 067"), None);
-        assert_eq!(query_digits("12"), None);
+    fn phone_queries_only_for_number_like_queries() {
+        let q = |s: &str| {
+            PhoneQuery::parse(s).map(|q| {
+                (
+                    q.start().map(str::to_string),
+                    q.inside().map(str::to_string),
+                )
+            })
+        };
+        let both = |d: &str| Some((Some(d.to_string()), Some(d.to_string())));
+        assert_eq!(q("067 123"), both("067123"));
+        assert_eq!(q("(067) 12"), both("06712"));
+        assert_eq!(q("12 34"), both("1234"));
+        assert_eq!(q("+38067123"), Some((Some("38067123".into()), None)));
+        assert_eq!(
+            q("00380671"),
+            Some((Some("380671".into()), Some("00380671".into())))
+        );
+        assert_eq!(q("00 12"), Some((None, Some("0012".into()))));
+        assert_eq!(q("Олена 067"), None);
+        assert_eq!(q("12"), None);
+        assert_eq!(q("+38"), None);
+    }
+
+    #[test]
+    fn inner_digits_are_the_tails_that_are_not_keys() {
+        let keys = search_keys("+380671234567");
+        let inner = inner_digits(&keys);
+        assert_eq!(
+            inner,
+            [
+                "80671234567",
+                "71234567",
+                "1234567",
+                "234567",
+                "34567",
+                "4567",
+                "567"
+            ]
+        );
+        assert!(inner_digits(&["12".to_string()]).is_empty());
     }
 }

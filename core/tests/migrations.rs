@@ -242,11 +242,12 @@ fn a_book_read_by_the_old_phone_reader_is_read_again_on_upgrade() {
         Some("+49912345678")
     );
     drop(s);
-    // Back to what a version-6 Kartka left: no corrections table, no reader recorded.
+    // Back to what a version-6 Kartka left: no corrections table, no reader recorded, no
+    // index of inner phone digits.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE phone_corrections; DELETE FROM meta WHERE key = 'phone_reader';
-         PRAGMA user_version = 6;",
+        "DROP TABLE phone_corrections; DROP TABLE phone_digits;
+         DELETE FROM meta WHERE key = 'phone_reader'; PRAGMA user_version = 6;",
     )
     .unwrap();
     drop(conn);

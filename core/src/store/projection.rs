@@ -54,6 +54,7 @@ const CHILD_TABLES: &[&str] = &[
     "client_tags",
     "name_words",
     "phone_keys",
+    "phone_digits",
     "visits",
     "consent_events",
     "messages",
@@ -189,15 +190,26 @@ pub(crate) fn project_client(conn: &Connection, rec: &ClientRecord, fresh: bool)
         ins.execute(params![w, sort_key, rid])?;
     }
 
-    let mut ins =
-        conn.prepare_cached("INSERT OR IGNORE INTO phone_keys (key, client_rid) VALUES (?1, ?2)")?;
-    for p in &c.phones {
-        let keys = match &p.e164 {
-            Some(e) => phone::search_keys(e),
-            None => vec![p.raw.chars().filter(char::is_ascii_digit).collect()],
-        };
-        for k in keys.into_iter().filter(|k: &String| !k.is_empty()) {
-            ins.execute(params![k, rid])?;
+    // Phone lookups (search, import's duplicates) want only clients in the book.
+    if !(rec.deleted || rec.lead) {
+        let mut keys_in = conn.prepare_cached(
+            "INSERT OR IGNORE INTO phone_keys (key, sort_key, client_rid) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut digits_in = conn.prepare_cached(
+            "INSERT OR IGNORE INTO phone_digits (digits, client_rid) VALUES (?1, ?2)",
+        )?;
+        for p in &c.phones {
+            let keys: Vec<String> = match &p.e164 {
+                Some(e) => phone::search_keys(e),
+                None => vec![p.raw.chars().filter(char::is_ascii_digit).collect()],
+            };
+            let keys: Vec<String> = keys.into_iter().filter(|k| !k.is_empty()).collect();
+            for k in &keys {
+                keys_in.execute(params![k, sort_key, rid])?;
+            }
+            for d in phone::inner_digits(&keys) {
+                digits_in.execute(params![d, rid])?;
+            }
         }
     }
 

@@ -368,7 +368,7 @@ pub(crate) mod bulk {
                 "SELECT name, sql FROM sqlite_schema
                  WHERE type = 'index' AND sql IS NOT NULL
                    AND tbl_name IN ('clients', 'client_tags', 'name_words', 'phone_keys',
-                                    'visits', 'consent_events', 'messages')
+                                    'phone_digits', 'visits', 'consent_events', 'messages')
                    AND sql NOT LIKE 'CREATE UNIQUE%'",
             )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
