@@ -27,6 +27,8 @@ class ClientCardActivity : ScreenActivity() {
         val next = text()
         val error = text()
         page.addView(header); page.addView(details); page.addView(money); page.addView(next); page.addView(error)
+        // Edits made on two phones at once, to settle before anything else (issue 24).
+        val conflicts = ConflictsSection(this, s).also { page.addView(it.view) }
         // What a master needs at a glance: the message buttons right under name, phone,
         // money and the next visit; editing is below them.
         val actions = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
@@ -81,6 +83,7 @@ class ClientCardActivity : ScreenActivity() {
             next.text = st.visits.filter { it.start > now && it.status in setOf("booked", "confirmed") }.minByOrNull { it.start }
                 ?.let { v -> s.format("card.next_visit", "${kartka.book.formatWhen(v.start, s.language)} · ${v.services.joinToString { it.name }}") } ?: ""
             error.text = st.error ?: ""
+            conflicts.show(st.conflicts) { field, keep -> scope.launch { vm.settleConflict(field, keep) } }
 
             actions.removeAllViews()
             for (a in st.actions) {

@@ -5,6 +5,7 @@ import android.graphics.Bitmap
 import android.graphics.Canvas
 import android.view.View
 import app.kartka.app.AgendaViewModel
+import app.kartka.app.LoopbackServer
 import app.kartka.core.NewClientRec
 import app.kartka.core.ServiceRec
 import org.junit.Test
@@ -45,6 +46,15 @@ class ScreenshotTest {
         shoot(Robolectric.buildActivity(MessageLogActivity::class.java).setup().get(), "uk-messages", "Олена Коваленко")
         shoot(Robolectric.buildActivity(ImportActivity::class.java).setup().get(), "uk-import", null)
         shoot(Robolectric.buildActivity(SettingsActivity::class.java).setup().get(), "uk-settings", "Студія")
+    }
+
+    /** Issue 24: a card two phones changed apart, the real conflict made through a real server. */
+    @Test @Config(qualifiers = "uk-$PHONE")
+    fun aCardChangedOnTwoPhonesInUkrainian() = LoopbackServer().use { server ->
+        val id = studio("Олена Коваленко", "067 123 45 67")
+        changedOnTwoPhones(server, id)
+        val card = Robolectric.buildActivity(ClientCardActivity::class.java, android.content.Intent().putExtra("client", id)).setup().get()
+        shoot(card, "uk-card-conflict", "«Олена Ковальова» — телефон «Olena»")
     }
 
     @Test @Config(qualifiers = "en-$PHONE")
