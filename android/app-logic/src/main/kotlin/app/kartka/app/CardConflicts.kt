@@ -68,11 +68,11 @@ fun settleCardConflict(book: ClientBook, clientId: String, field: String, keep: 
     }
 }
 
-private fun valueText(book: ClientBook, c: ConflictRec, v: ConflictValueRec, s: Strings): String = when {
-    v.time != null -> book.formatMoment(v.time!!, s.language)
-    c.kind == "phones" -> v.phones.joinToString(", ").ifEmpty { s["conflict.empty"] }
-    else -> v.display.ifEmpty { s["conflict.empty"] }
-}
+private fun valueText(book: ClientBook, c: ConflictRec, v: ConflictValueRec, s: Strings): String =
+    v.time?.let { book.formatMoment(it, s.language) } ?: when (c.kind) {
+        "phones" -> v.phones.joinToString(", ")
+        else -> v.display
+    }.ifEmpty { s["conflict.empty"] }
 
 private fun author(v: ConflictValueRec, s: Strings): String = when {
     v.byThisDevice -> s["conflict.this_phone"]
