@@ -62,6 +62,8 @@ final class ClientCardModel: ObservableObject {
     @Published private(set) var consent: ConsentRec?
     @Published private(set) var visits: [VisitRec] = []
     @Published private(set) var messages: [MessageRec] = []
+    /// Fields two phones changed apart, still to settle (CardConflicts.swift).
+    @Published private(set) var conflicts: [CardConflict] = []
     @Published var error: String?
     @Published var text = ""
     @Published var channel = "sms"
@@ -83,6 +85,14 @@ final class ClientCardModel: ObservableObject {
             client = c; money = (m[0], m[1], m[2]); actions = a; consent = cons; visits = v; messages = msgs; error = nil
         case let .failure(e): error = userMessage(e)
         }
+        if case let .success(cs) = await offMain({ try cardConflicts(book: book, clientId: id) }) { conflicts = cs }
+    }
+
+    /// Keeps one value of a conflict (`keep` nil: every number); the card reloads.
+    func settleConflict(_ field: String, keep: UInt32?) async {
+        let (book, id) = (self.book, clientId)
+        if case let .failure(e) = await offMain({ try settleCardConflict(book: book, clientId: id, field: field, keep: keep) }) { error = userMessage(e) }
+        await load()
     }
 
     /// The edit form as typed; an emptied field is cleared. Mirrors CardForm in ClientCard.kt.

@@ -148,6 +148,7 @@ struct ClientCardView: View {
                 }
             }
             if let e = model.error { Text(e).foregroundStyle(.red) }
+            ConflictsSection(conflicts: model.conflicts) { field, keep in Task { await model.settleConflict(field, keep: keep) } }
             Section("Contact") {
                 ForEach(model.actions, id: \.action) { a in
                     Button(a.enabled ? channelLabel(a.action) : "\(channelLabel(a.action)) — \(a.reason ?? "")") {

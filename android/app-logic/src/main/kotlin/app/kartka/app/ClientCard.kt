@@ -27,6 +27,8 @@ data class CardState(
     val visits: List<VisitRec> = emptyList(),
     val messages: List<MessageRec> = emptyList(),
     val error: String? = null,
+    /** Fields two phones changed apart, still to settle (CardConflicts.kt). */
+    val conflicts: List<CardConflict> = emptyList(),
 )
 
 /** The composer under the card's message buttons: text, template, and what an SMS costs. */
@@ -104,6 +106,7 @@ class ClientCardViewModel(
                 },
                 visits = book.clientVisits(clientId),
                 messages = book.history(clientId).sortedByDescending { it.at },
+                conflicts = cardConflicts(book, clientId),
             )
         } ?: return
         update { loaded }
@@ -154,6 +157,12 @@ class ClientCardViewModel(
 
     suspend fun edit(patch: ClientPatchRec) {
         call({ s, m -> s.copy(error = m) }) { book.updateClient(clientId, patch) } ?: return
+        load()
+    }
+
+    /** Keeps one value of a conflict ([keep] = null: every number); the card reloads. */
+    suspend fun settleConflict(field: String, keep: UInt?) {
+        call({ s, m -> s.copy(error = m) }) { settleCardConflict(book, clientId, field, keep) } ?: return
         load()
     }
 

@@ -30,6 +30,8 @@ class ClientCardActivity : ScreenActivity() {
         // Under the name: whether what this card shows is what the other phones have.
         page.addView(syncLine { vm.load() })
         page.addView(details); page.addView(money); page.addView(next); page.addView(error)
+        // Edits made on two phones at once, to settle before anything else (issue 24).
+        val conflicts = ConflictsSection(this, s).also { page.addView(it.view) }
         // What a master needs at a glance: the message buttons right under name, phone,
         // money and the next visit; editing is below them.
         val actions = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
@@ -84,6 +86,7 @@ class ClientCardActivity : ScreenActivity() {
             next.text = st.visits.filter { it.start > now && it.status in setOf("booked", "confirmed") }.minByOrNull { it.start }
                 ?.let { v -> s.format("card.next_visit", "${kartka.book.formatWhen(v.start, s.language)} · ${v.services.joinToString { it.name }}") } ?: ""
             error.text = st.error ?: ""
+            conflicts.show(st.conflicts) { field, keep -> scope.launch { vm.settleConflict(field, keep) } }
 
             actions.removeAllViews()
             for (a in st.actions) {

@@ -53,6 +53,15 @@ class ScreenshotTest {
         shoot(Robolectric.buildActivity(SettingsActivity::class.java).setup().get(), "uk-settings", "Студія")
     }
 
+    /** Issue 24: a card two phones changed apart, the real conflict made through a real server. */
+    @Test @Config(qualifiers = "uk-$PHONE")
+    fun aCardChangedOnTwoPhonesInUkrainian() = LoopbackServer().use { server ->
+        val id = studio("Олена Коваленко", "067 123 45 67")
+        changedOnTwoPhones(server, id)
+        val card = Robolectric.buildActivity(ClientCardActivity::class.java, android.content.Intent().putExtra("client", id)).setup().get()
+        shoot(card, "uk-card-conflict", "«Олена Ковальова» — телефон «Olena»")
+    }
+
     @Test @Config(qualifiers = "en-$PHONE")
     fun listAndCardInEnglishLight() = listAndCard("en-light")
 
