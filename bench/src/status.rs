@@ -61,7 +61,20 @@ pub fn run(book: &Path, idle_secs: u64) {
     let copy = dir.join("book.db");
     std::fs::copy(book, &copy).unwrap();
 
-    let b = ClientBook::open(copy.to_string_lossy().into()).unwrap();
+    let open = || ClientBook::open(copy.to_string_lossy().into()).unwrap();
+    // As built: never paired, every record waiting.
+    let b = open();
+    reads(&b, 1000);
+    let (p50, p99) = reads(&b, 20_000);
+    let all = b.sync_state().unwrap().pending;
+    println!("read, {all} waiting (never paired): p50 {p50:.1} µs  p99 {p99:.1} µs");
+    drop(b);
+    // As after its first sync: the server holds everything.
+    rusqlite::Connection::open(&copy)
+        .unwrap()
+        .execute("UPDATE docs SET synced = heads, dirty = 0", [])
+        .unwrap();
+    let b = open();
     let ids: Vec<String> = b
         .find_clients(String::new(), None, None, 0, 1000)
         .unwrap()
@@ -71,7 +84,7 @@ pub fn run(book: &Path, idle_secs: u64) {
     reads(&b, 1000); // warm the cache and the prepared statements
     let (p50, p99) = reads(&b, 20_000);
     let waiting0 = b.sync_state().unwrap().pending;
-    println!("read, {waiting0} waiting:     p50 {p50:.1} µs  p99 {p99:.1} µs");
+    println!("read, {waiting0} waiting (synced):    p50 {p50:.1} µs  p99 {p99:.1} µs");
     for id in &ids {
         b.update_client(
             id.clone(),
@@ -84,7 +97,7 @@ pub fn run(book: &Path, idle_secs: u64) {
     }
     let waiting = b.sync_state().unwrap().pending;
     let (p50, p99) = reads(&b, 20_000);
-    println!("read, {waiting} waiting:  p50 {p50:.1} µs  p99 {p99:.1} µs");
+    println!("read, {waiting} waiting (edited):  p50 {p50:.1} µs  p99 {p99:.1} µs");
     drop(b);
 
     // Idle with a subscriber and the loop live: a small paired book, the server elsewhere.

@@ -246,7 +246,9 @@ fn a_book_read_by_the_old_phone_reader_is_read_again_on_upgrade() {
     // index of inner phone digits.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE phone_corrections; DROP TABLE phone_digits;
+        "DROP TABLE phone_corrections; DROP TABLE phone_digits; DROP TABLE docs_pending;
+         DROP TRIGGER docs_pending_insert; DROP TRIGGER docs_pending_update;
+         DROP TRIGGER docs_pending_delete;
          DELETE FROM meta WHERE key = 'phone_reader'; PRAGMA user_version = 6;",
     )
     .unwrap();

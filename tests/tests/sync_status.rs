@@ -16,6 +16,16 @@ fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_server-under-test"))
 }
 
+/// The waiting records counted the slow way, on the book's file, beside the counter the status
+/// reads.
+fn counted(d: &Device) -> u64 {
+    let conn = rusqlite::Connection::open(d.path()).unwrap();
+    conn.query_row("SELECT count(*) FROM docs WHERE dirty = 1", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .unwrap() as u64
+}
+
 fn client(n: usize) -> NewClient {
     NewClient {
         name: format!("Клієнтка {n}"),
@@ -37,6 +47,7 @@ fn the_status_follows_the_server_away_and_back() {
         (None, None, &None)
     );
     assert_eq!(st.pending, 1, "the business's settings wait to be sent");
+    assert_eq!(counted(&d), 1);
     assert!(!st.has_synced());
 
     // Paired, synced: connected, nothing waiting.
@@ -62,6 +73,7 @@ fn the_status_follows_the_server_away_and_back() {
         d.with(|s| s.create_client(client(n)).unwrap());
     }
     assert_eq!(d.with(|s| s.sync_state().unwrap()).pending, 3);
+    assert_eq!(counted(&d), 3);
     let err = d.sync().unwrap_err();
     assert!(
         matches!(err, Error::Unreachable { ref reason, .. } if reason == "connection refused"),
@@ -104,6 +116,7 @@ fn the_status_follows_the_server_away_and_back() {
     };
     assert!(since >= down_since);
     assert_eq!((st.pending, &st.last_error), (0, &None));
+    assert_eq!(counted(&d), 0);
     assert!(st.last_synced_at.unwrap() >= first_sync);
 }
 
@@ -121,6 +134,8 @@ fn a_refusal_is_an_answer_not_an_outage() {
     assert!(matches!(phone.sync(), Err(Error::Revoked)));
     let st = phone.with(|s| s.sync_state().unwrap());
     assert_eq!(st.last_error.map(|p| p.kind), Some(ProblemKind::Revoked));
+    // The book was wiped: nothing of it waits, and the counter says so.
+    assert_eq!((st.pending, counted(&phone)), (0, 0));
     assert!(!matches!(st.link, Link::Offline { .. }), "{:?}", st.link);
 }
 
@@ -161,4 +176,21 @@ fn a_fresh_device_tells_how_much_it_has_received_of_how_much() {
     assert_eq!(st.receiving, None);
     assert!(st.has_synced());
     assert_eq!(st.pending, 0);
+    assert_eq!(counted(&phone), 0);
+    // Edits on top of synced cards: each counted once, however often it is edited.
+    let ids = phone.with(|s| kartka_tests::client_ids(s));
+    phone.with(|s| {
+        for id in ids.iter().take(5).chain(ids.iter().take(2)) {
+            s.update_client(
+                *id,
+                kartka_core::model::ClientPatch {
+                    comment: Some(Some("edited".into())),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        }
+    });
+    assert_eq!(phone.with(|s| s.sync_state().unwrap()).pending, 5);
+    assert_eq!(counted(&phone), 5);
 }

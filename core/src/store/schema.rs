@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/006_conversations.sql"),
     include_str!("../../migrations/007_phone_corrections.sql"),
     include_str!("../../migrations/008_phone_digits.sql"),
+    include_str!("../../migrations/009_pending_count.sql"),
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -50,10 +50,7 @@ impl Store {
         if state.server.is_some() && !matches!(cursor, Some(Cursor::Feed(_))) {
             state.receiving = Some(Receiving { received, total });
         }
-        state.pending = self
-            .conn
-            .prepare_cached("SELECT count(*) FROM docs WHERE dirty = 1")?
-            .query_row([], |r| r.get::<_, i64>(0))? as u64;
+        state.pending = self.unsynced_docs()?;
         Ok(state)
     }
 

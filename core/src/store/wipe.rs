@@ -43,6 +43,8 @@ impl Store {
         for t in &tables {
             tx.execute(&format!("DELETE FROM \"{t}\""), [])?;
         }
+        // The waiting-records counter is a row, not a table of rows: nothing waits now.
+        tx.execute("INSERT INTO docs_pending (n) VALUES (0)", [])?;
         let device = Uuid::now_v7();
         meta_set(&tx, "device_id", &device.to_string())?;
         tx.commit()?;
