@@ -5245,7 +5245,7 @@ public func FfiConverterTypeQuickMessageRec_lower(_ value: QuickMessageRec) -> R
 
 
 /**
- * A fresh device's first sync: `received` of `total` records (`total` unknown from an older
+ * A fresh device's first sync: `received` of `total` client cards (`total` unknown from an older
  * server).
  */
 public struct ReceivingRec: Equatable, Hashable {

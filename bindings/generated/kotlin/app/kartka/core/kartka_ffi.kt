@@ -6910,7 +6910,7 @@ public object FfiConverterTypeQuickMessageRec: FfiConverterRustBuffer<QuickMessa
 
 
 /**
- * A fresh device's first sync: `received` of `total` records (`total` unknown from an older
+ * A fresh device's first sync: `received` of `total` client cards (`total` unknown from an older
  * server).
  */
 data class ReceivingRec (
