@@ -72,6 +72,20 @@ impl Book {
         errors[0].to_string()
     }
 
+    /// A new book that created its business on the server at `url`.
+    fn paired(url: &str) -> Book {
+        let b = Book::new();
+        b.ok(&[
+            "pair",
+            "--server",
+            url,
+            "--create-business",
+            "--device-name",
+            "A",
+        ]);
+        b
+    }
+
     fn add(&self, args: &[&str]) -> String {
         let mut a = vec!["client", "add"];
         a.extend(args);
@@ -1529,15 +1543,7 @@ fn error_line(out: &Output) -> String {
 fn an_absent_or_silent_server_is_said_plainly() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _, rt) = local_server_in(dir.path(), "127.0.0.1:0");
-    let a = Book::new();
-    a.ok(&[
-        "pair",
-        "--server",
-        &url,
-        "--create-business",
-        "--device-name",
-        "A",
-    ]);
+    let a = Book::paired(&url);
     let st = a.json(&["status"]);
     assert_eq!(
         (st["connected"].clone(), st["pending"].clone()),
@@ -1619,15 +1625,7 @@ fn watch_says_when_the_server_is_back() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let (url, _, rt) = local_server_in(dir.path(), "127.0.0.1:0");
-    let a = Book::new();
-    a.ok(&[
-        "pair",
-        "--server",
-        &url,
-        "--create-business",
-        "--device-name",
-        "A",
-    ]);
+    let a = Book::paired(&url);
     drop(rt);
     a.add(&["--name", "Поки сервера нема"]);
     let mut watch = Command::new(env!("CARGO_BIN_EXE_kartka"))
