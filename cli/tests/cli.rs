@@ -1469,7 +1469,9 @@ fn numbers_read_again_on_upgrade_are_told_once() {
     }
     let conn = rusqlite::Connection::open(&b.path).unwrap();
     conn.execute_batch(
-        "DROP TABLE phone_corrections; DROP TABLE phone_digits;
+        "DROP TABLE phone_corrections; DROP TABLE phone_digits; DROP TABLE docs_pending;
+         DROP TRIGGER docs_pending_insert; DROP TRIGGER docs_pending_update;
+         DROP TRIGGER docs_pending_delete;
          DELETE FROM meta WHERE key = 'phone_reader'; PRAGMA user_version = 6;",
     )
     .unwrap();
